@@ -1,0 +1,189 @@
+"""The student: batched chat generation with the model's own chat template."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, Union
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from distill.models import DEFAULT_STUDENT, ModelSpecError, load_model
+
+Message = dict[str, str]
+Chat = list[Message]
+ChatLike = Union[str, Chat]  # a bare string is one user message
+
+
+@dataclass
+class SamplingConfig:
+    """Generation settings shared by the student and every teacher."""
+
+    max_new_tokens: int = 128
+    temperature: float = 0.0  # 0 means greedy
+    top_p: float = 1.0
+    seed: int | None = 0
+    batch_size: int = 16
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0
+
+
+@dataclass
+class Completion:
+    """One generated answer with its accounting. ``error`` is set (and ``text`` empty) when
+    a backend failed on this item after its retries; the rest of the batch is still kept."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"  # "stop" (EOS or stop string) | "length" (hit max_new_tokens) | "error"
+    seconds: float = 0.0  # wall time of the batch (or request) that produced it
+    error: str | None = None
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ChatTemplateError(ModelSpecError):
+    """The tokenizer has no chat template, so chats cannot be rendered the model's way."""
+
+
+class PromptTooLongError(ValueError):
+    """A prompt does not fit in the model's context together with the requested new tokens."""
+
+
+ProgressFn = Callable[[int, int], None]  # (items finished in this call, new tokens in this batch)
+
+
+def as_chat(item: ChatLike) -> Chat:
+    return [{"role": "user", "content": item}] if isinstance(item, str) else list(item)
+
+
+def set_threads() -> None:
+    """Use every core for intra-op work unless the user chose (torch's default can be lower)."""
+    if "OMP_NUM_THREADS" not in os.environ and not torch.cuda.is_available():
+        torch.set_num_threads(os.cpu_count() or 1)
+
+
+class Student:
+    """A causal LM that answers chats in batches.
+
+    Batches are formed from length-sorted prompts (so padding is small), padded on the
+    left (so every row's next token follows its own last prompt token) and results are
+    returned in the caller's order.
+    """
+
+    def __init__(
+        self,
+        spec: str | os.PathLike = DEFAULT_STUDENT,
+        *,
+        model: PreTrainedModel | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+    ) -> None:
+        self.spec = str(spec)
+        if model is None or tokenizer is None:
+            model, tokenizer = load_model(spec)
+        self.model = model
+        self.tokenizer = tokenizer
+        if not getattr(tokenizer, "chat_template", None):
+            raise ChatTemplateError(
+                f"model {self.spec!r} has no chat template, so it cannot answer chats; use an instruction-tuned "
+                "model, or set tokenizer.chat_template before building the Student"
+            )
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        set_threads()
+
+    @property
+    def context_length(self) -> int:
+        cfg = self.model.config
+        return int(getattr(cfg, "max_position_embeddings", None) or self.tokenizer.model_max_length)
+
+    @property
+    def eos_token_ids(self) -> set[int]:
+        ids = self.model.generation_config.eos_token_id
+        if ids is None:
+            ids = self.tokenizer.eos_token_id
+        return set(ids if isinstance(ids, list) else [ids])
+
+    def encode(self, chat: ChatLike) -> list[int]:
+        """Token ids of a chat rendered with the model's template, ready for the answer."""
+        out = self.tokenizer.apply_chat_template(as_chat(chat), add_generation_prompt=True, tokenize=True)
+        if hasattr(out, "keys"):  # newer tokenizers return a BatchEncoding
+            out = out["input_ids"]
+        return list(out)
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        chats: Sequence[ChatLike],
+        config: SamplingConfig | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        **overrides,
+    ) -> list[Completion]:
+        """Answer each chat; returns one :class:`Completion` per chat, in order."""
+        cfg = config or SamplingConfig()
+        if overrides:
+            cfg = SamplingConfig(**{**cfg.__dict__, **overrides})
+        encoded = [self.encode(c) for c in chats]
+        limit = self.context_length
+        for i, ids in enumerate(encoded):
+            if len(ids) + cfg.max_new_tokens > limit:
+                raise PromptTooLongError(
+                    f"prompt {i} has {len(ids)} tokens; with max_new_tokens={cfg.max_new_tokens} it exceeds "
+                    f"the context of {self.spec!r} ({limit} tokens). Shorten the prompt or lower max_new_tokens."
+                )
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        results: list[Completion | None] = [None] * len(encoded)
+        eos = self.eos_token_ids
+        pad_id = self.tokenizer.pad_token_id
+        device = self.model.device
+        for start in range(0, len(order), cfg.batch_size):
+            idx = order[start : start + cfg.batch_size]
+            width = max(len(encoded[i]) for i in idx)
+            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                ids = encoded[i]
+                input_ids[row, width - len(ids) :] = torch.tensor(ids)
+                attention[row, width - len(ids) :] = 1
+            if cfg.seed is not None:
+                torch.manual_seed(cfg.seed + start)
+            t0 = time.perf_counter()
+            sampling = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p) if not cfg.greedy else dict(do_sample=False)
+            out = self.model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention.to(device),
+                max_new_tokens=cfg.max_new_tokens,
+                pad_token_id=pad_id,
+                eos_token_id=sorted(eos),
+                **sampling,
+                # the model's own generation_config may carry sampling defaults we do not want
+                top_k=None,
+            )
+            seconds = time.perf_counter() - t0
+            new = out[:, width:].tolist()
+            new_tokens = 0
+            for row, i in enumerate(idx):
+                toks = new[row]
+                cut = next((k for k, t in enumerate(toks) if t in eos), None)
+                finish = "stop" if cut is not None else "length"
+                toks = toks[:cut] if cut is not None else toks
+                new_tokens += len(toks)
+                results[i] = Completion(
+                    text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
+                    prompt_tokens=len(encoded[i]),
+                    completion_tokens=len(toks),
+                    finish_reason=finish,
+                    seconds=seconds,
+                )
+            if progress is not None:
+                progress(len(idx), new_tokens)
+        return results  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Teacher backends: each file one way of critiquing and revising answers."""
