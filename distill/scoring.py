@@ -1,0 +1,98 @@
+"""Answer normalisation and scoring rules for gold-answer evaluation.
+
+The rules, in one place so they can be cited:
+
+* **Normalisation** (SQuAD style): lower-case, numbers rewritten canonically
+  (``1,000`` -> ``1000``, ``7.0`` -> ``7``), punctuation removed, the articles
+  *a*, *an*, *the* removed, whitespace collapsed.
+* **Short answers**: correct when some normalised alias occurs in the normalised
+  answer as a whole-word match (``"paris"`` matches ``"it is paris"`` but not
+  ``"parisian"``). Containment rather than equality because chat models answer
+  in sentences; whole words so that ``"red"`` does not match ``"bored"``.
+* **GSM8K style**: the gold number follows ``####``; the prediction is the number
+  after ``####`` when the answer has one, else the last number in the answer.
+  Numbers compare as numbers (``1,200``, ``1200`` and ``1200.0`` agree).
+* **Yes/no**: the first standalone *yes* or *no* in the answer; none -> wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+# A number: optional sign, digits with optional thousands commas, optional decimals.
+_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_YESNO = re.compile(r"\b(yes|no)\b")
+_PUNCT = str.maketrans({c: " " for c in string.punctuation})
+
+
+def parse_number(text: str) -> float | None:
+    """The number written in ``text`` (commas allowed as thousands separators), or None."""
+    text = text.strip().replace(",", "").rstrip(".")
+    text = text.lstrip("$")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _canonical_number(match: re.Match) -> str:
+    value = parse_number(match.group(0))
+    if value is None:  # cannot happen for regex matches, kept for safety
+        return match.group(0)
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD-style normalisation, with numbers rewritten canonically first."""
+    text = text.lower()
+    text = _NUMBER.sub(_canonical_number, text)
+    # keep decimal points inside numbers ("2.5") while removing other punctuation
+    text = re.sub(r"(?<=\d)\.(?=\d)", "\x00", text)
+    text = text.translate(_PUNCT).replace("\x00", ".")
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def numbers_in(text: str) -> list[float]:
+    """Every number in ``text``, in order."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        value = parse_number(m.group(0))
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def final_number(text: str) -> float | None:
+    """The number after ``####`` if present, else the last number in the text."""
+    if "####" in text:
+        after = numbers_in(text.split("####")[-1])
+        if after:
+            return after[0]
+    found = numbers_in(text)
+    return found[-1] if found else None
+
+
+def same_number(a: float | None, b: float | None, tol: float = 1e-6) -> bool:
+    """Numeric equality with a small tolerance; None never matches."""
+    return a is not None and b is not None and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def alias_match(answer: str, aliases: list[str]) -> bool:
+    """True when a normalised alias occurs as whole words in the normalised answer."""
+    padded = f" {normalize_answer(answer)} "
+    for alias in aliases:
+        norm = normalize_answer(alias)
+        if norm and f" {norm} " in padded:
+            return True
+    return False
+
+
+def first_yes_no(text: str) -> bool | None:
+    """True for yes, False for no, from the first standalone yes/no; None when neither occurs."""
+    m = _YESNO.search(text.lower())
+    if m is None:
+        return None
+    return m.group(1) == "yes"
