@@ -1,0 +1,108 @@
+"""What the loop tells the person watching it.
+
+The loop calls a :class:`Display`; it never prints itself. :class:`PlainDisplay` writes one line
+per event (for pipes, CI and files); a live rich display can implement the same methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TextIO
+
+log = logging.getLogger(__name__)
+
+PHASES = ("answer", "critique", "revise", "train", "evaluate")
+
+
+class Display:
+    """Receives loop events. Every method is optional to implement; none may stop the run."""
+
+    def start(self, run_dir: str, config: dict) -> None: ...
+    def round_start(self, round_number: int, stage: str) -> None: ...
+    def phase_start(self, phase: str, total: int, unit: str = "items") -> None: ...
+    def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None: ...
+    def phase_end(self, phase: str) -> None: ...
+    def sample(self, record: dict) -> None: ...
+    def round_end(self, row: dict) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def finish(self, manifest: dict) -> None: ...
+
+
+class PlainDisplay(Display):
+    """Line-by-line progress with no control codes."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._phase: dict[str, list] = {}
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def start(self, run_dir: str, config: dict) -> None:
+        self._print(f"run {run_dir}: student {config.get('student')}, teacher {config.get('teacher')}")
+
+    def round_start(self, round_number: int, stage: str) -> None:
+        self._print(f"round {round_number} (stage: {stage})")
+
+    def phase_start(self, phase: str, total: int, unit: str = "items") -> None:
+        self._phase[phase] = [total, 0, 0, time.perf_counter(), unit]
+        self._print(f"  {phase}: {total} {unit}")
+
+    def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None:
+        state = self._phase.get(phase)
+        if state:
+            state[1] += done
+            state[2] += tokens
+
+    def phase_end(self, phase: str) -> None:
+        state = self._phase.pop(phase, None)
+        if state:
+            total, done, tokens, t0, unit = state
+            secs = time.perf_counter() - t0
+            rate = f", {tokens / secs:.1f} tok/s" if tokens else ""
+            self._print(f"  {phase}: done {done}/{total} {unit} in {secs:.1f}s{rate}")
+
+    def round_end(self, row: dict) -> None:
+        parts = [f"{k}={_fmt(v)}" for k, v in row.items()]
+        self._print("  round summary: " + ", ".join(parts))
+
+    def warn(self, message: str) -> None:
+        self._print(f"WARNING: {message}")
+
+    def info(self, message: str) -> None:
+        self._print(message)
+
+    def finish(self, manifest: dict) -> None:
+        d = manifest.get("decision") or {}
+        self._print(f"finished: {manifest.get('status')} — {d.get('reason', '')}; best round {manifest.get('best_round')}")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+class SafeDisplay(Display):
+    """Wraps a display so that a failure in drawing is logged and never stops the run."""
+
+    def __init__(self, inner: Display) -> None:
+        self.inner = inner
+
+    def __getattribute__(self, name: str):
+        if name.startswith("_") or name == "inner":
+            return object.__getattribute__(self, name)
+        target = getattr(object.__getattribute__(self, "inner"), name)
+        if not callable(target):
+            return target
+
+        def safe(*args, **kwargs):
+            try:
+                return target(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - drawing must never stop the run
+                log.exception("display %s failed", name)
+
+        return safe

@@ -1,0 +1,330 @@
+"""The bootstrap loop: answer, critique, revise, filter, train, evaluate, decide — round after round.
+
+Every step writes to the run folder before moving on, and every step first looks at what is
+already there, so the same call on an existing run folder resumes it:
+
+* ``round-NN/prompts.json``  the round's prompts (fixed once chosen)
+* ``round-NN/samples.jsonl`` one record per prompt, appended chunk by chunk; on resume the
+  prompts that already have a record are skipped, so nothing is redone or duplicated
+* ``round-NN/model/``        the merged model, written atomically; present means trained
+* ``round-NN/eval.json``     the round's metrics, written atomically; present means evaluated
+* ``manifest.json``          stage, rounds, status, the monitor's decision and the best round
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
+from distill.config import RunConfig
+from distill.data import load_instructions, mix
+from distill.dedupe import NearDuplicateIndex
+from distill.display import Display, PlainDisplay, SafeDisplay
+from distill.evaluate import evaluate, load_eval_set, round_metrics
+from distill.filters import PairFilter
+from distill.models import resolve_folder
+from distill.monitor import Monitor
+from distill.principles import Item, Stage, load_principles
+from distill.prompts import PromptItem, load_prompts, sample_round
+from distill.runfolder import RunFolder, append_records, read_json, read_records, write_json
+from distill.student import Student
+from distill.train import answer_loss, is_complete, train_lora
+
+FINAL = ("converged", "stopped", "finished")
+
+
+def load_teacher(spec: str, student: Student, kwargs: dict[str, Any]):
+    # By name, through the teachers package: distill never imports a concrete teacher.
+    return importlib.import_module("teachers").load_teacher(spec, student=student, **kwargs)
+
+
+class BootstrapLoop:
+    """Runs (or resumes) one run described by a :class:`RunConfig`."""
+
+    def __init__(self, config: RunConfig, display: Display | None = None) -> None:
+        self.folder = RunFolder(config.run_dir)
+        saved = self.folder.config_path
+        if saved.exists():
+            # Resuming: the run folder's own config wins, so a resumed run does what it started doing.
+            config = RunConfig.load(saved)
+        self.config = config
+        self.display = SafeDisplay(display or PlainDisplay())
+        self.stages: list[Stage] = load_principles(config.principles)
+        self.eval_sets = [load_eval_set(p) for p in config.eval_sets]
+        self.heldout = list(load_instructions(config.replay_heldout)) if config.replay_heldout else []
+        self.replay = load_instructions(config.replay) if config.replay else None
+        self.pool = self._prompt_pool()
+        self.monitor = Monitor(config.monitor)
+        self._teacher = None
+
+    # -- set-up -------------------------------------------------------------------------
+    def _prompt_pool(self) -> list[PromptItem]:
+        """Training prompts, minus any that near-duplicate an eval question (no training on the test)."""
+        index = NearDuplicateIndex(self.config.filters.near_duplicate_threshold)
+        for es in self.eval_sets:
+            for it in es.items:
+                index.add(it.question)
+        pool, dropped = [], 0
+        for p in load_prompts(self.config.prompts):
+            if index.is_duplicate(p.prompt)[0]:
+                dropped += 1
+            else:
+                pool.append(p)
+        if dropped:
+            self.display.warn(f"{dropped} prompts near-duplicate an eval question and are not used for training")
+        if not pool:
+            raise ValueError(f"{self.config.prompts}: no usable prompts")
+        return pool
+
+    def teacher(self, student: Student):
+        cfg = self.config
+        if self._teacher is None or cfg.teacher == "self":
+            # The self teacher is rebuilt each round: it must be the current student.
+            self._teacher = load_teacher(cfg.teacher, student, cfg.teacher_kwargs)
+        return self._teacher
+
+    # -- the run ------------------------------------------------------------------------
+    def run(self) -> dict:
+        cfg, folder = self.config, self.folder
+        folder.path.mkdir(parents=True, exist_ok=True)
+        if not folder.config_path.exists():
+            cfg.save(folder.config_path)
+        manifest = folder.manifest() or {
+            "status": "running", "stage_index": 0, "rounds_in_stage": 0, "rounds": [], "history": [],
+            "best_round": 0, "decision": None, "replay_ratio": cfg.replay_ratio,
+        }
+        self.display.start(str(folder.path), cfg.to_dict())
+        if manifest["status"] in FINAL:
+            self.display.info(f"run already {manifest['status']}: {manifest['decision']['reason']}")
+            self.display.finish(manifest)
+            return manifest
+
+        student = Student(cfg.student)
+        if not manifest["history"]:
+            manifest["history"].append(self._evaluate(0, student, self.stages[0]))
+            folder.save_manifest(manifest)
+        if manifest["rounds"]:
+            student = Student(manifest["rounds"][-1]["model"])
+
+        while manifest["status"] == "running":
+            n = len(manifest["rounds"]) + 1
+            stage = self.stages[manifest["stage_index"]]
+            self.display.round_start(n, stage.name)
+            summary = self._collect(n, stage, student)
+            student = self._train(n, student, manifest["replay_ratio"])
+            metrics = self._evaluate(n, student, stage)
+            summary.update(model=student.spec, train_loss=self._train_loss(n))
+            manifest["rounds"].append(summary)
+            manifest["history"].append({**metrics, **{k: summary[k] for k in ("fault_rate", "kept", "train_loss", "stage")}})
+            manifest["rounds_in_stage"] += 1
+            self._decide(manifest)
+            folder.save_manifest(manifest)
+            self.display.round_end(_row(manifest["history"][-1]))
+        self._finish(manifest)
+        return manifest
+
+    # -- one round: records -------------------------------------------------------------
+    def _round_prompts(self, n: int) -> list[PromptItem]:
+        path = self.folder.round_dir(n) / "prompts.json"
+        saved = read_json(path)
+        if saved is None:
+            used = {r["prompt"] for k in range(1, n) for r in read_records(self.folder.samples_path(k))}
+            items = sample_round(self.pool, self.config.prompts_per_round, n, self.config.seed, used,
+                                 self.config.fresh_prompts_each_round)
+            saved = [{"prompt": p.prompt, "reference": p.reference} for p in items]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json(path, saved)
+        return [PromptItem(**p) for p in saved]
+
+    def _collect(self, n: int, stage: Stage, student: Student) -> dict:
+        """Answer, critique, revise and filter the round's prompts, appending records chunk by chunk."""
+        cfg = self.config
+        prompts = self._round_prompts(n)
+        path = self.folder.samples_path(n)
+        done = read_records(path)
+        # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
+        earlier = [r["prompt"] for k in range(1, n) for r in read_records(self.folder.samples_path(k)) if r["kept"]]
+        filt = PairFilter(cfg.filters, earlier + [r["prompt"] for r in done if r["kept"]])
+        todo = [i for i in range(len(prompts)) if i not in {r["index"] for r in done}]
+        if todo:
+            teacher = self.teacher(student)
+            for phase in ("answer", "critique", "revise"):
+                self.display.phase_start(phase, len(prompts))
+                self.display.phase_advance(phase, len(prompts) - len(todo))
+            chunks: dict[int, list[int]] = {}
+            for i in todo:  # chunks are fixed index ranges, so a resumed run batches the same way
+                chunks.setdefault(i // cfg.chunk_size, []).append(i)
+            for c, idx in chunks.items():
+                principle = stage.principles[(c + n) % len(stage.principles)]
+                records = self._chunk(n, stage, principle, [prompts[i] for i in idx], idx, student, teacher)
+                for rec in records:
+                    filt.apply(rec)
+                append_records(path, records)
+                done.extend(records)
+                if records:
+                    self.display.sample(records[-1])
+            for phase in ("answer", "critique", "revise"):
+                self.display.phase_end(phase)
+        judged = [r for r in done if r["verdict"] in ("fault", "no_fault")]
+        faults = sum(r["verdict"] == "fault" for r in judged)
+        return {
+            "round": n, "stage": stage.name, "prompts": len(done), "faults": faults,
+            "fault_rate": faults / len(judged) if judged else None,
+            "unparseable": sum(r["verdict"] == "unparseable" for r in done),
+            "kept": sum(r["kept"] for r in done),
+            "dropped": {reason: sum(r["drop_reason"] == reason for r in done)
+                        for reason in sorted({r["drop_reason"] for r in done if r["drop_reason"]})},
+        }
+
+    def _chunk(self, n, stage, principle, items: list[PromptItem], idx: list[int], student: Student, teacher) -> list[dict]:
+        from teachers.base import TeacherError  # the error type is part of the teacher interface
+
+        cfg = self.config
+        answers = student.generate([p.prompt for p in items], cfg.answer)
+        self.display.phase_advance("answer", len(items), sum(a.completion_tokens for a in answers))
+        crit_items = [Item(p.prompt, a.text, p.reference) for p, a in zip(items, answers)]
+        try:
+            critiques = teacher.critique(crit_items, principle, cfg.critique)
+        except TeacherError as e:  # keep what finished; failed items are marked "error"
+            critiques = e.results
+            self.display.warn(str(e))
+        self.display.phase_advance("critique", len(items), sum(c.completion.completion_tokens for c in critiques))
+        faulty = [k for k, c in enumerate(critiques) if c.verdict == "fault"]
+        revisions: dict[int, Any] = {}
+        if faulty:
+            try:
+                revs = teacher.revise([crit_items[k] for k in faulty], [critiques[k] for k in faulty], principle, cfg.revision)
+            except TeacherError as e:
+                revs = e.results
+                self.display.warn(str(e))
+            revisions = dict(zip(faulty, revs))
+        self.display.phase_advance("revise", len(items), sum(r.completion_tokens for r in revisions.values()))
+        records = []
+        for k, (p, a, c) in enumerate(zip(items, answers, critiques)):
+            rev = revisions.get(k)
+            records.append({
+                "round": n, "index": idx[k], "stage": stage.name, "principle": principle.name,
+                "prompt": p.prompt, "reference": p.reference,
+                "answer": a.text, "answer_finish": a.finish_reason,
+                "critique": c.text, "verdict": c.verdict,
+                "revision": rev.text if rev is not None and rev.error is None else None,
+                "revision_finish": rev.finish_reason if rev is not None else None,
+                "error": (rev.error if rev is not None and rev.error else c.completion.error),
+                "teacher": teacher.name,
+                "usage": {
+                    "answer": {"prompt": a.prompt_tokens, "completion": a.completion_tokens},
+                    "critique": {"prompt": c.completion.prompt_tokens, "completion": c.completion.completion_tokens},
+                    "revision": {"prompt": rev.prompt_tokens, "completion": rev.completion_tokens} if rev else None,
+                },
+                "seconds": {"answer": a.seconds, "critique": c.completion.seconds, "revision": rev.seconds if rev else None},
+                "time": time.time(),
+            })
+        return records
+
+    # -- one round: training ------------------------------------------------------------
+    def _train(self, n: int, student: Student, replay_ratio: float) -> Student:
+        """Fine-tune on the round's kept pairs mixed with replay data; the merged model is the new student.
+        With no kept pairs there is nothing to learn from, and the student stays as it is."""
+        out = self.folder.round_dir(n)
+        if not is_complete(out / "model"):
+            kept = [r for r in read_records(self.folder.samples_path(n)) if r["kept"]]
+            if not kept:
+                self.display.warn(f"round {n}: no corrected pair was kept; the student is not trained this round")
+                return student
+            pairs = [{"prompt": [{"role": "user", "content": r["prompt"]}],
+                      "completion": [{"role": "assistant", "content": r["revision"]}]} for r in kept]
+            data = pairs if self.replay is None else mix(pairs, self.replay, replay_ratio, seed=self.config.seed + n)
+            self.display.phase_start("train", len(data), "examples")
+            train_lora(resolve_folder(student.spec), None, data, out, self.config.train)
+            self.display.phase_end("train")
+        return Student(out / "model")
+
+    def _train_loss(self, n: int) -> float | None:
+        log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}
+        losses = [e["loss"] for e in log.get("log_history", []) if "loss" in e]
+        return losses[-1] if losses else None
+
+    # -- one round: evaluation and decision ----------------------------------------------
+    def _evaluate(self, n: int, student: Student, stage: Stage) -> dict:
+        path = self.folder.eval_path(n)
+        saved = read_json(path)
+        if saved is not None:
+            return saved["metrics"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.display.phase_start("evaluate", sum(len(s.items) for s in self.eval_sets))
+        result = evaluate(student, self.eval_sets, self.config.eval)
+        teacher = self.teacher(student)
+        metrics = round_metrics(
+            n, result,
+            approve=lambda qs, ans: self._approve(teacher, stage, qs, ans),
+            heldout_loss=(lambda: answer_loss(student.model, student.tokenizer, self.heldout)) if self.heldout else None,
+        )
+        self.display.phase_end("evaluate")
+        write_json(path, {"metrics": metrics, "eval": result})
+        return metrics
+
+    def _approve(self, teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:
+        """The judge's verdict on held-out answers, on an evenly spread subset (None elsewhere)."""
+        from teachers.base import TeacherError
+
+        k = min(self.config.approval_items, len(questions))
+        picks = sorted({round(i * len(questions) / k) for i in range(k)}) if k else []
+        items = [Item(questions[i], answers[i]) for i in picks]
+        try:
+            crits = teacher.critique(items, stage.principles[0], self.config.critique)
+        except TeacherError as e:
+            crits = e.results
+        out: list[bool | None] = [None] * len(questions)
+        for i, c in zip(picks, crits):
+            out[i] = {"no_fault": True, "fault": False}.get(c.verdict)
+        return out
+
+    def _decide(self, manifest: dict) -> None:
+        cfg = self.config
+        last = manifest["rounds"][-1]
+        stage_index = manifest["stage_index"]
+        decision = self.monitor.decide(manifest["history"])
+        if decision.action == "stop":
+            manifest["status"] = "converged" if decision.kind == "converged" else "stopped"
+        elif decision.action == "raise_replay":
+            manifest["replay_ratio"] = decision.replay_ratio
+        if manifest["status"] == "running":
+            low = last["fault_rate"] is not None and last["fault_rate"] < cfg.stage_fault_rate_threshold
+            if low or manifest["rounds_in_stage"] >= cfg.max_rounds_per_stage:
+                why = (f"the teacher found faults in {last['fault_rate']:.0%} of answers (< {cfg.stage_fault_rate_threshold:.0%})"
+                       if low else f"{cfg.max_rounds_per_stage} rounds in stage {last['stage']!r}")
+                if stage_index + 1 < len(self.stages):
+                    manifest["stage_index"] += 1
+                    manifest["rounds_in_stage"] = 0
+                    self.display.info(f"next stage {self.stages[stage_index + 1].name!r}: {why}")
+                elif low:
+                    manifest["status"] = "converged"
+                    decision = decision.replace(action="stop", kind="converged", reason=f"last stage done: {why}")
+            if manifest["status"] == "running" and len(manifest["rounds"]) >= cfg.rounds:
+                manifest["status"] = "finished"
+                decision = decision.replace(action="stop", kind="budget", reason=f"round budget of {cfg.rounds} used")
+        manifest["decision"] = decision.as_dict()
+        manifest["best_round"] = decision.best_round
+        if decision.kind in ("divergence", "forgetting"):
+            self.display.warn(decision.reason)
+
+    def _finish(self, manifest: dict) -> None:
+        from distill.report import write_report
+
+        samples = {n: read_records(self.folder.samples_path(n)) for n in range(1, len(manifest["rounds"]) + 1)}
+        path = write_report(self.folder.path, manifest["history"], manifest["decision"], samples)
+        manifest["report"] = str(path)
+        self.folder.save_manifest(manifest)
+        self.display.finish(manifest)
+
+
+def _row(metrics: dict) -> dict:
+    keys = ("round", "stage", "fault_rate", "kept", "train_loss", "gold_accuracy", "approval_rate", "heldout_loss")
+    return {k: metrics.get(k) for k in keys}
+
+
+def run(config: RunConfig, display: Display | None = None) -> dict:
+    """Run or resume the run described by ``config``; returns the final manifest."""
+    return BootstrapLoop(config, display).run()
