@@ -106,3 +106,16 @@ class SafeDisplay(Display):
                 log.exception("display %s failed", name)
 
         return safe
+
+
+def make_display(stream: TextIO | None = None) -> Display:
+    """The right display for where output goes: live on a terminal, plain lines elsewhere."""
+    stream = stream or sys.stdout
+    if stream.isatty():
+        try:
+            from distill.live import RichDisplay
+
+            return RichDisplay()
+        except ImportError:
+            pass
+    return PlainDisplay(stream)

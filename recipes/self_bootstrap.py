@@ -1,27 +1,11 @@
-"""Self-bootstrap: the student answers prompts (the loop arrives with the loop issue)."""
+"""Self-bootstrap: the student critiques and corrects its own answers, then learns from the corrections.
 
-from __future__ import annotations
+The method the project exists for. Every round is also scored against gold answers on held-out
+questions, so a student that only learns to please itself is caught and the best round kept.
+"""
 
-import argparse
-import json
-from pathlib import Path
-
-from distill import DEFAULT_STUDENT, Student
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--student", default=DEFAULT_STUDENT, help="model spec (embedded name, HF folder, .gguf, hub id)")
-    ap.add_argument("--prompts", type=int, default=6, help="how many prompts to answer")
-    ap.add_argument("--prompt-file", default=str(ROOT / "data" / "prompts.jsonl"))
-    args = ap.parse_args()
-    prompts = [json.loads(line)["prompt"] for line in open(args.prompt_file)][: args.prompts]
-    student = Student(args.student)
-    for p, c in zip(prompts, student.generate(prompts, max_new_tokens=64)):
-        print(f"Q: {p}\nA: {c.text}\n")
-
+from distill.recipe import build_config, parser, run_recipe
 
 if __name__ == "__main__":
-    main()
+    args = parser(__doc__, run_dir="runs/self-bootstrap").parse_args()
+    run_recipe(args, build_config(args, teacher="self"))

@@ -1,0 +1,13 @@
+"""Teacher distillation: a larger local model critiques and corrects the student's answers.
+
+The teacher is any model spec (HF folder, .gguf file, embedded name, hub id when online) with a
+chat template of its own; it may use a different tokenizer from the student.
+"""
+
+from distill.recipe import build_config, parser, run_recipe
+
+if __name__ == "__main__":
+    ap = parser(__doc__, run_dir="runs/teacher-distill")
+    ap.add_argument("--teacher", required=True, help="teacher model spec, e.g. ./Qwen2.5-1.5B-Instruct or a .gguf file")
+    args = ap.parse_args()
+    run_recipe(args, build_config(args, teacher=f"local:{args.teacher}"))
