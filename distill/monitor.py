@@ -1,0 +1,192 @@
+"""The monitor: after each round, decide whether to go on, move to the next stage, or stop.
+
+Pure functions over the per-round metric dicts of :func:`distill.evaluate.round_metrics`
+(``history[0]`` is round 0, the untouched student). The rules, checked in this order:
+
+1. **Divergence** - the judge's approval rose while gold accuracy fell beyond noise, compared
+   with the best round so far, for ``patience`` consecutive rounds: the model is learning to
+   please its grader. Stop and keep the best round.
+2. **Forgetting** - held-out loss on original instruction data rose more than
+   ``forgetting_threshold`` (relative) above round 0: stop, or raise the replay share
+   (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
+3. **Convergence** - the teacher found faults in fewer than ``converged_fault_rate`` of the
+   prompts of the stage's last round: next stage, or stop as converged after the last stage.
+4. **Budget** - ``max_rounds`` reached: stop.
+
+"Beyond noise" means both an absolute drop of at least ``min_gold_drop`` and a two-proportion
+z statistic of at least ``noise_z`` (1.96 ~ the 95% intervals of the two rounds): a drop of a
+few items on a small eval set never triggers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Action = Literal["continue", "next_stage", "stop"]
+Kind = Literal["baseline", "ok", "divergence", "forgetting", "converged", "budget"]
+
+
+@dataclass
+class MonitorConfig:
+    """Thresholds of the monitor's rules (see the module docstring)."""
+
+    min_rounds: int = 1  # trained rounds before divergence/convergence may end a stage or run
+    noise_z: float = 1.96  # gold drop must be this many standard errors (two-proportion test)
+    min_gold_drop: float = 0.02  # ...and at least this much absolute accuracy
+    min_approval_rise: float = 0.02  # approval must rise at least this much to count as rising
+    patience: int = 1  # consecutive diverging rounds before stopping
+    forgetting_threshold: float = 0.10  # relative rise of held-out loss over round 0
+    forgetting_action: Literal["stop", "raise_replay"] = "stop"
+    replay_step: float = 0.15  # added to the replay share on forgetting
+    max_replay_share: float = 0.8  # beyond this, forgetting stops the run
+    converged_fault_rate: float = 0.1  # fewer faults than this share of prompts = converged
+    max_rounds: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.forgetting_action not in ("stop", "raise_replay"):
+            raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
+        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "forgetting_threshold", "replay_step", "converged_fault_rate"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"MonitorConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.patience < 1 or self.min_rounds < 0:
+            raise ValueError("MonitorConfig.patience must be >= 1 and min_rounds >= 0")
+
+
+@dataclass
+class Decision:
+    """What to do next, why, and which round is the best so far."""
+
+    action: Action
+    kind: Kind
+    reason: str
+    best_round: int
+    replay_share: float | None = None  # the new replay share when forgetting raised it
+
+    def to_dict(self) -> dict:
+        """JSON-able form for the manifest."""
+        return asdict(self)
+
+
+def _acc(m: dict) -> float:
+    v = m.get("gold_accuracy")
+    return -math.inf if v is None else float(v)
+
+
+def best_round(history: list[dict]) -> int:
+    """Round with the highest gold accuracy; ties go to lower held-out loss, then the earlier round."""
+    if not history:
+        raise ValueError("best_round needs at least one round of metrics")
+
+    def key(m: dict) -> tuple:
+        loss = m.get("heldout_loss")
+        return (-_acc(m), math.inf if loss is None else loss, m["round"])
+
+    return min(history, key=key)["round"]
+
+
+def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
+    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise."""
+    p1, p2 = ref.get("gold_accuracy"), cur.get("gold_accuracy")
+    n1, n2 = ref.get("gold_n") or 0, cur.get("gold_n") or 0
+    if p1 is None or p2 is None or n1 == 0 or n2 == 0:
+        return False
+    drop = p1 - p2
+    if drop < config.min_gold_drop:
+        return False
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
+    return drop / se >= config.noise_z
+
+
+def _diverging(history: list[dict], upto: int, config: MonitorConfig) -> bool:
+    """Round ``history[upto]`` diverges from the best round before it."""
+    cur = history[upto]
+    ref = history[best_round(history[:upto])]  # rounds are numbered 0..; index == round
+    a_ref, a_cur = ref.get("approval_rate"), cur.get("approval_rate")
+    if a_ref is None or a_cur is None:
+        return False
+    return a_cur - a_ref >= config.min_approval_rise and significant_drop(ref, cur, config)
+
+
+class Monitor:
+    """Applies :class:`MonitorConfig`'s rules to the run's metric history."""
+
+    def __init__(self, config: MonitorConfig | None = None) -> None:
+        self.config = config or MonitorConfig()
+
+    def decide(
+        self,
+        history: list[dict],
+        *,
+        fault_rate: float | None = None,
+        rounds_in_stage: int | None = None,
+        last_stage: bool = True,
+        replay_share: float | None = None,
+    ) -> Decision:
+        """Decide after the latest round in ``history`` (round 0 first, one dict per round).
+
+        ``fault_rate`` is the share of prompts in which the teacher found a fault in the
+        round just finished; ``rounds_in_stage`` counts the trained rounds of the current stage
+        (default: all trained rounds); ``replay_share`` is the current share of original data
+        in the training mix, needed for ``forgetting_action="raise_replay"``.
+        """
+        cfg = self.config
+        if not history:
+            raise ValueError("Monitor.decide needs at least round 0 in the history")
+        for i, m in enumerate(history):
+            if m.get("round") != i:
+                raise ValueError(f"history[{i}] has round {m.get('round')!r}; rounds must be 0, 1, 2, ... in order")
+        best = best_round(history)
+        trained = len(history) - 1
+        if trained == 0:
+            return Decision("continue", "baseline", "round 0 measured; training starts", best)
+        cur = history[-1]
+        stage_rounds = trained if rounds_in_stage is None else rounds_in_stage
+
+        # 1. divergence
+        if trained >= cfg.min_rounds and trained >= cfg.patience and all(
+            _diverging(history, i, cfg) for i in range(len(history) - cfg.patience, len(history))
+        ):
+            ref = history[best_round(history[:-1])]
+            return Decision(
+                "stop", "divergence",
+                f"divergence: judge approval rose {ref['approval_rate']:.1%} -> {cur['approval_rate']:.1%} while gold "
+                f"accuracy fell {ref['gold_accuracy']:.1%} -> {cur['gold_accuracy']:.1%} (beyond noise, "
+                f"round {ref['round']} -> {cur['round']}); keeping round {best}",
+                best,
+            )
+
+        # 2. forgetting
+        base_loss, cur_loss = history[0].get("heldout_loss"), cur.get("heldout_loss")
+        if base_loss and cur_loss is not None:
+            rise = (cur_loss - base_loss) / base_loss
+            if rise > cfg.forgetting_threshold:
+                what = (f"forgetting: held-out loss {base_loss:.3f} -> {cur_loss:.3f} (+{rise:.0%}, "
+                        f"threshold +{cfg.forgetting_threshold:.0%})")
+                if cfg.forgetting_action == "raise_replay":
+                    if replay_share is None:
+                        raise ValueError("forgetting_action='raise_replay' needs the current replay_share")
+                    if replay_share < cfg.max_replay_share:
+                        new = round(min(cfg.max_replay_share, replay_share + cfg.replay_step), 4)
+                        return Decision("continue", "forgetting",
+                                        f"{what}; raising the replay share {replay_share:.2f} -> {new:.2f}", best, new)
+                    return Decision("stop", "forgetting",
+                                    f"{what}; replay share already at its maximum {cfg.max_replay_share:.2f}; "
+                                    f"keeping round {best}", best)
+                return Decision("stop", "forgetting", f"{what}; keeping round {best}", best)
+
+        # 3. convergence
+        if fault_rate is not None and stage_rounds >= cfg.min_rounds and fault_rate < cfg.converged_fault_rate:
+            what = (f"converged: the teacher found faults in {fault_rate:.1%} of prompts "
+                    f"(< {cfg.converged_fault_rate:.0%})")
+            if last_stage:
+                return Decision("stop", "converged", f"{what} in the last stage; keeping round {best}", best)
+            return Decision("next_stage", "converged", f"{what}; moving to the next stage", best)
+
+        # 4. budget
+        if cfg.max_rounds is not None and trained >= cfg.max_rounds:
+            return Decision("stop", "budget", f"round budget of {cfg.max_rounds} reached; keeping round {best}", best)
+
+        return Decision("continue", "ok", f"round {cur['round']}: no stopping rule fired", best)
