@@ -1,0 +1,186 @@
+"""The run report: ``report.md`` with the round table, the monitor's decision and samples,
+plus PNG plots of the metrics over rounds in ``plots/``.
+
+Inputs are plain data, so the loop can call it from whatever it keeps in the run folder:
+
+* ``history``: one metric dict per round, as made by :func:`distill.evaluate.round_metrics`
+  (keys used: round, gold_accuracy, gold_ci95, sets, approval_rate, heldout_loss,
+  distinct_2, mean_answer_tokens; missing or None values are shown as "-").
+* ``decision``: a :class:`distill.monitor.Decision` or its dict form (action, kind, reason, best_round).
+* ``samples_by_round``: ``{round: [{"prompt", "answer", "critique", "revision"}, ...]}``;
+  the first ``max_samples`` of each round are shown.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@dataclass
+class ReportConfig:
+    """What the report shows."""
+
+    max_samples: int = 5  # before -> critique -> after samples per round
+    max_chars: int = 600  # per sample field, so one rambling answer cannot swamp the page
+    title: str = "Self-correction distillation run"
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    if pct:
+        return f"{v:.1%}"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _clip(text: Any, limit: int) -> str:
+    text = "" if text is None else str(text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line for line in (text.splitlines() or [""]))
+
+
+def _series(history: Sequence[Mapping], key: str) -> tuple[list[int], list[float]]:
+    pts = [(m["round"], m[key]) for m in history if m.get(key) is not None]
+    return [p[0] for p in pts], [float(p[1]) for p in pts]
+
+
+def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike) -> list[Path]:
+    """PNG plots of the metrics over rounds; a plot whose metrics are all missing is skipped."""
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig, name: str) -> None:
+        path = plots_dir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+
+    # gold accuracy (overall with its 95% band, and per set) against judge approval
+    rounds, acc = _series(history, "gold_accuracy")
+    if rounds:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.plot(rounds, acc, "o-", color="black", label="gold accuracy (all sets)")
+        cis = [m.get("gold_ci95") for m in history if m.get("gold_accuracy") is not None]
+        if all(cis):
+            ax.fill_between(rounds, [c[0] for c in cis], [c[1] for c in cis], color="grey", alpha=0.25, label="95% interval")
+        names = sorted({name for m in history for name in (m.get("sets") or {})})
+        for name in names:
+            pts = [(m["round"], m["sets"][name]["accuracy"]) for m in history if name in (m.get("sets") or {})]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], ".--", alpha=0.7, label=name)
+        r_app, app = _series(history, "approval_rate")
+        if r_app:
+            ax.plot(r_app, app, "s-", color="tab:red", label="judge approval")
+        ax.set(xlabel="round", ylabel="rate", ylim=(0, 1), title="Gold accuracy vs judge approval")
+        ax.set_xticks(sorted({m["round"] for m in history}))
+        ax.legend(fontsize=7, loc="best")
+        save(fig, "accuracy.png")
+
+    rounds, loss = _series(history, "heldout_loss")
+    if rounds:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.plot(rounds, loss, "o-", color="tab:purple")
+        ax.set(xlabel="round", ylabel="loss", title="Held-out loss on original data (forgetting)")
+        ax.set_xticks(rounds)
+        save(fig, "heldout_loss.png")
+
+    r_d, dist = _series(history, "distinct_2")
+    r_l, length = _series(history, "mean_answer_tokens")
+    if r_d or r_l:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        if r_d:
+            ax.plot(r_d, dist, "o-", color="tab:green", label="distinct-2")
+            ax.set_ylabel("distinct-2")
+        ax2 = ax.twinx()
+        if r_l:
+            ax2.plot(r_l, length, "s--", color="tab:orange", label="mean answer tokens")
+            ax2.set_ylabel("mean answer tokens")
+        ax.set(xlabel="round", title="Diversity and length drift")
+        ax.set_xticks(sorted(set(r_d) | set(r_l)))
+        fig.legend(fontsize=7, loc="lower right")
+        save(fig, "diversity_length.png")
+    return written
+
+
+def write_report(
+    run_dir: str | os.PathLike,
+    history: Sequence[Mapping],
+    decision: Any,
+    samples_by_round: Mapping[int, Sequence[Mapping]] | None = None,
+    config: ReportConfig | None = None,
+) -> Path:
+    """Write ``run_dir/report.md`` and ``run_dir/plots/*.png``; returns the report's path."""
+    cfg = config or ReportConfig()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dec = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision or {})
+    plots = write_plots(history, run_dir / "plots")
+
+    lines = [f"# {cfg.title}", ""]
+    lines += ["## Decision", ""]
+    if dec:
+        lines.append(f"**{dec.get('action', '?')}** ({dec.get('kind', '?')}): {dec.get('reason', '')}")
+        lines.append("")
+        lines.append(f"Best round: **{dec.get('best_round', '-')}**")
+        if dec.get("replay_share") is not None:
+            lines.append(f"New replay share: {dec['replay_share']:.2f}")
+    else:
+        lines.append("No decision recorded.")
+    lines.append("")
+
+    set_names = sorted({name for m in history for name in (m.get("sets") or {})})
+    lines += ["## Rounds", ""]
+    header = ["round", "gold acc", "95% CI"] + set_names + ["approval", "held-out loss", "distinct-2", "mean tokens"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    best = dec.get("best_round")
+    for m in history:
+        ci = m.get("gold_ci95")
+        row = [
+            f"**{m['round']}** (best)" if m["round"] == best else str(m["round"]),
+            _fmt(m.get("gold_accuracy"), pct=True),
+            f"{ci[0]:.1%}-{ci[1]:.1%}" if ci else "-",
+            *[_fmt((m.get("sets") or {}).get(n, {}).get("accuracy"), pct=True) for n in set_names],
+            _fmt(m.get("approval_rate"), pct=True),
+            _fmt(m.get("heldout_loss")),
+            _fmt(m.get("distinct_2")),
+            _fmt(m.get("mean_answer_tokens")),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{p.stem}](plots/{p.name})" for p in plots]
+        lines.append("")
+
+    if samples_by_round:
+        lines += ["## Samples: before -> critique -> after", ""]
+        for rnd in sorted(samples_by_round):
+            samples = list(samples_by_round[rnd])[: cfg.max_samples]
+            if not samples:
+                continue
+            lines += [f"### Round {rnd}", ""]
+            for i, s in enumerate(samples, 1):
+                lines.append(f"**{i}. Prompt:** {_clip(s.get('prompt'), cfg.max_chars)}")
+                lines.append("")
+                for label, key in (("Before", "answer"), ("Critique", "critique"), ("After", "revision")):
+                    lines.append(f"*{label}:*")
+                    lines.append("")
+                    lines.append(_quote(_clip(s.get(key), cfg.max_chars)))
+                    lines.append("")
+    path = run_dir / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
