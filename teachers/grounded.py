@@ -56,7 +56,7 @@ _OPS = {
 _NUM = r"-?\d+(?:,\d{3})*(?:\.\d+)?"
 # "<expression with at least one operator> = <number>"
 _EQUATION = re.compile(
-    rf"(?P<lhs>\(?\s*{_NUM}\s*\)?(?:\s*[-+*/x×÷^]\s*\(?\s*{_NUM}\s*\)?)+)\s*=\s*(?P<rhs>{_NUM})(?![\d.])"
+    rf"(?P<lhs>\(?\s*{_NUM}\s*\)?(?:\s*[-+*/x×÷^]\s*\(?\s*{_NUM}\s*\)?)+)\s*=\s*(?P<rhs>{_NUM})(?!\.?\d)"
 )
 
 
@@ -134,7 +134,7 @@ class ArithmeticVerifier(Teacher):
             stated = _number(m.group("rhs"))
             if not _close(value, stated):
                 problems.append(f"{m.group('lhs').strip()} = {m.group('rhs')} is wrong: it is {_fmt(value)}.")
-                fixes.append((m.group(0), f"{m.group('lhs').strip()} = {_fmt(value)}"))
+                fixes.append((m.group(0), m.group(0)[: m.start("rhs") - m.start()] + _fmt(value)))
         ref = last_number(item.reference) if item.reference else None
         got = last_number(item.answer)
         if ref is not None:
