@@ -1,0 +1,343 @@
+"""Gold-answer evaluation: scoring rules, file formats and errors, the real model on a few items, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from distill import scoring
+from distill.evaluate import (
+    EvalConfig,
+    EvalDataError,
+    EvalItem,
+    choice_logprobs,
+    default_eval_paths,
+    distinct_n,
+    eval_questions,
+    evaluate,
+    load_eval_set,
+    round_metrics,
+    score_generated,
+    wilson_interval,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- scoring rules
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("The Eiffel Tower!", "eiffel tower"),
+        ("  A   cat, an  owl & THE dog.", "cat owl dog"),
+        ("Theatre and another", "theatre and another"),  # articles only as whole words
+        ("It costs $1,200.", "it costs 1200"),
+        ("7.0 apples", "7 apples"),
+        ("2.50 liters", "2.5 liters"),
+        ("New-Delhi", "new delhi"),
+    ],
+)
+def test_normalize_answer(raw, expected):
+    assert scoring.normalize_answer(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "answer, aliases, expected",
+    [
+        ("The capital of France is Paris.", ["Paris"], True),
+        ("It is a Parisian cafe.", ["Paris"], False),  # whole words only
+        ("I am bored.", ["red"], False),
+        ("The capital is New Delhi.", ["New Delhi", "Delhi"], True),
+        ("There are seven days in a week.", ["7", "seven"], True),
+        ("A week has 7.0 days", ["7"], True),  # numbers compare as numbers
+        ("A week has 70 days", ["7"], False),
+        ("", ["Paris"], False),
+        ("It is the Sun.", ["the Sun"], True),
+    ],
+)
+def test_alias_match(answer, aliases, expected):
+    assert scoring.alias_match(answer, aliases) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("5 + 3 = 8\n#### 8", 8.0),
+        ("first 3, then 12.", 12.0),
+        ("#### 1,200 dollars", 1200.0),
+        ("The answer is -4", -4.0),
+        ("no digits here", None),
+        ("we get 2.5 and #### 7", 7.0),
+    ],
+)
+def test_final_number(text, expected):
+    assert scoring.final_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("No, yes.", False), ("Yes! It is.", True), ("Yesterday I knew.", None), ("I think so", None), ("NO.", False)],
+)
+def test_first_yes_no(text, expected):
+    assert scoring.first_yes_no(text) is expected
+
+
+def test_score_generated_each_format():
+    short = EvalItem("Capital of France?", ["Paris"], 1)
+    assert score_generated(short, "short", "It's Paris.") == (True, None)
+    gsm = EvalItem("2+3?", 5.0, 1)
+    assert score_generated(gsm, "gsm8k", "2 + 3 = 5. So the answer is 5.0") == (True, 5.0)
+    assert score_generated(gsm, "gsm8k", "The answer is 5, no wait, 6") == (False, 6.0)
+    yn = EvalItem("Is ice cold?", True, 1)
+    assert score_generated(yn, "yesno", "Yes, ice is cold.") == (True, True)
+    assert score_generated(yn, "yesno", "Ice is cold.") == (False, None)
+
+
+def test_wilson_interval_known_values():
+    lo, hi = wilson_interval(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-4) and hi == pytest.approx(0.7634, abs=1e-4)
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_distinct_n():
+    assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)  # (a b), (b a), (a b)
+    assert distinct_n(["one", ""], 2) == 0.0
+    assert distinct_n(["x y", "X Y"], 2) == 0.5  # case-insensitive
+
+
+# ----------------------------------------------------------------------------- files and formats
+
+
+def test_format_detection_and_gold(tmp_path):
+    short = load_eval_set(write_jsonl(tmp_path / "short.jsonl", [
+        {"question": "Capital of France?", "answer": "Paris"},
+        {"question": "Days in a week?", "aliases": ["7", "seven"]},
+        {"question": "Who wrote Hamlet?", "answers": {"text": ["Shakespeare"], "answer_start": [0]}},
+        {"question": "Legs of a dog?", "answer": 4},
+    ]))
+    assert short.format == "short" and short.name == "short"
+    assert [i.gold for i in short.items] == [["Paris"], ["7", "seven"], ["Shakespeare"], ["4"]]
+    assert short.items[1].line == 2
+
+    gsm = load_eval_set(write_jsonl(tmp_path / "gsm.jsonl", [{"question": "2+2?", "answer": "2 + 2 = 4\n#### 4"},
+                                                             {"question": "Big?", "answer": "#### 1,500"}]))
+    assert gsm.format == "gsm8k" and [i.gold for i in gsm.items] == [4.0, 1500.0]
+
+    mc = load_eval_set(write_jsonl(tmp_path / "mc.jsonl", [
+        {"question": "Sky colour?", "choices": ["green", "blue"], "answer": 1},
+        {"question": "Hot?", "choices": {"text": ["fire", "ice"], "label": ["A", "B"]}, "answerKey": "A"},
+        {"question": "Wet?", "options": ["water", "sand", "dust"], "label": "0"},
+    ]))
+    assert mc.format == "mc" and [i.gold for i in mc.items] == [1, 0, 0]
+    assert mc.items[1].choices == ["fire", "ice"] and mc.items[0].gold_text == "blue"
+
+    yn = load_eval_set(write_jsonl(tmp_path / "yn.jsonl", [{"question": "Ice cold?", "answer": True},
+                                                           {"question": "Fire cold?", "answer": False}]))
+    assert yn.format == "yesno" and [i.gold_text for i in yn.items] == ["yes", "no"]
+
+    # "yes"/"no" strings look like short answers; --format yesno reads them as booleans
+    forced = load_eval_set(write_jsonl(tmp_path / "ynstr.jsonl", [{"question": "Ice cold?", "answer": "Yes"}]), format="yesno")
+    assert forced.format == "yesno" and forced.items[0].gold is True
+    assert load_eval_set(tmp_path / "ynstr.jsonl").format == "short"
+
+
+@pytest.mark.parametrize(
+    "rows, fmt, expected",
+    [
+        (['{"question": "a", "answer": "b"}', '{"question": "c", "answer": '], None, r":2: not valid JSON"),
+        ([{"question": "a", "answer": "b"}, ["not", "an", "object"]], None, r":2: expected a JSON object"),
+        ([{"question": "a"}], None, r":1: field 'answer': no answer field"),
+        ([{"q": "a", "answer": "b"}], None, r":1: field 'question'"),
+        ([{"question": "a", "answer": "b"}, {"question": "", "answer": "c"}], None, r":2: field 'question'.*non-empty"),
+        ([{"question": "a", "choices": ["x", "y"], "answer": 2}], None, r":1: field 'answer' \(mc format\).*out of range"),
+        ([{"question": "a", "choices": ["x"], "answer": 0}], None, r":1: field 'choices'.*at least two"),
+        ([{"question": "a", "choices": ["x", "y"], "answerKey": "C"}], None, r":1: field 'answerKey'.*not one of"),
+        ([{"question": "a", "answer": "#### 4"}, {"question": "b", "answer": "#### four"}], None, r":2: field 'answer' \(gsm8k format\).*no number"),
+        ([{"question": "a", "answer": True}, {"question": "b", "answer": "maybe"}], None, r":2: field 'answer' \(yesno format\)"),
+        ([{"question": "a", "answer": "Paris"}], "gsm8k", r":1: field 'answer' \(gsm8k format\)"),
+        ([{"question": "a", "answer": "the"}], None, r":1: field 'answer'.*empty after normalisation"),
+        ([{"question": "a", "answers": []}], None, r":1: field 'answers'"),
+    ],
+)
+def test_bad_input_names_file_line_and_field(tmp_path, rows, fmt, expected):
+    path = write_jsonl(tmp_path / "bad.jsonl", rows)
+    with pytest.raises(EvalDataError, match=expected) as info:
+        load_eval_set(path, format=fmt)
+    assert str(path) in str(info.value)
+
+
+def test_missing_empty_and_unknown_format(tmp_path):
+    with pytest.raises(EvalDataError, match="no such eval file"):
+        load_eval_set(tmp_path / "nope.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    with pytest.raises(EvalDataError, match="no records"):
+        load_eval_set(tmp_path / "empty.jsonl")
+    with pytest.raises(EvalDataError, match="unknown format 'squad'"):
+        load_eval_set(tmp_path / "empty.jsonl", format="squad")
+
+
+def test_shipped_eval_sets_load_and_questions_are_unique():
+    paths = default_eval_paths()
+    sets = {p.stem: load_eval_set(p) for p in paths}
+    assert {"facts", "arithmetic", "yesno", "contradictions"} <= set(sets)
+    assert sets["facts"].format == "short" and sets["arithmetic"].format == "gsm8k"
+    assert sets["yesno"].format == "yesno" and sets["contradictions"].format == "yesno"
+    total = sum(len(s.items) for s in sets.values())
+    assert 250 <= total <= 600
+    questions = eval_questions(paths)
+    assert len(questions) == total  # no question appears twice across the sets
+    assert scoring.normalize_answer("What is the capital of France?") in questions
+    labels = [i.gold for i in sets["contradictions"].items]
+    assert labels[:2] == [True, False] and sum(labels) == len(labels) // 2  # balanced, interleaved for --limit
+
+
+def test_arithmetic_file_is_reproduced_by_its_generator(tmp_path):
+    out = tmp_path / "arith.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_eval.py"), "--out", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_bytes() == (ROOT / "data" / "eval" / "arithmetic.jsonl").read_bytes()
+    for item in load_eval_set(out).items:  # the worked solution's last result is the gold number
+        assert item.gold == float(int(item.gold)) and 0 <= item.gold <= 100
+
+
+# ----------------------------------------------------------------------------- per-round metrics
+
+
+def test_round_metrics_combines_approval_loss_and_diversity():
+    items = [
+        dict(question="Capital of France?", answer="Paris is the capital.", correct=True, tokens=5),
+        dict(question="Capital of Japan?", answer="Paris is the capital.", correct=False, tokens=5),
+        dict(question="Is ice cold?", answer="", correct=False, tokens=0),
+    ]
+    mc_items = [dict(question="Sky?", answer="blue", correct=True)]
+    result = {
+        "sets": {
+            "facts": dict(format="short", n=3, correct=1, accuracy=1 / 3, ci95=list(wilson_interval(1, 3)), items=items),
+            "mc": dict(format="mc", n=1, correct=1, accuracy=1.0, ci95=list(wilson_interval(1, 1)), items=mc_items),
+        },
+        "overall": dict(n=4, correct=2, accuracy=0.5, ci95=list(wilson_interval(2, 4))),
+    }
+    seen = {}
+
+    def approve(questions, answers):  # a judge that approves answers naming the asked-about capital
+        seen["questions"] = questions
+        return [None if not a else q.split()[-1].rstrip("?") in a for q, a in zip(questions, answers)]
+
+    m = round_metrics(0, result, approve=approve, heldout_loss=lambda: 2.5)
+    assert seen["questions"] == [i["question"] for i in items]  # mc answers are not generated: not judged
+    assert m["round"] == 0 and m["gold_accuracy"] == 0.5 and m["gold_n"] == 4
+    assert m["approval_rate"] == 0.0 and m["approval_n"] == 2 and m["approval_unparsed"] == 1  # "France" not in answer
+    assert m["heldout_loss"] == 2.5
+    # bigrams: (paris is) (is the) (the capital.) twice -> 3 unique of 6
+    assert m["distinct_2"] == pytest.approx(0.5)
+    assert m["mean_answer_tokens"] == pytest.approx(10 / 3)
+    assert m["sets"]["mc"]["accuracy"] == 1.0
+    json.dumps(m)
+    bare = round_metrics(1, result)
+    assert bare["approval_rate"] is None and bare["heldout_loss"] is None
+    with pytest.raises(ValueError, match="2 verdicts for 3 answers"):
+        round_metrics(1, result, approve=lambda q, a: [True, True])
+
+
+# ----------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.slow
+def test_multiple_choice_log_likelihood_with_real_model(student):
+    import torch
+
+    question, choices = "What color is the sky on a clear day?", ["blue", "a loud trumpet sound"]
+    scores = choice_logprobs(student, question, choices)
+    # the batched, padded scores equal an unpadded one-sequence computation
+    prompt = student.encode(question)
+    for choice, score in zip(choices, scores):
+        cont = student.tokenizer(choice, add_special_tokens=False)["input_ids"]
+        with torch.inference_mode():
+            logits = student.model(input_ids=torch.tensor([prompt + cont])).logits[0]
+        logp = torch.log_softmax(logits.float(), -1)
+        direct = sum(logp[len(prompt) - 1 + k, t].item() for k, t in enumerate(cont))
+        assert score == pytest.approx(direct, abs=1e-3)
+    assert scores[0] > scores[1]
+    normed = choice_logprobs(student, question, choices, normalize=True)
+    n_tok = len(student.tokenizer(choices[1], add_special_tokens=False)["input_ids"])
+    assert normed[1] == pytest.approx(scores[1] / n_tok, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_evaluate_each_format_with_real_model(student, tmp_path):
+    sets = [
+        load_eval_set(write_jsonl(tmp_path / "short.jsonl", [
+            {"question": "What is the capital of France?", "answers": ["Paris"]},
+            {"question": "What is the capital of Japan?", "answers": ["Tokyo"]}])),
+        load_eval_set(write_jsonl(tmp_path / "gsm.jsonl", [{"question": "What is 2 + 3?", "answer": "#### 5"}])),
+        load_eval_set(write_jsonl(tmp_path / "yn.jsonl", [{"question": "Is the Moon a planet?", "answer": False}])),
+        load_eval_set(write_jsonl(tmp_path / "mc.jsonl", [
+            {"question": "What color is grass?", "choices": ["a loud trumpet sound", "green"], "answer": 1},
+            {"question": "What do bees make?", "choices": ["honey", "steel girders for bridges"], "answer": 0}])),
+    ]
+    result = evaluate(student, sets, EvalConfig(max_new_tokens=10, batch_size=4))
+    json.dumps(result)
+    assert list(result["sets"]) == ["short", "gsm", "yn", "mc"]
+    for name, s in result["sets"].items():
+        assert s["n"] == len(s["items"]) and s["correct"] == sum(r["correct"] for r in s["items"])
+        assert s["accuracy"] == pytest.approx(s["correct"] / s["n"])
+        assert list(s["ci95"]) == pytest.approx(wilson_interval(s["correct"], s["n"]))
+    short = result["sets"]["short"]["items"]
+    assert "paris" in short[0]["answer"].lower() and short[0]["correct"] is True  # the model knows this one
+    # each generated record's verdict is the documented rule applied to the text it holds
+    for name, fmt in (("short", "short"), ("gsm", "gsm8k"), ("yn", "yesno")):
+        for rec, item in zip(result["sets"][name]["items"], next(s for s in sets if s.name == name).items):
+            assert rec["correct"] == score_generated(item, fmt, rec["answer"])[0]
+            assert 0 < rec["tokens"] <= 10
+    mc = result["sets"]["mc"]
+    assert mc["correct"] == 2 and [r["answer"] for r in mc["items"]] == ["green", "honey"]
+    assert result["overall"]["n"] == 6
+    limited = evaluate(student, sets[3:], EvalConfig(limit=1))
+    assert limited["sets"]["mc"]["n"] == 1
+
+
+@pytest.mark.slow
+def test_cli_eval_on_a_tiny_file(default_folder, tmp_path, capsys):
+    from distill.cli import main
+
+    data = write_jsonl(tmp_path / "tiny.jsonl", [
+        {"question": "What is the capital of France?", "answers": ["Paris"]},
+        {"question": "What is the capital of Italy?", "answers": ["Rome"]},
+        {"question": "What is the capital of Spain?", "answers": ["Madrid"]},
+    ])
+    out = tmp_path / "res" / "eval.json"
+    rc = main(["eval", str(default_folder), "--data", str(data), "--limit", "2", "--out", str(out),
+               "--max-new-tokens", "10"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "tiny" in printed and "95% CI" in printed and str(out) in printed
+    result = json.loads(out.read_text())
+    assert result["model"] == str(default_folder)
+    s = result["sets"]["tiny"]
+    assert s["format"] == "short" and s["n"] == 2 and len(s["items"]) == 2
+    assert f"{s['accuracy']:.1%}" in printed
+    assert not math.isnan(result["overall"]["accuracy"])
+
+
+def test_cli_eval_bad_file_exits_2_naming_the_line(tmp_path, capsys):
+    from distill.cli import main
+
+    data = write_jsonl(tmp_path / "bad.jsonl", [{"question": "a", "answer": "#### 1"}, {"question": "b", "answer": "x"}])
+    assert main(["eval", "unused-model", "--data", str(data), "--out", str(tmp_path / "o.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"{data}:2: field 'answer' (gsm8k format)" in err
+    assert not (tmp_path / "o.json").exists()
