@@ -23,9 +23,9 @@ def test_default_file_has_contradictions_then_factual_errors():
 def test_default_path_works_from_another_directory(tmp_path):
     out = subprocess.run(
         # load the installed module from its file (importing the package would import torch: 8 s)
-        [sys.executable, "-c", "import importlib.util as u, pathlib as pl; "
+        [sys.executable, "-c", "import sys, importlib.util as u, pathlib as pl; "
          "f = pl.Path(u.find_spec('distill').origin).with_name('principles.py'); "
-         "s = u.spec_from_file_location('pr', f); m = u.module_from_spec(s); s.loader.exec_module(m); "
+         "s = u.spec_from_file_location('pr', f); m = u.module_from_spec(s); sys.modules['pr'] = m; s.loader.exec_module(m); "
          "print(len(m.load_principles()))"],
         cwd=tmp_path, capture_output=True, text=True, check=True,
     )
