@@ -1,0 +1,145 @@
+"""Monitor rules on synthetic metric sequences."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from distill.monitor import Decision, Monitor, MonitorConfig, best_round, significant_drop
+
+
+def rounds(*specs: tuple, n: int = 300) -> list[dict]:
+    """History from (gold accuracy, approval rate, held-out loss) per round."""
+    return [dict(round=i, gold_accuracy=acc, gold_n=n, approval_rate=app, heldout_loss=loss)
+            for i, (acc, app, loss) in enumerate(specs)]
+
+
+def test_round_zero_is_the_baseline():
+    d = Monitor().decide(rounds((0.4, 0.5, 2.0)))
+    assert (d.action, d.kind, d.best_round) == ("continue", "baseline", 0)
+
+
+def test_divergence_stops_and_keeps_best_round():
+    history = rounds((0.40, 0.50, 2.0), (0.42, 0.55, 2.0), (0.30, 0.80, 2.0))
+    d = Monitor().decide(history)
+    assert (d.action, d.kind, d.best_round) == ("stop", "divergence", 1)
+    assert "approval rose 55.0% -> 80.0%" in d.reason and "42.0% -> 30.0%" in d.reason and "keeping round 1" in d.reason
+
+
+def test_gold_falling_without_approval_rising_is_not_divergence():
+    history = rounds((0.40, 0.60, 2.0), (0.30, 0.60, 2.0))
+    d = Monitor().decide(history)
+    assert d.kind != "divergence" and d.action == "continue"
+    assert d.best_round == 0
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        # approval up a lot, gold down by a few items out of 300: noise
+        rounds((0.40, 0.50, 2.0), (0.38, 0.90, 2.0)),
+        # a big-looking drop on a tiny eval set is within its interval
+        rounds((0.50, 0.50, 2.0), (0.30, 0.90, 2.0), n=10),
+        # approval wobbles up by less than the minimum rise
+        rounds((0.40, 0.50, 2.0), (0.30, 0.51, 2.0)),
+        # held-out loss wobbling below the forgetting threshold
+        rounds((0.40, 0.50, 2.0), (0.41, 0.52, 2.15), (0.39, 0.50, 2.1)),
+    ],
+)
+def test_noise_does_not_trigger(history):
+    d = Monitor().decide(history)
+    assert (d.action, d.kind) == ("continue", "ok"), d.reason
+
+
+def test_patience_needs_consecutive_diverging_rounds():
+    mon = Monitor(MonitorConfig(patience=2))
+    history = rounds((0.40, 0.50, 2.0), (0.30, 0.70, 2.0))
+    assert mon.decide(history).action == "continue"
+    history += rounds((0, 0, 0), (0, 0, 0), (0.28, 0.80, 2.0))[2:]
+    assert mon.decide(history).kind == "divergence"
+
+
+def test_min_rounds_delays_divergence():
+    history = rounds((0.40, 0.50, 2.0), (0.30, 0.80, 2.0))
+    assert Monitor(MonitorConfig(min_rounds=2)).decide(history).action == "continue"
+    assert Monitor(MonitorConfig(min_rounds=1)).decide(history).action == "stop"
+
+
+def test_forgetting_stops():
+    history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.3))
+    d = Monitor(MonitorConfig(forgetting_threshold=0.10)).decide(history)
+    assert (d.action, d.kind, d.best_round) == ("stop", "forgetting", 1)
+    assert "2.000 -> 2.300 (+15%" in d.reason
+
+
+def test_forgetting_raises_replay_until_its_maximum():
+    mon = Monitor(MonitorConfig(forgetting_action="raise_replay", replay_step=0.15, max_replay_share=0.6))
+    history = rounds((0.40, 0.50, 2.0), (0.40, 0.50, 2.5))
+    d = mon.decide(history, replay_share=0.3)
+    assert (d.action, d.kind, d.replay_share) == ("continue", "forgetting", 0.45)
+    d = mon.decide(history, replay_share=0.5)
+    assert d.replay_share == 0.6  # capped
+    d = mon.decide(history, replay_share=0.6)
+    assert (d.action, d.kind, d.replay_share) == ("stop", "forgetting", None)
+    with pytest.raises(ValueError, match="needs the current replay_share"):
+        mon.decide(history)
+
+
+def test_convergence_moves_on_then_stops():
+    history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0))
+    mon = Monitor(MonitorConfig(converged_fault_rate=0.1))
+    d = mon.decide(history, fault_rate=0.05, last_stage=False)
+    assert (d.action, d.kind) == ("next_stage", "converged")
+    d = mon.decide(history, fault_rate=0.05, last_stage=True)
+    assert (d.action, d.kind, d.best_round) == ("stop", "converged", 1)
+    assert mon.decide(history, fault_rate=0.30).action == "continue"
+    # a stage must have run min_rounds rounds before it can converge
+    assert Monitor(MonitorConfig(min_rounds=2)).decide(history, fault_rate=0.0, rounds_in_stage=1).action == "continue"
+
+
+def test_divergence_outranks_convergence_and_budget():
+    history = rounds((0.40, 0.50, 2.0), (0.25, 0.90, 2.0))
+    d = Monitor(MonitorConfig(max_rounds=1)).decide(history, fault_rate=0.0)
+    assert d.kind == "divergence"
+
+
+def test_budget():
+    history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0), (0.42, 0.50, 2.0))
+    assert Monitor(MonitorConfig(max_rounds=2)).decide(history).kind == "budget"
+    assert Monitor(MonitorConfig(max_rounds=3)).decide(history).action == "continue"
+
+
+def test_best_round_ties_prefer_lower_loss_then_earlier():
+    assert best_round(rounds((0.4, None, 2.0), (0.4, None, 1.9), (0.4, None, 1.9))) == 1
+    assert best_round(rounds((0.4, None, None), (0.4, None, None))) == 0
+    assert best_round(rounds((0.4, None, 2.0), (0.5, None, 3.0))) == 1
+
+
+def test_significant_drop_uses_sample_size():
+    big = dict(gold_accuracy=0.5, gold_n=1000)
+    assert significant_drop(big, dict(gold_accuracy=0.44, gold_n=1000), MonitorConfig())
+    assert not significant_drop(dict(gold_accuracy=0.5, gold_n=50), dict(gold_accuracy=0.44, gold_n=50), MonitorConfig())
+    assert not significant_drop(big, dict(gold_accuracy=None, gold_n=0), MonitorConfig())
+
+
+def test_missing_approval_never_diverges():
+    history = rounds((0.40, None, 2.0), (0.20, None, 2.0))
+    assert Monitor().decide(history).action == "continue"
+
+
+def test_bad_history_and_config_are_rejected():
+    with pytest.raises(ValueError, match="at least round 0"):
+        Monitor().decide([])
+    with pytest.raises(ValueError, match=r"history\[1\] has round 2"):
+        Monitor().decide([dict(round=0), dict(round=2)])
+    with pytest.raises(ValueError, match="forgetting_action"):
+        MonitorConfig(forgetting_action="ignore")
+    with pytest.raises(ValueError, match="noise_z"):
+        MonitorConfig(noise_z=-1)
+
+
+def test_decision_is_json_for_the_manifest():
+    d = Decision("stop", "divergence", "why", 2)
+    assert json.loads(json.dumps(d.to_dict())) == dict(action="stop", kind="divergence", reason="why", best_round=2,
+                                                       replay_share=None)
