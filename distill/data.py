@@ -193,7 +193,8 @@ def prompt_key(prompt: Sequence[Message]) -> str:
     return json.dumps([[m["role"], " ".join(m["content"].split()).casefold()] for m in prompt])
 
 
-def _as_dataset(data: Dataset | Iterable[dict], source: str) -> Dataset:
+def as_dataset(data: Dataset | Iterable[dict], source: str = "<data>") -> Dataset:
+    """Pass a normalised Dataset through; normalise anything else (see :func:`normalize`)."""
     if isinstance(data, Dataset) and set(data.column_names) >= {PROMPT, COMPLETION}:
         first = data[0] if len(data) else None
         if first is None or isinstance(first[PROMPT], list):
@@ -214,7 +215,7 @@ def mix(pairs: Dataset | Iterable[dict], replay: Dataset | Iterable[dict], ratio
     """
     if ratio < 0:
         raise ValueError(f"mix ratio must be >= 0 (replay examples per corrected pair), got {ratio}")
-    pair_ds, replay_ds = _as_dataset(pairs, "<pairs>"), _as_dataset(replay, "<replay>")
+    pair_ds, replay_ds = as_dataset(pairs, "<pairs>"), as_dataset(replay, "<replay>")
     seen: set[str] = set()
     kept: list[dict] = []
     for row in pair_ds:
