@@ -55,8 +55,8 @@ def _series(history: Sequence[Mapping], key: str) -> tuple[list[int], list[float
     return [p[0] for p in pts], [float(p[1]) for p in pts]
 
 
-def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike) -> list[Path]:
-    """PNG plots of the metrics over rounds; a plot whose metrics are all missing is skipped."""
+def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_round: int | None = None) -> list[Path]:
+    """PNG plots of the metrics over rounds (the best round marked); plots with no data are skipped."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -83,6 +83,8 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike) -> lis
         r_app, app = _series(history, "approval_rate")
         if r_app:
             ax.plot(r_app, app, "s-", color="tab:red", label="judge approval")
+        if best_round is not None:
+            ax.axvline(best_round, color="tab:blue", linestyle=":", label=f"best round ({best_round})")
         ax.set(xlabel="round", ylabel="rate", ylim=(0, 1), title="Gold accuracy vs judge approval")
         ax.set_xticks(sorted({m["round"] for m in history}))
         ax.legend(fontsize=7, loc="best")
@@ -126,7 +128,8 @@ def write_report(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     dec = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision or {})
-    plots = write_plots(history, run_dir / "plots")
+    best = dec.get("best_round")
+    plots = write_plots(history, run_dir / "plots", best_round=best if isinstance(best, int) else None)
 
     lines = [f"# {cfg.title}", ""]
     lines += ["## Decision", ""]
@@ -145,7 +148,6 @@ def write_report(
     header = ["round", "gold acc", "95% CI"] + set_names + ["approval", "held-out loss", "distinct-2", "mean tokens"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    best = dec.get("best_round")
     for m in history:
         ci = m.get("gold_ci95")
         row = [
@@ -156,7 +158,7 @@ def write_report(
             _fmt(m.get("approval_rate"), pct=True),
             _fmt(m.get("heldout_loss")),
             _fmt(m.get("distinct_2")),
-            _fmt(m.get("mean_answer_tokens")),
+            "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
         ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")

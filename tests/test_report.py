@@ -37,7 +37,7 @@ def test_report_has_table_decision_samples_and_plots(tmp_path):
     assert header.split(" | ")[3:5] == ["arithmetic", "facts"]  # per-set columns, sorted
     rows = [line for line in text.splitlines() if re.match(r"\| (\*\*)?\d", line)]
     assert len(rows) == 3
-    assert rows[1].startswith("| **1** (best) | 45.0% | 40.0%-50.0% | 35.0% | 55.0% | 60.0% | 2.050 | 0.750 | 35.000 |")
+    assert rows[1].startswith("| **1** (best) | 45.0% | 40.0%-50.0% | 35.0% | 55.0% | 60.0% | 2.050 | 0.750 | 35.0 |")
 
     # at most five samples per round, each before -> critique -> after, multi-line answers quoted
     assert "prompt 1.5" in text and "prompt 1.6" not in text and "prompt 2.2" in text
