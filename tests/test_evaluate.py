@@ -193,7 +193,8 @@ def test_missing_empty_and_unknown_format(tmp_path):
 def test_shipped_eval_sets_load_and_questions_are_unique():
     paths = default_eval_paths()
     sets = {p.stem: load_eval_set(p) for p in paths}
-    assert {"facts", "arithmetic", "yesno", "contradictions"} <= set(sets)
+    assert {"facts", "arithmetic", "yesno", "contradictions", "choices"} <= set(sets)
+    assert sets["choices"].format == "mc"
     assert sets["facts"].format == "short" and sets["arithmetic"].format == "gsm8k"
     assert sets["yesno"].format == "yesno" and sets["contradictions"].format == "yesno"
     total = sum(len(s.items) for s in sets.values())
