@@ -45,7 +45,6 @@ def test_critique_and_revision_come_back_with_usage(openai_server, principle):
     assert crit.verdict in {"fault", "no_fault", "unparseable"}
     [rev] = t.revise(ITEMS[:1], [crit], principle, cfg)
     assert rev.text and rev.completion_tokens > 0 and rev.ok
-    assert rev.prompt_tokens > crit.completion.prompt_tokens  # the revision prompt carries the critique
     done = [crit.completion, rev]
     u = t.usage
     assert u.requests == 2 and u.errors == 0 and u.retries == 0
@@ -106,8 +105,8 @@ def test_concurrency_is_bounded_and_reached(openai_server):
     # each request is held 0.5 s at the proxy so overlapping requests really overlap
     with fault_proxy(openai_server.base_url, hold=0.5) as proxy:
         t = teacher_for(proxy.base_url, openai_server.model, max_concurrency=n)
-        out = t.run([f"Say the number {i}." for i in range(7)], SamplingConfig(max_new_tokens=1))
-        assert all(c.ok for c in out) and len(proxy.seen) == 7
+        out = t.run([f"Say the number {i}." for i in range(5)], SamplingConfig(max_new_tokens=1))
+        assert all(c.ok for c in out) and len(proxy.seen) == 5
         assert proxy.max_in_flight == n
 
 
