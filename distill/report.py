@@ -7,8 +7,10 @@ Inputs are plain data, so the loop can call it from whatever it keeps in the run
   (keys used: round, gold_accuracy, gold_ci95, sets, approval_rate, heldout_loss,
   distinct_2, mean_answer_tokens; missing or None values are shown as "-").
 * ``decision``: a :class:`distill.monitor.Decision` or its dict form (action, kind, reason, best_round).
-* ``samples_by_round``: ``{round: [{"prompt", "answer", "critique", "revision"}, ...]}``;
-  the first ``max_samples`` of each round are shown.
+* ``samples_by_round``: ``{round: [{"prompt", "answer", "critique", "revision"}, ...]}``
+  (the loop's sample records; optional ``kept``, ``verdict`` and ``drop_reason`` are shown when
+  present). Up to ``max_samples`` per round are shown, kept pairs first, then other revised
+  ones, then the rest, each group in file order.
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ def _quote(text: str) -> str:
 def _series(history: Sequence[Mapping], key: str) -> tuple[list[int], list[float]]:
     pts = [(m["round"], m[key]) for m in history if m.get(key) is not None]
     return [p[0] for p in pts], [float(p[1]) for p in pts]
+
+
+def pick_samples(samples: Sequence[Mapping], k: int) -> list[Mapping]:
+    """Up to ``k`` samples: kept pairs first (they are what was trained on), then revised, then the rest."""
+    def rank(s: Mapping) -> int:
+        return 0 if s.get("kept") else 1 if s.get("revision") else 2
+
+    return sorted(samples, key=rank)[:k]  # sorted is stable: file order within a group
 
 
 def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_round: int | None = None) -> list[Path]:
@@ -171,12 +181,16 @@ def write_report(
     if samples_by_round:
         lines += ["## Samples: before -> critique -> after", ""]
         for rnd in sorted(samples_by_round):
-            samples = list(samples_by_round[rnd])[: cfg.max_samples]
+            samples = pick_samples(list(samples_by_round[rnd]), cfg.max_samples)
             if not samples:
                 continue
             lines += [f"### Round {rnd}", ""]
             for i, s in enumerate(samples, 1):
-                lines.append(f"**{i}. Prompt:** {_clip(s.get('prompt'), cfg.max_chars)}")
+                status = [f"verdict: {s['verdict']}"] if s.get("verdict") else []
+                if "kept" in s:
+                    status.append("kept" if s["kept"] else f"dropped ({s.get('drop_reason') or 'no reason given'})")
+                tail = f" ({'; '.join(status)})" if status else ""
+                lines.append(f"**{i}. Prompt:** {_clip(s.get('prompt'), cfg.max_chars)}{tail}")
                 lines.append("")
                 for label, key in (("Before", "answer"), ("Critique", "critique"), ("After", "revision")):
                     lines.append(f"*{label}:*")

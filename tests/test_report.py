@@ -63,6 +63,20 @@ def test_report_with_missing_metrics_and_dict_decision(tmp_path):
     assert [p.name for p in (tmp_path / "plots").glob("*.png")] == ["accuracy.png"]  # nothing else to plot
 
 
+def test_samples_prefer_kept_pairs_and_show_their_status(tmp_path):
+    recs = [dict(prompt=f"p{i}", answer="a", critique="c", revision=None, verdict="no_fault", kept=False,
+                 drop_reason="no fault found") for i in range(4)]
+    recs += [dict(prompt="revised-dropped", answer="a", critique="c", revision="r", verdict="fault", kept=False,
+                  drop_reason="too similar"),
+             dict(prompt="kept-one", answer="a", critique="c", revision="r", verdict="fault", kept=True, drop_reason=None)]
+    text = write_report(tmp_path, history()[:2], dict(action="continue", kind="ok", reason="x", best_round=1),
+                        {1: recs}, ReportConfig(max_samples=3)).read_text()
+    assert "**1. Prompt:** kept-one (verdict: fault; kept)" in text
+    assert "**2. Prompt:** revised-dropped (verdict: fault; dropped (too similar))" in text
+    assert "**3. Prompt:** p0 (verdict: no_fault; dropped (no fault found))" in text
+    assert "p1" not in text
+
+
 def test_report_clips_long_fields_and_takes_a_dataclass_decision(tmp_path):
     long = "word " * 500
     text = write_report(tmp_path, history()[:1], Decision("continue", "baseline", "round 0 measured", 0),
