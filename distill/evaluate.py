@@ -311,8 +311,15 @@ def choice_logprobs(student: "Student", question: str, choices: Sequence[str], n
     return scores
 
 
-def evaluate(student: "Student", eval_sets: Sequence[EvalSet], config: EvalConfig | None = None) -> dict:
-    """Score ``student`` on each set. Returns a JSON-able dict::
+def evaluate(
+    student: "Student",
+    eval_sets: Sequence[EvalSet],
+    config: EvalConfig | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Score ``student`` on each set; ``progress(items_done, new_tokens)`` is called as items finish.
+    Returns a JSON-able dict::
 
         {"sets": {name: {"name", "format", "path", "n", "correct", "accuracy", "ci95": [lo, hi],
                          "items": [{"question", "answer", "gold", "prediction", "correct", ...}]}},
@@ -321,10 +328,17 @@ def evaluate(student: "Student", eval_sets: Sequence[EvalSet], config: EvalConfi
     from distill.student import SamplingConfig
 
     cfg = config or EvalConfig()
+    names = [es.name for es in eval_sets]
+    if len(set(names)) != len(names):
+        raise ValueError(f"eval set names must be unique (results are keyed by name), got {names}")
     sampling = SamplingConfig(max_new_tokens=cfg.max_new_tokens, temperature=0.0, batch_size=cfg.batch_size)
+    chosen = [(es, es.items[: cfg.limit] if cfg.limit else es.items) for es in eval_sets]
+    # One generate call for every generated set: the student sorts prompts by length across
+    # all of them, so batches are fuller and padding smaller than set by set.
+    prompts = [it.question + cfg.prompt_suffix.get(es.format, "") for es, items in chosen if es.format != "mc" for it in items]
+    completions = iter(student.generate(prompts, sampling, progress=progress) if prompts else [])
     sets_out: dict[str, dict] = {}
-    for es in eval_sets:
-        items = es.items[: cfg.limit] if cfg.limit else es.items
+    for es, items in chosen:
         records: list[dict] = []
         if es.format == "mc":
             for it in items:
@@ -332,10 +346,11 @@ def evaluate(student: "Student", eval_sets: Sequence[EvalSet], config: EvalConfi
                 pick = max(range(len(scores)), key=scores.__getitem__)
                 records.append(dict(question=it.question, answer=it.choices[pick], gold=it.gold_text,
                                     prediction=pick, correct=pick == it.gold, scores=scores, line=it.line))
+                if progress is not None:
+                    progress(1, 0)
         else:
-            suffix = cfg.prompt_suffix.get(es.format, "")
-            completions = student.generate([it.question + suffix for it in items], sampling)
-            for it, comp in zip(items, completions):
+            for it in items:
+                comp = next(completions)
                 ok, pred = score_generated(it, es.format, comp.text)
                 records.append(dict(question=it.question, answer=comp.text, gold=it.gold_text, prediction=pred,
                                     correct=bool(ok), tokens=comp.completion_tokens,
@@ -352,21 +367,6 @@ def evaluate(student: "Student", eval_sets: Sequence[EvalSet], config: EvalConfi
 
 
 # ----------------------------------------------------------------------------- per-round metrics
-
-
-def heldout_loss_fn(student: "Student", examples: list[dict], batch_size: int = 8) -> Callable[[], float]:
-    """A zero-argument callable giving the student's answer-token loss on held-out conversations.
-
-    Imports ``distill.train.answer_loss`` only when called, so evaluation does not depend on
-    the trainer being importable.
-    """
-
-    def loss() -> float:
-        from distill.train import answer_loss
-
-        return float(answer_loss(student.model, student.tokenizer, examples, batch_size=batch_size))
-
-    return loss
 
 
 def round_metrics(

@@ -290,8 +290,11 @@ def test_evaluate_each_format_with_real_model(student, tmp_path):
             {"question": "What color is grass?", "choices": ["a loud trumpet sound", "green"], "answer": 1},
             {"question": "What do bees make?", "choices": ["honey", "steel girders for bridges"], "answer": 0}])),
     ]
-    result = evaluate(student, sets, EvalConfig(max_new_tokens=10, batch_size=4))
+    done = []
+    result = evaluate(student, sets, EvalConfig(max_new_tokens=10, batch_size=4), progress=lambda k, t: done.append((k, t)))
     json.dumps(result)
+    assert sum(k for k, _ in done) == 6  # every item reported once
+    assert sum(t for _, t in done) == sum(r.get("tokens", 0) for s in result["sets"].values() for r in s["items"])
     assert list(result["sets"]) == ["short", "gsm", "yn", "mc"]
     for name, s in result["sets"].items():
         assert s["n"] == len(s["items"]) and s["correct"] == sum(r["correct"] for r in s["items"])
@@ -309,6 +312,8 @@ def test_evaluate_each_format_with_real_model(student, tmp_path):
     assert result["overall"]["n"] == 6
     limited = evaluate(student, sets[3:], EvalConfig(limit=1))
     assert limited["sets"]["mc"]["n"] == 1
+    with pytest.raises(ValueError, match="names must be unique"):
+        evaluate(student, [sets[3], sets[3]])
 
 
 @pytest.mark.slow
