@@ -63,11 +63,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for i, s in enumerate(sets):  # two files with one stem would overwrite each other's results
         if names.count(s.name) > 1:
             s.name = f"{s.name}#{i}"
-    from distill.student import Student
+    from rich.progress import Progress
+
+    from distill.student import Student  # imports torch: only once the files are known to be good
 
     student = Student(args.model)
     config = EvalConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, limit=args.limit)
-    result = evaluate(student, sets, config)
+    total = sum(min(len(s.items), args.limit or len(s.items)) for s in sets)
+    with Progress(transient=True) as bar:  # a live bar that disappears when done, leaving the table
+        task = bar.add_task("evaluating", total=total)
+        result = evaluate(student, sets, config, progress=lambda k, _tokens: bar.advance(task, k))
     result["model"] = str(args.model)
     print_eval_table(result, title=f"Gold-answer evaluation of {args.model}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
