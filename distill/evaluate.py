@@ -32,6 +32,7 @@ FORMATS = ("short", "gsm8k", "mc", "yesno")
 QUESTION_KEYS = ("question", "prompt", "query", "input")
 ANSWER_KEYS = ("answer", "answers", "aliases", "label", "answer_index", "answerKey", "target")
 CHOICE_KEYS = ("choices", "options")
+CONTEXT_KEYS = ("passage", "context")
 EVAL_DIR = Path(__file__).resolve().parents[1] / "data" / "eval"
 
 ApproveFn = Callable[[list[str], list[str]], list["bool | None"]]
@@ -49,6 +50,12 @@ class EvalItem:
     gold: Any  # short: list[str] aliases; gsm8k: float; mc: int index; yesno: bool
     line: int
     choices: list[str] | None = None
+    context: str | None = None  # a passage the question is about (BoolQ, SQuAD), shown before it
+
+    @property
+    def prompt(self) -> str:
+        """What the model is asked: the context (if any), a blank line, then the question."""
+        return f"{self.context}\n\n{self.question}" if self.context else self.question
 
     @property
     def gold_text(self) -> str:
@@ -129,6 +136,16 @@ class _FieldError(Exception):
 
 
 def _parse_item(record: dict, fmt: str, line: int) -> EvalItem:
+    item = _parse_gold(record, fmt, line)
+    ckey = _first_key(record, CONTEXT_KEYS)
+    if ckey is not None:
+        if not isinstance(record[ckey], str):
+            raise _FieldError(ckey, "must be a string")
+        item.context = record[ckey].strip() or None
+    return item
+
+
+def _parse_gold(record: dict, fmt: str, line: int) -> EvalItem:
     question = _question(record)
     if fmt == "mc":
         ckey = _first_key(record, CHOICE_KEYS)
@@ -232,16 +249,18 @@ def default_eval_paths() -> list[Path]:
 
 
 def eval_questions(paths: Iterable[str | os.PathLike] | None = None) -> set[str]:
-    """Normalised questions of the given (default: shipped) eval sets.
+    """Normalised questions (and contexts, if any) of the given (default: shipped) eval sets.
 
     The loop checks training prompts against this set, so that no eval question is
     trained on: ``scoring.normalize_answer(prompt) in eval_questions()`` means leakage.
     """
-    return {
-        scoring.normalize_answer(item.question)
-        for p in (paths if paths is not None else default_eval_paths())
-        for item in load_eval_set(p).items
-    }
+    out: set[str] = set()
+    for p in paths if paths is not None else default_eval_paths():
+        for item in load_eval_set(p).items:
+            out.add(scoring.normalize_answer(item.question))
+            if item.context:
+                out.add(scoring.normalize_answer(item.context))
+    return out
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -335,17 +354,19 @@ def evaluate(
     chosen = [(es, es.items[: cfg.limit] if cfg.limit else es.items) for es in eval_sets]
     # One generate call for every generated set: the student sorts prompts by length across
     # all of them, so batches are fuller and padding smaller than set by set.
-    prompts = [it.question + cfg.prompt_suffix.get(es.format, "") for es, items in chosen if es.format != "mc" for it in items]
+    prompts = [it.prompt + cfg.prompt_suffix.get(es.format, "") for es, items in chosen if es.format != "mc" for it in items]
     completions = iter(student.generate(prompts, sampling, progress=progress) if prompts else [])
     sets_out: dict[str, dict] = {}
     for es, items in chosen:
         records: list[dict] = []
         if es.format == "mc":
             for it in items:
-                scores = choice_logprobs(student, it.question, it.choices or [], cfg.mc_length_normalize)
+                scores = choice_logprobs(student, it.prompt, it.choices or [], cfg.mc_length_normalize)
                 pick = max(range(len(scores)), key=scores.__getitem__)
                 records.append(dict(question=it.question, answer=it.choices[pick], gold=it.gold_text,
                                     prediction=pick, correct=pick == it.gold, scores=scores, line=it.line))
+                if it.context:
+                    records[-1]["context"] = it.context
                 if progress is not None:
                     progress(1, 0)
         else:
@@ -355,6 +376,8 @@ def evaluate(
                 records.append(dict(question=it.question, answer=comp.text, gold=it.gold_text, prediction=pred,
                                     correct=bool(ok), tokens=comp.completion_tokens,
                                     finish_reason=comp.finish_reason, line=it.line))
+                if it.context:
+                    records[-1]["context"] = it.context
         correct = sum(r["correct"] for r in records)
         lo, hi = wilson_interval(correct, len(records))
         sets_out[es.name] = dict(name=es.name, format=es.format, path=es.path, n=len(records), correct=correct,
@@ -379,7 +402,8 @@ def round_metrics(
     """One round's metrics as a flat JSON-able dict (round 0 is the untouched student).
 
     ``eval_result`` is the output of :func:`evaluate`. ``approve`` is the judge: it gets the
-    student's generated held-out answers (multiple-choice sets have none) and returns
+    student's generated held-out answers (multiple-choice sets have none) with the questions
+    (after their context, if any) and returns
     True/False/None (None = the verdict could not be parsed, left out of the rate).
     ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
@@ -391,7 +415,8 @@ def round_metrics(
     approval_rate = None
     approval_n = approval_unparsed = 0
     if approve is not None and generated:
-        verdicts = list(approve([r["question"] for r in generated], answers))
+        asked = [f"{r['context']}\n\n{r['question']}" if r.get("context") else r["question"] for r in generated]
+        verdicts = list(approve(asked, answers))
         if len(verdicts) != len(generated):
             raise ValueError(f"approve returned {len(verdicts)} verdicts for {len(generated)} answers")
         parsed = [v for v in verdicts if v is not None]

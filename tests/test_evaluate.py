@@ -155,6 +155,18 @@ def test_format_detection_and_gold(tmp_path):
     assert load_eval_set(tmp_path / "ynstr.jsonl").format == "short"
 
 
+def test_context_passages_are_asked_and_checked_for_leakage(tmp_path):
+    path = write_jsonl(tmp_path / "boolq.jsonl", [
+        {"question": "is the lake frozen", "passage": "In January the lake is covered in thick ice.", "answer": True}])
+    es = load_eval_set(path)
+    assert es.format == "yesno"
+    assert es.items[0].prompt == "In January the lake is covered in thick ice.\n\nis the lake frozen"
+    assert eval_questions([path]) == {"is lake frozen", "in january lake is covered in thick ice"}
+    bad = write_jsonl(tmp_path / "badctx.jsonl", [{"question": "q", "context": ["x"], "answer": "b"}])
+    with pytest.raises(EvalDataError, match=r":1: field 'context'"):
+        load_eval_set(bad)
+
+
 @pytest.mark.parametrize(
     "rows, fmt, expected",
     [
@@ -224,33 +236,35 @@ def test_round_metrics_combines_approval_loss_and_diversity():
         dict(question="Capital of Japan?", answer="Paris is the capital.", correct=False, tokens=5),
         dict(question="Is ice cold?", answer="", correct=False, tokens=0),
     ]
+    items.append(dict(question="Is it frozen?", context="The lake is ice.", answer="Yes", correct=True, tokens=1))
     mc_items = [dict(question="Sky?", answer="blue", correct=True)]
     result = {
         "sets": {
-            "facts": dict(format="short", n=3, correct=1, accuracy=1 / 3, ci95=list(wilson_interval(1, 3)), items=items),
+            "facts": dict(format="short", n=4, correct=2, accuracy=1 / 2, ci95=list(wilson_interval(2, 4)), items=items),
             "mc": dict(format="mc", n=1, correct=1, accuracy=1.0, ci95=list(wilson_interval(1, 1)), items=mc_items),
         },
-        "overall": dict(n=4, correct=2, accuracy=0.5, ci95=list(wilson_interval(2, 4))),
+        "overall": dict(n=5, correct=3, accuracy=0.6, ci95=list(wilson_interval(3, 5))),
     }
     seen = {}
 
-    def approve(questions, answers):  # a judge that approves answers naming the asked-about capital
+    def approve(questions, answers):  # a judge that approves answers naming the asked-about place
         seen["questions"] = questions
-        return [None if not a else q.split()[-1].rstrip("?") in a for q, a in zip(questions, answers)]
+        return [None if not a else q.split()[-1].rstrip("?") in a or a == "Yes" for q, a in zip(questions, answers)]
 
     m = round_metrics(0, result, approve=approve, heldout_loss=lambda: 2.5)
-    assert seen["questions"] == [i["question"] for i in items]  # mc answers are not generated: not judged
-    assert m["round"] == 0 and m["gold_accuracy"] == 0.5 and m["gold_n"] == 4
-    assert m["approval_rate"] == 0.0 and m["approval_n"] == 2 and m["approval_unparsed"] == 1  # "France" not in answer
+    # mc answers are not generated, so not judged; the judge sees a question's context before it
+    assert seen["questions"] == [i["question"] for i in items[:3]] + ["The lake is ice.\n\nIs it frozen?"]
+    assert m["round"] == 0 and m["gold_accuracy"] == 0.6 and m["gold_n"] == 5
+    assert m["approval_rate"] == pytest.approx(1 / 3) and m["approval_n"] == 3 and m["approval_unparsed"] == 1
     assert m["heldout_loss"] == 2.5
     # bigrams: (paris is) (is the) (the capital.) twice -> 3 unique of 6
     assert m["distinct_2"] == pytest.approx(0.5)
-    assert m["mean_answer_tokens"] == pytest.approx(10 / 3)
+    assert m["mean_answer_tokens"] == pytest.approx(11 / 4)
     assert m["sets"]["mc"]["accuracy"] == 1.0
     json.dumps(m)
     bare = round_metrics(1, result)
     assert bare["approval_rate"] is None and bare["heldout_loss"] is None
-    with pytest.raises(ValueError, match="2 verdicts for 3 answers"):
+    with pytest.raises(ValueError, match="2 verdicts for 4 answers"):
         round_metrics(1, result, approve=lambda q, a: [True, True])
 
 
