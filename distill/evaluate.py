@@ -11,6 +11,8 @@ Formats (detected from the fields of the first record, or forced):
             scored by the log-likelihood of each choice after the chat-templated question.
 ``yesno``   ``{"question": ..., "answer": true}``; scored by the first yes/no in the answer.
 
+A ``passage`` or ``context`` field (BoolQ, SQuAD) is put before the question when asking.
+
 See :mod:`distill.scoring` for the exact matching rules.
 """
 
@@ -402,25 +404,26 @@ def round_metrics(
     """One round's metrics as a flat JSON-able dict (round 0 is the untouched student).
 
     ``eval_result`` is the output of :func:`evaluate`. ``approve`` is the judge: it gets the
-    student's generated held-out answers (multiple-choice sets have none) with the questions
-    (after their context, if any) and returns
-    True/False/None (None = the verdict could not be parsed, left out of the rate).
+    questions (after their context, if any) and the student's generated held-out answers
+    (multiple-choice sets have none) and returns True/False/None per answer; None (verdict
+    unparseable, or not judged when the caller judges a subset) is left out of the rate and
+    counted in ``approval_skipped``.
     ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
-    correct, format}, approval_rate, approval_n, approval_unparsed, heldout_loss, distinct_2,
+    correct, format}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
     mean_answer_tokens.
     """
     generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
     answers = [r["answer"] for r in generated]
     approval_rate = None
-    approval_n = approval_unparsed = 0
+    approval_n = approval_skipped = 0
     if approve is not None and generated:
         asked = [f"{r['context']}\n\n{r['question']}" if r.get("context") else r["question"] for r in generated]
         verdicts = list(approve(asked, answers))
         if len(verdicts) != len(generated):
             raise ValueError(f"approve returned {len(verdicts)} verdicts for {len(generated)} answers")
         parsed = [v for v in verdicts if v is not None]
-        approval_n, approval_unparsed = len(parsed), len(verdicts) - len(parsed)
+        approval_n, approval_skipped = len(parsed), len(verdicts) - len(parsed)
         approval_rate = sum(bool(v) for v in parsed) / len(parsed) if parsed else None
     loss = heldout_loss() if callable(heldout_loss) else heldout_loss
     overall = eval_result["overall"]
@@ -436,7 +439,7 @@ def round_metrics(
         },
         approval_rate=approval_rate,
         approval_n=approval_n,
-        approval_unparsed=approval_unparsed,
+        approval_skipped=approval_skipped,
         heldout_loss=None if loss is None else float(loss),
         distinct_2=distinct_n(answers, 2),
         mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,

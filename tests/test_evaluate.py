@@ -255,7 +255,7 @@ def test_round_metrics_combines_approval_loss_and_diversity():
     # mc answers are not generated, so not judged; the judge sees a question's context before it
     assert seen["questions"] == [i["question"] for i in items[:3]] + ["The lake is ice.\n\nIs it frozen?"]
     assert m["round"] == 0 and m["gold_accuracy"] == 0.6 and m["gold_n"] == 5
-    assert m["approval_rate"] == pytest.approx(1 / 3) and m["approval_n"] == 3 and m["approval_unparsed"] == 1
+    assert m["approval_rate"] == pytest.approx(1 / 3) and m["approval_n"] == 3 and m["approval_skipped"] == 1
     assert m["heldout_loss"] == 2.5
     # bigrams: (paris is) (is the) (the capital.) twice -> 3 unique of 6
     assert m["distinct_2"] == pytest.approx(0.5)
