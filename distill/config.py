@@ -41,12 +41,12 @@ class RunConfig:
     fresh_prompts_each_round: bool = True  # False: the same prompts every round
     rounds: int = 2  # at most this many training rounds in all
     max_rounds_per_stage: int = 2
-    # Move to the next stage when the teacher finds faults in fewer than this share of answers.
-    stage_fault_rate_threshold: float = 0.1
+    # A stage also ends, before this, when the teacher finds faults in fewer than
+    # monitor.converged_fault_rate of the answers.
     chunk_size: int = 8  # prompts answered, critiqued, revised and written per step (also the resume unit)
     replay: str | None = str(DATA / "replay.jsonl")  # original instruction data mixed into training
     replay_heldout: str | None = str(DATA / "replay_heldout.jsonl")  # for the forgetting measure
-    replay_ratio: float = 1.0  # see distill.data.mix
+    replay_share: float = 0.5  # share of original instruction data in each round's training mix
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in sorted((DATA / "eval").glob("*.jsonl"))])
     approval_items: int = 16  # held-out questions the judge rates each round
     seed: int = 0
@@ -57,6 +57,13 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.replay_share < 1:
+            raise ValueError(f"replay_share must be in [0, 1), got {self.replay_share}")
+        for name in ("rounds", "prompts_per_round", "max_rounds_per_stage", "chunk_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
     def to_dict(self) -> dict:
         return _plain(dataclasses.asdict(self))

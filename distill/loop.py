@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ class BootstrapLoop:
             cfg.save(folder.config_path)
         manifest = folder.manifest() or {
             "status": "running", "stage_index": 0, "rounds_in_stage": 0, "rounds": [], "history": [],
-            "best_round": 0, "decision": None, "replay_ratio": cfg.replay_ratio,
+            "best_round": 0, "decision": None, "replay_share": cfg.replay_share,
         }
         self.display.start(str(folder.path), cfg.to_dict())
         if manifest["status"] in FINAL:
@@ -113,7 +114,7 @@ class BootstrapLoop:
             stage = self.stages[manifest["stage_index"]]
             self.display.round_start(n, stage.name)
             summary = self._collect(n, stage, student)
-            student = self._train(n, student, manifest["replay_ratio"])
+            student = self._train(n, student, manifest["replay_share"])
             metrics = self._evaluate(n, student, stage)
             summary.update(model=student.spec, train_loss=self._train_loss(n))
             manifest["rounds"].append(summary)
@@ -224,7 +225,7 @@ class BootstrapLoop:
         return records
 
     # -- one round: training ------------------------------------------------------------
-    def _train(self, n: int, student: Student, replay_ratio: float) -> Student:
+    def _train(self, n: int, student: Student, replay_share: float) -> Student:
         """Fine-tune on the round's kept pairs mixed with replay data; the merged model is the new student.
         With no kept pairs there is nothing to learn from, and the student stays as it is."""
         out = self.folder.round_dir(n)
@@ -235,7 +236,9 @@ class BootstrapLoop:
                 return student
             pairs = [{"prompt": [{"role": "user", "content": r["prompt"]}],
                       "completion": [{"role": "assistant", "content": r["revision"]}]} for r in kept]
-            data = pairs if self.replay is None else mix(pairs, self.replay, replay_ratio, seed=self.config.seed + n)
+            # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
+            ratio = replay_share / (1 - replay_share)
+            data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
             self.display.phase_start("train", len(data), "examples")
             train_lora(resolve_folder(student.spec), None, data, out, self.config.train)
             self.display.phase_end("train")
@@ -253,7 +256,8 @@ class BootstrapLoop:
         if saved is not None:
             return saved["metrics"]
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.display.phase_start("evaluate", sum(len(s.items) for s in self.eval_sets))
+        limit = self.config.eval.limit
+        self.display.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
         result = evaluate(student, self.eval_sets, self.config.eval)
         teacher = self.teacher(student)
         metrics = round_metrics(
@@ -282,30 +286,30 @@ class BootstrapLoop:
         return out
 
     def _decide(self, manifest: dict) -> None:
+        """Ask the monitor, then apply the loop's own limits (rounds per stage, total rounds)."""
         cfg = self.config
         last = manifest["rounds"][-1]
-        stage_index = manifest["stage_index"]
-        decision = self.monitor.decide(manifest["history"])
-        if decision.action == "stop":
-            manifest["status"] = "converged" if decision.kind == "converged" else "stopped"
-        elif decision.action == "raise_replay":
-            manifest["replay_ratio"] = decision.replay_ratio
-        if manifest["status"] == "running":
-            low = last["fault_rate"] is not None and last["fault_rate"] < cfg.stage_fault_rate_threshold
-            if low or manifest["rounds_in_stage"] >= cfg.max_rounds_per_stage:
-                why = (f"the teacher found faults in {last['fault_rate']:.0%} of answers (< {cfg.stage_fault_rate_threshold:.0%})"
-                       if low else f"{cfg.max_rounds_per_stage} rounds in stage {last['stage']!r}")
-                if stage_index + 1 < len(self.stages):
-                    manifest["stage_index"] += 1
-                    manifest["rounds_in_stage"] = 0
-                    self.display.info(f"next stage {self.stages[stage_index + 1].name!r}: {why}")
-                elif low:
-                    manifest["status"] = "converged"
-                    decision = decision.replace(action="stop", kind="converged", reason=f"last stage done: {why}")
-            if manifest["status"] == "running" and len(manifest["rounds"]) >= cfg.rounds:
-                manifest["status"] = "finished"
-                decision = decision.replace(action="stop", kind="budget", reason=f"round budget of {cfg.rounds} used")
-        manifest["decision"] = decision.as_dict()
+        last_stage = manifest["stage_index"] + 1 == len(self.stages)
+        decision = self.monitor.decide(
+            manifest["history"], fault_rate=last["fault_rate"], rounds_in_stage=manifest["rounds_in_stage"],
+            last_stage=last_stage, replay_share=manifest["replay_share"],
+        )
+        if decision.action == "continue" and manifest["rounds_in_stage"] >= cfg.max_rounds_per_stage:
+            why = f"{cfg.max_rounds_per_stage} rounds in stage {last['stage']!r}"
+            decision = (replace(decision, action="next_stage", reason=f"{why}; moving to the next stage") if not last_stage
+                        else replace(decision, action="stop", kind="budget", reason=f"{why}, the last stage; keeping round {decision.best_round}"))
+        if decision.action == "continue" and len(manifest["rounds"]) >= cfg.rounds:
+            decision = replace(decision, action="stop", kind="budget",
+                               reason=f"round budget of {cfg.rounds} used; keeping round {decision.best_round}")
+        if decision.replay_share is not None:
+            manifest["replay_share"] = decision.replay_share
+        if decision.action == "next_stage":
+            manifest["stage_index"] += 1
+            manifest["rounds_in_stage"] = 0
+            self.display.info(f"next stage {self.stages[manifest['stage_index']].name!r}: {decision.reason}")
+        elif decision.action == "stop":
+            manifest["status"] = {"converged": "converged", "budget": "finished"}.get(decision.kind, "stopped")
+        manifest["decision"] = decision.to_dict()
         manifest["best_round"] = decision.best_round
         if decision.kind in ("divergence", "forgetting"):
             self.display.warn(decision.reason)

@@ -13,6 +13,6 @@ if __name__ == "__main__":
     ap.add_argument("--stage-threshold", type=float, default=0.1, help="fault share below which a stage is done")
     ap.set_defaults(rounds=4)
     args = ap.parse_args()
-    run_recipe(args, build_config(args, teacher=args.teacher, principles=args.principles,
-                                  max_rounds_per_stage=args.rounds_per_stage,
-                                  stage_fault_rate_threshold=args.stage_threshold))
+    config = build_config(args, teacher=args.teacher, principles=args.principles, max_rounds_per_stage=args.rounds_per_stage)
+    config.monitor.converged_fault_rate = args.stage_threshold
+    run_recipe(args, config)
