@@ -13,6 +13,10 @@ Pure functions over the per-round metric dicts of :func:`distill.evaluate.round_
    prompts of the stage's last round: next stage, or stop as converged after the last stage.
 4. **Budget** - ``max_rounds`` reached: stop.
 
+Length and diversity drift never stop a run on their own (a corrected answer may rightly be
+longer), but mean answer length moving more than ``length_drift`` (relative) from round 0, or
+distinct-2 falling below ``diversity_floor`` times round 0's, is added to ``Decision.warnings``.
+
 "Beyond noise" means both an absolute drop of at least ``min_gold_drop`` and a two-proportion
 z statistic of at least ``noise_z`` (1.96 ~ the 95% intervals of the two rounds): a drop of a
 few items on a small eval set never triggers.
@@ -21,7 +25,7 @@ few items on a small eval set never triggers.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Action = Literal["continue", "next_stage", "stop"]
@@ -43,11 +47,14 @@ class MonitorConfig:
     max_replay_share: float = 0.8  # beyond this, forgetting stops the run
     converged_fault_rate: float = 0.1  # fewer faults than this share of prompts = converged
     max_rounds: int | None = None
+    length_drift: float = 0.5  # warn when mean answer length moves this much (relative) from round 0
+    diversity_floor: float = 0.7  # warn when distinct-2 falls below this share of round 0's
 
     def __post_init__(self) -> None:
         if self.forgetting_action not in ("stop", "raise_replay"):
             raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
-        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "forgetting_threshold", "replay_step", "converged_fault_rate"):
+        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "forgetting_threshold", "replay_step",
+                     "converged_fault_rate", "length_drift", "diversity_floor"):
             if getattr(self, name) < 0:
                 raise ValueError(f"MonitorConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.patience < 1 or self.min_rounds < 0:
@@ -63,6 +70,7 @@ class Decision:
     reason: str
     best_round: int
     replay_share: float | None = None  # the new replay share when forgetting raised it
+    warnings: list[str] = field(default_factory=list)  # drift worth a look that does not stop the run
 
     def to_dict(self) -> dict:
         """JSON-able form for the manifest."""
@@ -110,6 +118,19 @@ def _diverging(history: list[dict], upto: int, config: MonitorConfig) -> bool:
     return a_cur - a_ref >= config.min_approval_rise and significant_drop(ref, cur, config)
 
 
+def drift_warnings(history: list[dict], config: MonitorConfig) -> list[str]:
+    """Length and diversity drift of the latest round against round 0, as readable warnings."""
+    out = []
+    base, cur = history[0], history[-1]
+    b_len, c_len = base.get("mean_answer_tokens"), cur.get("mean_answer_tokens")
+    if b_len and c_len is not None and abs(c_len - b_len) / b_len > config.length_drift:
+        out.append(f"length drift: mean answer {b_len:.1f} -> {c_len:.1f} tokens since round 0")
+    b_d, c_d = base.get("distinct_2"), cur.get("distinct_2")
+    if b_d and c_d is not None and c_d < config.diversity_floor * b_d:
+        out.append(f"diversity falling: distinct-2 {b_d:.3f} -> {c_d:.3f} since round 0")
+    return out
+
+
 class Monitor:
     """Applies :class:`MonitorConfig`'s rules to the run's metric history."""
 
@@ -132,6 +153,20 @@ class Monitor:
         (default: all trained rounds); ``replay_share`` is the current share of original data
         in the training mix, needed for ``forgetting_action="raise_replay"``.
         """
+        decision = self._rules(history, fault_rate=fault_rate, rounds_in_stage=rounds_in_stage,
+                               last_stage=last_stage, replay_share=replay_share)
+        decision.warnings = drift_warnings(history, self.config)
+        return decision
+
+    def _rules(
+        self,
+        history: list[dict],
+        *,
+        fault_rate: float | None = None,
+        rounds_in_stage: int | None = None,
+        last_stage: bool = True,
+        replay_share: float | None = None,
+    ) -> Decision:
         cfg = self.config
         if not history:
             raise ValueError("Monitor.decide needs at least round 0 in the history")

@@ -149,6 +149,8 @@ def write_report(
         lines.append(f"Best round: **{dec.get('best_round', '-')}**")
         if dec.get("replay_share") is not None:
             lines.append(f"New replay share: {dec['replay_share']:.2f}")
+        for warning in dec.get("warnings") or []:
+            lines.append(f"\n- warning: {warning}")
     else:
         lines.append("No decision recorded.")
     lines.append("")

@@ -142,4 +142,16 @@ def test_bad_history_and_config_are_rejected():
 def test_decision_is_json_for_the_manifest():
     d = Decision("stop", "divergence", "why", 2)
     assert json.loads(json.dumps(d.to_dict())) == dict(action="stop", kind="divergence", reason="why", best_round=2,
-                                                       replay_share=None)
+                                                       replay_share=None, warnings=[])
+
+
+def test_length_and_diversity_drift_warn_without_stopping():
+    history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0), (0.41, 0.50, 2.0))
+    for m, (length, d2) in zip(history, [(30.0, 0.80), (40.0, 0.70), (50.0, 0.50)]):
+        m.update(mean_answer_tokens=length, distinct_2=d2)
+    d = Monitor().decide(history[:2])
+    assert d.action == "continue" and d.warnings == []  # +33% length, 88% diversity: within bounds
+    d = Monitor().decide(history)
+    assert d.action == "continue"
+    assert d.warnings == ["length drift: mean answer 30.0 -> 50.0 tokens since round 0",
+                          "diversity falling: distinct-2 0.800 -> 0.500 since round 0"]

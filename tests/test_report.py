@@ -55,8 +55,10 @@ def test_report_has_table_decision_samples_and_plots(tmp_path):
 def test_report_with_missing_metrics_and_dict_decision(tmp_path):
     hist = [dict(round=0, gold_accuracy=0.4, gold_ci95=None, approval_rate=None, heldout_loss=None),
             dict(round=1, gold_accuracy=0.5, gold_ci95=None, approval_rate=None, heldout_loss=None)]
-    decision = dict(action="continue", kind="ok", reason="no stopping rule fired", best_round=1)
+    decision = dict(action="continue", kind="ok", reason="no stopping rule fired", best_round=1,
+                    warnings=["length drift: mean answer 30.0 -> 50.0 tokens since round 0"])
     text = write_report(tmp_path, hist, decision, {}).read_text()
+    assert "- warning: length drift: mean answer 30.0 -> 50.0 tokens since round 0" in text
     assert "**continue** (ok): no stopping rule fired" in text
     assert "| **1** (best) | 50.0% | - | - | - | - | - |" in text
     assert "## Samples" not in text
