@@ -56,14 +56,15 @@ def test_critique_and_revision_come_back_with_usage(openai_server, principle):
 def test_retries_through_429_500_drop_and_timeout(openai_server):
     with fault_proxy(openai_server.base_url) as proxy:
         # backoff is 0.05 s, so only the server's Retry-After can explain a 1 s pause
-        proxy.inject(Fault.http(429, retry_after=1), Fault.http(500), Fault.drop(), Fault.slow(6.0))
-        t = teacher_for(proxy.base_url, openai_server.model, timeout=4.0, max_retries=5)
+        # timeout 8 s: far above a 2-token reply even on a loaded machine, below the 9 s stall
+        proxy.inject(Fault.http(429, retry_after=1), Fault.http(500), Fault.drop(), Fault.slow(9.0))
+        t = teacher_for(proxy.base_url, openai_server.model, timeout=8.0, max_retries=5)
         [c] = t.run(["Say hi."], TINY)
         assert c.ok and c.completion_tokens > 0
         assert [s.fault for s in proxy.seen] == ["429", "500", "drop", "slow", "forward"]
         assert proxy.seen[1].arrived - proxy.seen[0].arrived >= 1.0
         assert proxy.seen[2].arrived - proxy.seen[1].arrived < 1.0
-        assert proxy.seen[4].arrived - proxy.seen[3].arrived >= 4.0  # the client waited for its timeout
+        assert 8.0 <= proxy.seen[4].arrived - proxy.seen[3].arrived < 9.0  # the client timed out, then retried
         assert t.usage.retries == 4 and c.raw["attempts"] == 5
 
 
