@@ -35,6 +35,10 @@ class ReportConfig:
     title: str = "Self-correction distillation run"
 
 
+# per-set lines; red (approval), black (overall) and grey (interval) are kept for the headline series
+_SET_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
+
+
 def _fmt(v: Any, pct: bool = False) -> str:
     if v is None:
         return "-"
@@ -81,15 +85,16 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
     # gold accuracy (overall with its 95% band, and per set) against judge approval
     rounds, acc = _series(history, "gold_accuracy")
     if rounds:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(8.5, 4))
         ax.plot(rounds, acc, "o-", color="black", label="gold accuracy (all sets)")
         cis = [m.get("gold_ci95") for m in history if m.get("gold_accuracy") is not None]
         if all(cis):
             ax.fill_between(rounds, [c[0] for c in cis], [c[1] for c in cis], color="grey", alpha=0.25, label="95% interval")
         names = sorted({name for m in history for name in (m.get("sets") or {})})
-        for name in names:
+        for i, name in enumerate(names):
             pts = [(m["round"], m["sets"][name]["accuracy"]) for m in history if name in (m.get("sets") or {})]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], ".--", alpha=0.7, label=name)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], ".--", alpha=0.7, label=name,
+                    color=_SET_COLOURS[i % len(_SET_COLOURS)])
         r_app, app = _series(history, "approval_rate")
         if r_app:
             ax.plot(r_app, app, "s-", color="tab:red", label="judge approval")
@@ -97,7 +102,7 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
             ax.axvline(best_round, color="tab:blue", linestyle=":", label=f"best round ({best_round})")
         ax.set(xlabel="round", ylabel="rate", ylim=(0, 1), title="Gold accuracy vs judge approval")
         ax.set_xticks(sorted({m["round"] for m in history}))
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: never hides a line
         save(fig, "accuracy.png")
 
     rounds, loss = _series(history, "heldout_loss")
@@ -121,7 +126,8 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
             ax2.set_ylabel("mean answer tokens")
         ax.set(xlabel="round", title="Diversity and length drift")
         ax.set_xticks(sorted(set(r_d) | set(r_l)))
-        fig.legend(fontsize=7, loc="lower right")
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, fontsize=7, loc="best")  # one legend for both y axes
         save(fig, "diversity_length.png")
     return written
 
