@@ -8,7 +8,8 @@ The rules, in one place so they can be cited:
 * **Short answers**: correct when some normalised alias occurs in the normalised
   answer as a whole-word match (``"paris"`` matches ``"it is paris"`` but not
   ``"parisian"``). Containment rather than equality because chat models answer
-  in sentences; whole words so that ``"red"`` does not match ``"bored"``.
+  in sentences; whole words so that ``"red"`` does not match ``"bored"``. Known
+  leniency: an answer listing several candidates ("Paris or Rome") counts as right.
 * **GSM8K style**: the gold number follows ``####``; the prediction is the number
   after ``####`` when the answer has one, else the last number in the answer.
   Numbers compare as numbers (``1,200``, ``1200`` and ``1200.0`` agree).
