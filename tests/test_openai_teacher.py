@@ -8,11 +8,13 @@ import time
 
 import pytest
 
-from distill.principles import Item, load_principles
-from distill.student import SamplingConfig
-from servers import Fault, fault_proxy
-from teachers import TeacherError, load_teacher
-from teachers.openai_api import OpenAITeacher
+pytest.register_assert_rewrite("servers")  # imported here before pytest_plugins loads it
+
+from distill.principles import Item, load_principles  # noqa: E402
+from distill.student import SamplingConfig  # noqa: E402
+from servers import Fault, fault_proxy  # noqa: E402
+from teachers import TeacherError, load_teacher  # noqa: E402
+from teachers.openai_api import OpenAITeacher  # noqa: E402
 
 pytest_plugins = ["servers"]
 pytestmark = pytest.mark.slow
