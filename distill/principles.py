@@ -119,3 +119,13 @@ def load_principles(path: str | os.PathLike | None = None) -> list[Stage]:
     except yaml.YAMLError as e:
         raise PrinciplesError(f"{p}: not valid YAML: {e}") from e
     return parse_principles(data, str(p))
+
+
+@dataclass
+class Item:
+    """One thing to critique: the request, the answer under review and, when the prompt record
+    carries one, a trusted reference answer (the grounded path shows it to the critic)."""
+
+    prompt: str
+    answer: str
+    reference: str | None = None
