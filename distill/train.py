@@ -66,6 +66,9 @@ class TrainConfig:
     bf16: bool | None = None  # None: from the hardware (only on a GPU with native bf16)
     gradient_checkpointing: bool = False  # costs time; only worth it when memory is short
     logging_steps: int = 1  # every step, so the loss history is complete
+    # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
+    # with other busy processes, 1 thread was ~5x faster per step than 2 here (no thread waits).
+    num_threads: int | None = None
     disable_tqdm: bool = False
 
     def use_bf16(self) -> bool:
@@ -161,6 +164,33 @@ def _training_dataset(dataset: Dataset | Sequence[dict]) -> Dataset:
     return ds.select_columns([PROMPT, COMPLETION])
 
 
+def build_trainer(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    dataset: Dataset | Sequence[dict],
+    out_dir: Path,
+    config: TrainConfig | None = None,
+    callbacks: list[TrainerCallback] | None = None,
+) -> SFTTrainer:
+    """The ``SFTTrainer`` :func:`train_lora` runs (LoRA applied to ``model`` in place, data prepared).
+
+    Public so that its batches can be inspected: ``trainer.get_train_dataloader()`` yields
+    exactly what training sees.
+    """
+    config = config or TrainConfig()
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("train_lora: the tokenizer has no chat template; the student's template defines the answer format")
+    model.train()
+    return SFTTrainer(
+        model=model,
+        args=config.sft_config(Path(out_dir) / "train"),
+        train_dataset=_training_dataset(dataset),
+        processing_class=tokenizer,
+        peft_config=config.lora_config(),
+        callbacks=list(callbacks or []),
+    )
+
+
 def train_lora(
     model_or_folder: PreTrainedModel | str | os.PathLike,
     tokenizer: PreTrainedTokenizerBase | None,
@@ -187,19 +217,15 @@ def train_lora(
     else:
         model, loaded_tok = load_model(model_or_folder)
         tokenizer = tokenizer or loaded_tok
-    if not getattr(tokenizer, "chat_template", None):
-        raise ValueError("train_lora: the tokenizer has no chat template; the student's template defines the answer format")
-    train_ds = _training_dataset(dataset)
-    model.train()
-    trainer = SFTTrainer(
-        model=model,
-        args=config.sft_config(out_dir / "train"),
-        train_dataset=train_ds,
-        processing_class=tokenizer,
-        peft_config=config.lora_config(),
-        callbacks=list(callbacks or []),
-    )
-    output = trainer.train()
+    trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks)
+    train_ds = trainer.train_dataset
+    threads = torch.get_num_threads()
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    try:
+        output = trainer.train()
+    finally:
+        torch.set_num_threads(threads)
     peft_model = trainer.model
 
     adapter_dir = _atomic_save(out_dir / "adapter", peft_model.save_pretrained)
