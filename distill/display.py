@@ -30,6 +30,10 @@ class Display:
     def info(self, message: str) -> None: ...
     def finish(self, manifest: dict) -> None: ...
 
+    def trainer_callback(self):
+        """A transformers ``TrainerCallback`` that reports training progress here, or None."""
+        return None
+
 
 class PlainDisplay(Display):
     """Line-by-line progress with no control codes."""

@@ -183,8 +183,8 @@ class BootstrapLoop:
         from teachers.base import TeacherError  # the error type is part of the teacher interface
 
         cfg = self.config
-        answers = student.generate([p.prompt for p in items], cfg.answer)
-        self.display.phase_advance("answer", len(items), sum(a.completion_tokens for a in answers))
+        answers = student.generate([p.prompt for p in items], cfg.answer,
+                                   progress=lambda done, tokens: self.display.phase_advance("answer", done, tokens))
         crit_items = [Item(p.prompt, a.text, p.reference) for p, a in zip(items, answers)]
         try:
             critiques = teacher.critique(crit_items, principle, cfg.critique)
@@ -240,7 +240,9 @@ class BootstrapLoop:
             ratio = replay_share / (1 - replay_share)
             data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
             self.display.phase_start("train", len(data), "examples")
-            train_lora(resolve_folder(student.spec), None, data, out, self.config.train)
+            callback = self.display.trainer_callback()
+            train_lora(resolve_folder(student.spec), None, data, out, self.config.train,
+                       callbacks=[callback] if callback is not None else None)
             self.display.phase_end("train")
         return Student(out / "model")
 
