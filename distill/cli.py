@@ -2,6 +2,8 @@
 
 Commands:
   eval   score a model on gold-answer JSONL files (prints a table, writes JSON)
+  run    run (or resume) the bootstrap loop described by a YAML config
+  show   draw a run from its folder: finished or still running
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from distill.config import ConfigError
 from distill.evaluate import FORMATS, EvalConfig, EvalDataError, default_eval_paths, evaluate, load_eval_set
 from distill.models import DEFAULT_STUDENT, ModelSpecError
 
@@ -81,12 +84,61 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run (or resume) the loop from a YAML config",
+        description="Run the bootstrap loop described by CONFIG (YAML; see distill.config.RunConfig). An existing "
+        "run folder is resumed with its own saved config. Live display on a terminal, plain lines elsewhere.",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="YAML run config")
+    p.add_argument("--run-dir", help="run folder (overrides the config's run_dir)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="no progress output")
+    out.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``distill run``: the loop with the display for where output goes; exit 0 once the run has ended."""
+    from distill.config import RunConfig
+    from distill.display import make_display
+    from distill.loop import run  # imports torch: only once the config is known to be good
+
+    config = RunConfig.load(args.config, run_dir=args.run_dir)
+    manifest = run(config, make_display(quiet=args.quiet, plain=args.plain))
+    if not args.quiet:
+        print(f"report: {manifest.get('report') or Path(config.run_dir) / 'report.md'}")
+    return 0
+
+
+def _add_show(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "show",
+        help="draw a run from its folder",
+        description="Draw RUN_DIR once: status, stage, the monitor's decision, the table of rounds and the latest "
+        "sample. Works while the run is still going (read-only).",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--follow", action="store_true", help="keep redrawing until the run ends")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws with --follow")
+    p.set_defaults(func=cmd_show)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``distill show``: render a run folder."""
+    from distill.show import show
+
+    return show(args.run_dir, follow=args.follow, interval=args.interval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``distill`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="distill", description="Self-correction distillation toolkit.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_eval(sub)
-    # --- `distill run` (the loop) and `distill show` (run display): added here by the lead ---
+    _add_run(sub)
+    _add_show(sub)
     return parser
 
 
@@ -95,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (EvalDataError, ModelSpecError) as exc:
+    except (EvalDataError, ModelSpecError, ConfigError, FileNotFoundError) as exc:
         print(f"distill {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,7 +1,10 @@
 """What the loop tells the person watching it.
 
 The loop calls a :class:`Display`; it never prints itself. :class:`PlainDisplay` writes one line
-per event (for pipes, CI and files); a live rich display can implement the same methods.
+per event (for pipes, CI and files); :class:`distill.live.RichDisplay` draws the same events live
+on a terminal; the base :class:`Display` shows nothing (``--quiet``). :func:`make_display` picks
+one for where the output goes. Training progress reaches a display through
+:func:`trainer_progress_callback`, a transformers ``TrainerCallback``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ class Display:
     def phase_start(self, phase: str, total: int, unit: str = "items") -> None: ...
     def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None: ...
     def phase_end(self, phase: str) -> None: ...
+    def phase_total(self, phase: str, total: int, unit: str) -> None:
+        """The phase's count restarts with a new total and unit (training: examples -> optimizer steps)."""
+
+    def phase_note(self, phase: str, note: str) -> None:
+        """A short status for a running phase (training: the latest loss)."""
+
     def sample(self, record: dict) -> None: ...
     def round_end(self, row: dict) -> None: ...
     def warn(self, message: str) -> None: ...
@@ -33,6 +42,37 @@ class Display:
     def trainer_callback(self):
         """A transformers ``TrainerCallback`` that reports training progress here, or None."""
         return None
+
+
+def trainer_progress_callback(display: Display):
+    """A transformers ``TrainerCallback`` that reports training steps and loss to ``display``.
+
+    The count of the ``train`` phase becomes optimizer steps (``phase_total``), each step
+    advances it, and each logged loss becomes the phase's note. The callback is handed to the
+    Trainer directly, outside :class:`SafeDisplay`, so it guards its own calls: a display that
+    fails is logged and training goes on."""
+    from transformers import TrainerCallback  # heavy: only when training is about to start
+
+    def guarded(method: str, *args) -> None:
+        try:
+            getattr(display, method)(*args)
+        except Exception:  # noqa: BLE001 - drawing must never stop training
+            log.exception("display %s failed during training", method)
+
+    class DisplayTrainerCallback(TrainerCallback):
+        """Training steps and loss, to the run's display."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            guarded("phase_total", "train", int(state.max_steps or 0), "steps")
+
+        def on_step_end(self, args, state, control, **kwargs):
+            guarded("phase_advance", "train", 1, 0)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                guarded("phase_note", "train", f"step {state.global_step}/{state.max_steps} loss {logs['loss']:.3f}")
+
+    return DisplayTrainerCallback()
 
 
 class PlainDisplay(Display):
@@ -61,6 +101,15 @@ class PlainDisplay(Display):
             state[1] += done
             state[2] += tokens
 
+    def phase_total(self, phase: str, total: int, unit: str) -> None:
+        state = self._phase.get(phase)
+        if state:
+            state[0], state[1], state[4] = total, 0, unit
+            self._print(f"  {phase}: {total} {unit}")
+
+    def phase_note(self, phase: str, note: str) -> None:
+        self._print(f"  {phase}: {note}")
+
     def phase_end(self, phase: str) -> None:
         state = self._phase.pop(phase, None)
         if state:
@@ -82,6 +131,9 @@ class PlainDisplay(Display):
     def finish(self, manifest: dict) -> None:
         d = manifest.get("decision") or {}
         self._print(f"finished: {manifest.get('status')} — {d.get('reason', '')}; best round {manifest.get('best_round')}")
+
+    def trainer_callback(self):
+        return trainer_progress_callback(self)
 
 
 def _fmt(v) -> str:
@@ -112,14 +164,18 @@ class SafeDisplay(Display):
         return safe
 
 
-def make_display(stream: TextIO | None = None) -> Display:
-    """The right display for where output goes: live on a terminal, plain lines elsewhere."""
+def make_display(stream: TextIO | None = None, quiet: bool = False, plain: bool = False) -> Display:
+    """The right display for where output goes: nothing when ``quiet``, live on a terminal,
+    plain lines elsewhere (a pipe, a file, CI) or when ``plain``."""
+    if quiet:
+        return Display()
     stream = stream or sys.stdout
-    if stream.isatty():
+    if not plain and stream.isatty():
         try:
             from distill.live import RichDisplay
+            from rich.console import Console
 
-            return RichDisplay()
-        except ImportError:
-            pass
+            return RichDisplay(Console(file=stream))
+        except ImportError:  # rich missing or broken: plain lines still tell the story
+            log.warning("live display unavailable; using plain lines", exc_info=True)
     return PlainDisplay(stream)

@@ -46,13 +46,9 @@ def build_config(args: argparse.Namespace, **fields: Any) -> RunConfig:
 
 def choose_display(args: argparse.Namespace):
     """Live rich display on a terminal, plain lines elsewhere, nothing with --quiet."""
-    from distill.display import Display, PlainDisplay, make_display
+    from distill.display import make_display
 
-    if args.quiet:
-        return Display()
-    if args.plain:
-        return PlainDisplay()
-    return make_display()
+    return make_display(quiet=args.quiet, plain=args.plain)
 
 
 def run_recipe(args: argparse.Namespace, config: RunConfig) -> dict:

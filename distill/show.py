@@ -1,0 +1,222 @@
+"""Draw a run from its folder: ``distill show RUN_DIR``.
+
+Works on a finished run and on one still running (another process writing the folder), so
+everything here only *reads*: a half-written last JSONL line is skipped, never repaired, and
+a manifest caught mid-replace is treated as not there yet.
+
+The renderables (:func:`rounds_table`, :func:`sample_panel`) are shared with the live display
+(:mod:`distill.live`), so a run looks the same while it runs and afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+# Column key, header, format. The same columns as the loop's round_end row.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("round", "round", "{}"),
+    ("stage", "stage", "{}"),
+    ("fault_rate", "fault rate", "{:.0%}"),
+    ("kept", "kept", "{}"),
+    ("train_loss", "train loss", "{:.3f}"),
+    ("gold_accuracy", "gold acc", "{:.1%}"),
+    ("approval_rate", "approval", "{:.0%}"),
+    ("heldout_loss", "held-out loss", "{:.3f}"),
+)
+FINAL = ("converged", "stopped", "finished")
+
+
+def _cell(value: Any, fmt: str) -> str:
+    if value is None:
+        return "-"
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):  # a value of an unexpected type is shown, not fatal
+        return str(value)
+
+
+def rounds_table(rows: Iterable[Mapping[str, Any]], best_round: int | None = None, max_rows: int | None = None,
+                 title: str = "Rounds") -> Table:
+    """A table of finished rounds (one row each; round 0 is the untouched student).
+
+    ``max_rows`` keeps only the latest rows, so a long run still fits a terminal; the best
+    round is marked with a star."""
+    rows = list(rows)
+    hidden = 0
+    if max_rows is not None and len(rows) > max_rows:
+        hidden = len(rows) - max_rows
+        rows = rows[-max_rows:]
+    table = Table(title=title, title_justify="left", expand=False, caption=f"{hidden} earlier rounds not shown" if hidden else None)
+    for key, header, _ in COLUMNS:
+        table.add_column(header, justify="left" if key == "stage" else "right", no_wrap=True)
+    for row in rows:
+        cells = [_cell(row.get(key), fmt) for key, _, fmt in COLUMNS]
+        best = best_round is not None and row.get("round") == best_round
+        if best:
+            cells[0] = f"*{cells[0]}"
+        table.add_row(*cells, style="bold green" if best else None)
+    return table
+
+
+def cut(text: Any, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis (model output can be long)."""
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
+
+
+def sample_panel(record: Mapping[str, Any] | None, width: int = 100, lines: int = 2) -> Panel:
+    """The latest sample: question, answer, critique with verdict, revision, kept or why dropped.
+
+    Each field is cut to about ``lines`` lines of a ``width``-column terminal."""
+    limit = max((width - 16) * lines, 20)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    if not record:
+        grid.add_row("", Text("no sample yet", style="dim"))
+    else:
+        verdict = record.get("verdict") or "-"
+        grid.add_row("question", cut(record.get("prompt"), limit))
+        grid.add_row("answer", cut(record.get("answer"), limit))
+        grid.add_row("critique", Text.assemble((f"[{verdict}] ", _verdict_style(verdict)), cut(record.get("critique"), limit)))
+        grid.add_row("revision", cut(record.get("revision"), limit) if record.get("revision") else Text("-", style="dim"))
+        kept = Text("kept", style="green") if record.get("kept") else Text(f"dropped: {record.get('drop_reason') or '-'}", style="yellow")
+        grid.add_row("pair", kept)
+    where = ""
+    if record:
+        where = f" (round {record.get('round', '?')}, {record.get('stage', '?')} / {record.get('principle', '?')})"
+    return Panel(grid, title=f"Latest sample{where}", title_align="left", border_style="blue")
+
+
+def _verdict_style(verdict: str) -> str:
+    return {"fault": "red", "no_fault": "green"}.get(verdict, "yellow")
+
+
+def decision_text(manifest: Mapping[str, Any]) -> Text:
+    """Status, stage and the monitor's last decision (warnings in colour)."""
+    status = manifest.get("status", "?")
+    out = Text.assemble(("status ", "bold"), (status, "green" if status in FINAL else "cyan"))
+    decision = manifest.get("decision") or {}
+    if decision:
+        kind = decision.get("kind") or ""
+        style = "red" if kind in ("divergence", "forgetting") else "default"
+        out.append(f"   decision {decision.get('action', '?')}", style="bold")
+        out.append(f" ({kind})" if kind else "")
+        out.append(f": {decision.get('reason', '')}", style=style)
+        for w in decision.get("warnings") or []:
+            out.append(f"\nwarning: {w}", style="yellow")
+    if manifest.get("best_round") is not None:
+        out.append(f"\nbest round {manifest['best_round']}", style="bold green")
+    return out
+
+
+# -- reading a run folder (read-only) -------------------------------------------------------
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _complete_records(path: Path) -> list[dict]:
+    """Complete JSON lines of a JSONL file; a torn last line is skipped (the writer may be mid-line)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in raw[: raw.rfind(b"\n") + 1].splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def _round_dirs(run: Path) -> list[tuple[int, Path]]:
+    out = []
+    for p in run.glob("round-*"):
+        try:
+            out.append((int(p.name.split("-", 1)[1]), p))
+        except ValueError:
+            continue
+    return sorted(out)
+
+
+def load_run(run_dir: str | Path) -> dict:
+    """What a run folder says about the run: manifest, config, latest sample, round in progress.
+
+    Raises FileNotFoundError when ``run_dir`` is not a run folder at all."""
+    run = Path(run_dir)
+    if not (run / "config.yaml").exists() and not (run / "manifest.json").exists():
+        raise FileNotFoundError(f"{run}: not a run folder (no config.yaml or manifest.json)")
+    try:
+        config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {}
+    except (FileNotFoundError, yaml.YAMLError):
+        config = {}
+    manifest = _read_json(run / "manifest.json") or {}
+    latest, in_progress = None, None
+    finished = len(manifest.get("rounds") or [])
+    for n, path in reversed(_round_dirs(run)):
+        records = _complete_records(path / "samples.jsonl")
+        if n > finished and n > 0 and manifest.get("status", "running") == "running":
+            prompts = _read_json(path / "prompts.json") or []
+            in_progress = {"round": n, "records": len(records), "prompts": len(prompts)}
+        if records and latest is None:
+            latest = records[-1]
+        if latest is not None:
+            break
+    return {"path": str(run), "config": config, "manifest": manifest, "latest": latest, "in_progress": in_progress}
+
+
+def render_run(run_dir: str | Path, width: int = 100) -> RenderableType:
+    """Everything ``distill show`` draws for one run folder."""
+    run = load_run(run_dir)
+    cfg, manifest = run["config"], run["manifest"]
+    head = Text.assemble(("run ", "bold"), run["path"], "   ", ("student ", "bold"), str(cfg.get("student", "?")),
+                         "   ", ("teacher ", "bold"), str(cfg.get("teacher", "?")))
+    parts: list[RenderableType] = [head]
+    if manifest:
+        stage = (manifest.get("rounds") or [{}])[-1].get("stage") if manifest.get("rounds") else None
+        parts.append(Text.assemble(("stage ", "bold"), f"{stage or '-'} (index {manifest.get('stage_index', 0)})",
+                                   "   ", ("rounds ", "bold"), f"{len(manifest.get('rounds') or [])} of {cfg.get('rounds', '?')}"))
+        parts.append(decision_text(manifest))
+    else:
+        parts.append(Text("no manifest yet: the run is evaluating the untouched student", style="cyan"))
+    if run["in_progress"]:
+        ip = run["in_progress"]
+        parts.append(Text(f"round {ip['round']} in progress: {ip['records']}/{ip['prompts'] or '?'} samples written",
+                          style="cyan"))
+    parts.append(rounds_table(manifest.get("history") or [], best_round=manifest.get("best_round")))
+    parts.append(sample_panel(run["latest"], width=width))
+    if manifest.get("report"):
+        parts.append(Text(f"report: {manifest['report']}"))
+    return Group(*parts)
+
+
+def show(run_dir: str | Path, console: Console | None = None, follow: bool = False, interval: float = 2.0) -> int:
+    """Print a run once; with ``follow``, redraw it live until the run reaches a final status."""
+    console = console or Console()
+    if not follow:
+        console.print(render_run(run_dir, width=console.width))
+        return 0
+    from rich.live import Live
+
+    with Live(render_run(run_dir, width=console.width), console=console, refresh_per_second=1) as live:
+        while True:
+            status = (load_run(run_dir)["manifest"] or {}).get("status")
+            if status in FINAL:
+                break
+            time.sleep(interval)
+            live.update(render_run(run_dir, width=console.width))
+        live.update(render_run(run_dir, width=console.width))
+    return 0

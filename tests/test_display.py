@@ -1,0 +1,293 @@
+"""The run display: live in a real pseudo-terminal, plain lines in a pipe, `distill show`, and
+drawing failures that never stop a run.
+
+The loop runs for real on the tiny random LLaMA with a tiny budget (one round, four prompts,
+eight new tokens, one training step), in subprocesses where the terminal matters.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pyte
+import pytest
+import yaml
+
+from distill.student import Completion
+from teachers import Teacher
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS, COLS = 60, 150
+ESCAPE = re.compile(rb"\x1b")
+CRITIQUE_MARK = "Scripted critique"
+
+
+class ScriptedTeacher(Teacher):
+    """Finds a fault in every answer and writes a fixed correction, so pairs are kept and the
+    student trains: the display then has every phase to show, training included."""
+
+    name = "scripted"
+
+    def complete(self, chats, config):
+        out = []
+        for i, chat in enumerate(chats):
+            text = chat[-1]["content"]
+            if CRITIQUE_MARK in text:  # a revision request quotes our critique
+                reply = f"Here is a careful and corrected answer, number {i}."
+            else:
+                reply = f"{CRITIQUE_MARK}: the answer is garbled.\nVERDICT: FAULT"
+            out.append(Completion(text=reply, prompt_tokens=10, completion_tokens=8))
+        return out
+
+
+def _config(tmp_path: Path, student: Path, teacher: str, name: str) -> Path:
+    cfg = {
+        "run_dir": str(tmp_path / name),
+        "student": str(student),
+        "teacher": teacher,
+        "rounds": 1,
+        "prompts_per_round": 4,
+        "chunk_size": 4,
+        "approval_items": 2,
+        "answer": {"max_new_tokens": 8},
+        "critique": {"max_new_tokens": 8},
+        "revision": {"max_new_tokens": 8},
+        "train": {"max_steps": 1, "batch_size": 4, "num_threads": 1},
+        "eval": {"limit": 2, "max_new_tokens": 8},
+        "replay": str(ROOT / "data" / "replay.jsonl"),
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    for key in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS", "LINES", "TQDM_DISABLE"):
+        env.pop(key, None)
+    # One thread: the box is shared and small; oversubscribed threads make everything crawl.
+    env.update(OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", TERM="xterm-256color",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def run_in_pty(cmd: list[str], timeout: float = 240) -> tuple[bytes, int]:
+    """Run ``cmd`` with a real pseudo-terminal as stdin/stdout/stderr; return everything it wrote."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=_env(), cwd=ROOT, close_fds=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError as e:  # EIO: the child closed the terminal
+                if e.errno == errno.EIO:
+                    break
+                raise
+            if not data:
+                break
+            chunks.append(data)
+        else:
+            proc.kill()
+            pytest.fail(f"{cmd} did not finish in {timeout}s")
+    finally:
+        os.close(master)
+    return b"".join(chunks), proc.wait(timeout=30)
+
+
+def screen_of(raw: bytes) -> list[str]:
+    """The terminal screen after ``raw`` was written to it (a real VT100 emulator, not a regex)."""
+    screen = pyte.Screen(COLS, ROWS)
+    stream = pyte.ByteStream(screen)
+    stream.feed(raw)
+    return [line.rstrip() for line in screen.display]
+
+
+@pytest.fixture(scope="module")
+def pty_run(tmp_path_factory, tiny_folder):
+    """The self-bootstrap recipe run in a pseudo-terminal: (run folder, raw output, final screen)."""
+    tmp = tmp_path_factory.mktemp("pty")
+    cfg = _config(tmp, tiny_folder, "self", "pty-run")
+    cmd = [sys.executable, str(ROOT / "recipes" / "self_bootstrap.py"), "--run-dir", str(tmp / "pty-run"),
+           "--student", str(tiny_folder), "--rounds", "1", "--prompts", "4", "--eval-limit", "2", "--config", str(cfg)]
+    raw, rc = run_in_pty(cmd)
+    screen = screen_of(raw)
+    assert rc == 0, "\n".join(screen)
+    return tmp / "pty-run", raw, screen
+
+
+def test_recipe_in_pty_draws_phase_bars_and_round_table(pty_run):
+    run_dir, raw, screen = pty_run
+    text = "\n".join(screen)
+    print(text)  # the captured screen, for the log of a failing run
+    assert b"\x1b[" in raw  # it really drew with control codes: the live display, not plain lines
+    # One bar per phase of the round, with its count; the random model's verdicts are
+    # unparseable, so nothing is kept and the train bar says why it was skipped.
+    for phase, count in (("answer", "4/4"), ("critique", "4/4"), ("revise", "4/4")):
+        line = next((ln for ln in screen if ln.lstrip().startswith(phase)), None)
+        assert line is not None, f"no {phase} bar on screen:\n{text}"
+        assert count in line and "━" in line, line
+    train = next(ln for ln in screen if ln.lstrip().startswith("train"))
+    assert "skipped" in train
+    assert any(ln.lstrip().startswith("evaluate") and "━" in ln for ln in screen), text
+    # The table of rounds: its header, the untouched student (round 0) and round 1.
+    header = next((ln for ln in screen if "fault rate" in ln), None)
+    assert header is not None, f"no round table on screen:\n{text}"
+    for col in ("kept", "train loss", "gold acc", "approval", "held-out loss"):
+        assert col in header
+    rows = [ln for ln in screen if re.match(r"^\W*\*?[01]\s+│?\s*(self-contradiction|\w)", ln.replace("│", " ").strip())]
+    assert any(re.search(r"\b1\b", r) for r in rows), text
+    # The latest sample and the final decision are drawn; the recipe's last line follows.
+    assert "Latest sample" in text and "question" in text
+    assert "decision" in text and "report:" in text
+
+
+def test_show_draws_a_run_folder_made_by_the_tests(pty_run):
+    run_dir, _, _ = pty_run
+    out = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(run_dir)], capture_output=True, text=True,
+                         env=_env(), cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout  # piped: no control codes
+    assert "fault rate" in out.stdout and "held-out loss" in out.stdout
+    assert "status finished" in out.stdout and "decision stop" in out.stdout
+    assert "Latest sample" in out.stdout and "round 1" in out.stdout
+    # Rows for round 0 and round 1 (round 1 marked or not as best).
+    table_rows = [ln for ln in out.stdout.splitlines() if re.match(r"^│\s*\*?[01]\s*│", ln)]
+    assert len(table_rows) == 2, out.stdout
+
+
+def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run):
+    """A run caught mid-round (manifest of round 0 only, samples torn mid-line) is drawn, not repaired."""
+    import shutil
+
+    from distill.show import load_run
+
+    run_dir, _, _ = pty_run
+    live = tmp_path / "running"
+    shutil.copytree(run_dir, live, ignore=shutil.ignore_patterns("model", "train"))
+    import json
+
+    manifest = json.loads((live / "manifest.json").read_text())
+    manifest.update(status="running", rounds=[], history=manifest["history"][:1], decision=None)
+    (live / "manifest.json").write_text(json.dumps(manifest))
+    samples = live / "round-01" / "samples.jsonl"
+    before = samples.read_bytes()
+    samples.write_bytes(before + b'{"prompt": "torn')
+    view = load_run(live)
+    assert view["in_progress"] == {"round": 1, "records": 4, "prompts": 4}
+    assert samples.read_bytes().endswith(b'{"prompt": "torn')  # read-only: the writer's line is left alone
+    out = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(live)], capture_output=True, text=True,
+                         env=_env(), cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "status running" in out.stdout and "round 1 in progress: 4/4 samples written" in out.stdout
+    missing = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(tmp_path / "nope")],
+                             capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert missing.returncode == 2 and "not a run folder" in missing.stderr
+
+
+def test_piped_distill_run_is_plain_lines_with_training_progress(tmp_path, tiny_folder):
+    cfg = _config(tmp_path, tiny_folder, "test_display:ScriptedTeacher", "piped")
+    out = subprocess.run([sys.executable, "-m", "distill.cli", "run", str(cfg)], capture_output=True,
+                         env=_env(), cwd=ROOT, timeout=300)
+    text = out.stdout.decode()
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    assert not ESCAPE.search(out.stdout), "control codes in piped output"
+    assert not ESCAPE.search(out.stderr), "control codes in piped stderr"
+    for phase in ("answer", "critique", "revise", "train", "evaluate"):
+        assert re.search(rf"^  {phase}: done \d+/\d+", text, re.M), f"no end of {phase}:\n{text}"
+    # Training progress came through the trainer callback: steps, then the logged loss.
+    assert re.search(r"^  train: 1 steps$", text, re.M), text
+    assert re.search(r"^  train: step 1/1 loss \d+\.\d+", text, re.M), text
+    assert re.search(r"round summary: round=1, .*kept=4, train_loss=\d", text), text
+    assert "finished: finished" in text and "report:" in text
+
+
+class ExplodingDisplay:
+    """A display whose every method raises, the trainer callback's too."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str):
+        def boom(*args, **kwargs):
+            self.calls.append(name)
+            raise RuntimeError(f"display {name} exploded")
+
+        if name == "trainer_callback":
+            from distill.display import trainer_progress_callback
+
+            def callback():
+                self.calls.append(name)
+                return trainer_progress_callback(self)
+
+            return callback
+        return boom
+
+
+def test_display_that_raises_never_stops_the_run(tmp_path, tiny_folder, caplog, monkeypatch):
+    from distill.config import RunConfig
+    from distill.loop import run
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    cfg = RunConfig.load(_config(tmp_path, tiny_folder, "test_display:ScriptedTeacher", "exploding"))
+    display = ExplodingDisplay()
+    with caplog.at_level("ERROR"):
+        manifest = run(cfg, display)
+    assert manifest["status"] == "finished"
+    assert manifest["rounds"][0]["kept"] == 4 and manifest["rounds"][0]["train_loss"] is not None
+    assert (tmp_path / "exploding" / "round-01" / "model").is_dir()
+    # Every kind of call was tried and each failure logged, training steps included.
+    for name in ("start", "round_start", "phase_start", "phase_advance", "round_end", "finish", "phase_total"):
+        assert name in display.calls
+    logged = caplog.text
+    assert "display round_end failed" in logged and "display phase_advance failed during training" in logged
+
+
+def test_rich_display_renders_every_event_offscreen():
+    """The live display's own drawing, without a run: bars, table, sample, warnings, decision."""
+    from rich.console import Console
+
+    from distill.live import RichDisplay
+
+    console = Console(record=True, width=120, force_terminal=True, color_system=None)
+    d = RichDisplay(console, refresh_per_second=20)
+    d.start("runs/x", {"student": "tiny", "teacher": "self"})
+    d.round_start(1, "contradictions")
+    d.phase_start("answer", 4)
+    d.phase_advance("answer", 2, tokens=50)
+    d.phase_start("train", 8, "examples")
+    d.phase_total("train", 2, "steps")
+    d.phase_advance("train", 1)
+    d.phase_note("train", "step 1/2 loss 2.500")
+    d.sample({"round": 1, "prompt": "Why is the sky blue? " * 40, "answer": "Because.", "critique": "VERDICT: FAULT",
+              "verdict": "fault", "revision": "Rayleigh scattering.", "kept": True})
+    d.warn("approval up while gold accuracy fell")
+    d.round_end({"round": 1, "stage": "contradictions", "fault_rate": 0.5, "kept": 3, "train_loss": 2.5,
+                 "gold_accuracy": 0.25, "approval_rate": 1.0, "heldout_loss": 3.0})
+    d.finish({"status": "stopped", "best_round": 1, "history": [],
+              "decision": {"action": "stop", "kind": "divergence", "reason": "approval up, accuracy down"}})
+    text = console.export_text()
+    assert re.search(r"answer\s+━+\S*\s+2/4 items", text), text
+    assert re.search(r"train\s+━+\S*\s+1/2 steps .*step 1/2 loss 2\.500", text), text
+    assert re.search(r"answer .* \d+\.\d tok/s", text), text  # generation phases show a token rate
+    assert "*1" in text and "25.0%" in text and "3.000" in text
+    assert "…" in text  # the long question was cut to fit
+    assert "warning: approval up while gold accuracy fell" in text
+    assert "decision stop (divergence)" in text
