@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import datasets
 import numpy as np
 import torch
 from datasets import Dataset
@@ -37,6 +38,12 @@ from distill.models import load_model
 
 COMPLETE_MARKER = "distill-complete.json"
 LLAMA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+# transformers 5 renamed gradient_checkpointing to activation_checkpointing (old name deprecated).
+_CHECKPOINTING_ARG = (
+    "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ else "gradient_checkpointing"
+)
 
 
 def _bf16_supported() -> bool:
@@ -105,7 +112,7 @@ class TrainConfig:
             packing=False,
             bf16=bf16,
             fp16=False,
-            gradient_checkpointing=self.gradient_checkpointing,
+            **{_CHECKPOINTING_ARG: self.gradient_checkpointing},
             seed=self.seed,
             data_seed=self.seed,
             logging_steps=self.logging_steps,
@@ -113,6 +120,7 @@ class TrainConfig:
             report_to="none",
             disable_tqdm=self.disable_tqdm,
             dataloader_num_workers=0,
+            dataloader_pin_memory=torch.cuda.is_available(),
         )
 
 
@@ -263,15 +271,20 @@ def train_lora(
 
 
 @contextmanager
-def _rng_preserved() -> Iterator[None]:
+def _quiet_evaluation() -> Iterator[None]:
     # SFTTrainer's constructor calls set_seed(); an evaluation must not reseed the caller's RNGs.
     state = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
+    # Nor print dataset-preparation progress bars into the caller's display.
+    bars_were_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
     try:
         yield
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])
         torch.random.set_rng_state(state[2])
+        if bars_were_on:
+            datasets.enable_progress_bars()
 
 
 @dataclass
@@ -298,7 +311,7 @@ def answer_metrics(
     tokens training optimises. The mean is over all answer tokens of all examples.
     """
     ds = _training_dataset(examples)
-    with tempfile.TemporaryDirectory(prefix="distill-eval-") as tmp, _rng_preserved():
+    with tempfile.TemporaryDirectory(prefix="distill-eval-") as tmp, _quiet_evaluation():
         args = TrainConfig(batch_size=batch_size, max_length=max_length, disable_tqdm=True).sft_config(Path(tmp))
         was_training = model.training
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer)
