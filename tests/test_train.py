@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from distill.data import load_instructions
+from distill.data import load_instructions, mix
 from distill.models import load_model
 from distill.student import Student
 from distill.train import (
@@ -142,7 +142,10 @@ def test_prompt_masked_answer_and_eos_trained(default_folder, tmp_path):
         {"prompt": [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Capital letters?"}],
          "completion": "A, B, C."},
     ]
-    trainer = build_trainer(model, tok, examples, tmp_path, TrainConfig(batch_size=3))
+    # Through mix(), as a round does: its bookkeeping column must not reach the model.
+    data = mix(examples[:2], examples[2:], ratio=1, seed=0)
+    assert "origin" in data.column_names
+    trainer = build_trainer(model, tok, data, tmp_path, TrainConfig(batch_size=3))
     batch = next(iter(trainer.get_train_dataloader()))  # exactly what training sees
     ids, labels, attention = batch["input_ids"], batch["labels"], batch["attention_mask"]
     assert ids.shape[0] == 3 and (attention == 0).any()  # rows of different lengths, so padding exists
