@@ -148,6 +148,7 @@ def _atomic_save(final: Path, write) -> Path:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a served model folder must be readable by a server's user
     old = final.parent / f".old-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
     try:
         write(tmp)

@@ -203,4 +203,5 @@ def test_atomic_save_leaves_nothing_half_written(tmp_path):
     _atomic_save(tmp_path / "model", lambda f: (f / "a.txt").write_text("1"))
     _atomic_save(tmp_path / "model", lambda f: (f / "b.txt").write_text("2"))  # replaces the previous round's folder
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["b.txt", "distill-complete.json"]
+    assert (tmp_path / "model").stat().st_mode & 0o777 == 0o755
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
