@@ -306,30 +306,7 @@ def score_generated(item: EvalItem, fmt: str, answer: str) -> tuple[bool, Any]:
 
 def choice_logprobs(student: "Student", question: str, choices: Sequence[str], normalize: bool = False) -> list[float]:
     """Log-likelihood of each choice as the assistant's answer to ``question`` (chat template applied)."""
-    import torch
-
-    prompt = student.encode(question)
-    tok = student.tokenizer
-    conts = [tok(c, add_special_tokens=False)["input_ids"] for c in choices]
-    seqs = [prompt + c for c in conts]
-    width = max(len(s) for s in seqs)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, s in enumerate(seqs):  # right padding: positions of the real tokens stay 0..len-1
-        ids[row, : len(s)] = torch.tensor(s)
-        mask[row, : len(s)] = 1
-    with torch.inference_mode():
-        logits = student.model(input_ids=ids.to(student.model.device), attention_mask=mask.to(student.model.device)).logits
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    scores = []
-    for row, c in enumerate(conts):
-        start = len(prompt)
-        # token at position t is predicted by the logits at t-1
-        positions = torch.arange(start - 1, start - 1 + len(c))
-        total = logp[row, positions, torch.tensor(c)].sum().item()
-        scores.append(total / max(1, len(c)) if normalize else total)
-    return scores
+    return student.continuation_logprobs(question, choices, normalize=normalize)
 
 
 def evaluate(

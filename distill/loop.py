@@ -209,7 +209,7 @@ class BootstrapLoop:
                 "round": n, "index": idx[k], "stage": stage.name, "principle": principle.name,
                 "prompt": p.prompt, "reference": p.reference,
                 "answer": a.text, "answer_finish": a.finish_reason,
-                "critique": c.text, "verdict": c.verdict,
+                "critique": c.text, "verdict": c.verdict, "verdict_source": c.verdict_source,
                 "revision": rev.text if rev is not None and rev.error is None else None,
                 "revision_finish": rev.finish_reason if rev is not None else None,
                 "error": (rev.error if rev is not None and rev.error else c.completion.error),

@@ -120,6 +120,35 @@ class Student:
         return list(out)
 
     @torch.inference_mode()
+    def continuation_logprobs(
+        self, chat: ChatLike, continuations: Sequence[str], *, prefill: str = "", normalize: bool = False
+    ) -> list[float]:
+        """Log-probability of each continuation as the assistant's reply to ``chat``, after the
+        assistant has already written ``prefill``. Summed over tokens, or averaged with ``normalize``.
+
+        Used to score multiple-choice answers and to read a verdict from a model too small to
+        write one reliably."""
+        prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
+        conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
+        seqs = [prompt + c for c in conts]
+        width = max(len(x) for x in seqs)
+        ids = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, x in enumerate(seqs):  # right padding: the real tokens keep positions 0..len-1
+            ids[row, : len(x)] = torch.tensor(x)
+            mask[row, : len(x)] = 1
+        device = self.model.device
+        logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        scores = []
+        for row, c in enumerate(conts):
+            # the token at position t is predicted by the logits at t - 1
+            positions = torch.arange(len(prompt) - 1, len(prompt) - 1 + len(c))
+            total = logp[row, positions, torch.tensor(c)].sum().item()
+            scores.append(total / max(1, len(c)) if normalize else total)
+        return scores
+
+    @torch.inference_mode()
     def generate(
         self,
         chats: Sequence[ChatLike],

@@ -112,6 +112,7 @@ class Critique:
     text: str
     verdict: Verdict
     completion: Completion = field(default_factory=lambda: Completion(text=""))
+    verdict_source: str = "text"  # "text": parsed from the critique; "likelihood": read from the model
 
     @property
     def fault(self) -> bool:

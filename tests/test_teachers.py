@@ -117,7 +117,7 @@ def test_self_teacher_shares_the_students_weights(student):
 
 @pytest.mark.slow
 def test_local_teacher_has_its_own_model_and_unreadable_verdicts_stay_unparseable(tiny_folder, student):
-    t = load_teacher(f"local:{tiny_folder}")
+    t = load_teacher(f"local:{tiny_folder}", likelihood_verdicts=False)
     assert t.student.model is not student.model and t.student.tokenizer is not student.tokenizer
     principle = load_principles()[0].principles[0]
     crits = t.critique([Item("Is the sky blue?", "Yes. No."), Item("2+2?", "5")], principle, SamplingConfig(max_new_tokens=8))
@@ -127,6 +127,21 @@ def test_local_teacher_has_its_own_model_and_unreadable_verdicts_stay_unparseabl
     assert t.usage.requests == 2 and t.usage.prompt_tokens == sum(c.completion.prompt_tokens for c in crits)
     with pytest.raises(TeacherSpecError, match="needs a model spec"):
         load_teacher("local:")
+
+
+def test_local_teacher_reads_unwritten_verdicts_from_likelihoods(tiny_folder):
+    """By default an in-process teacher's missing verdict line is read from its own likelihoods,
+    calibrated against a content-free item, and marked as such."""
+    t = load_teacher(f"local:{tiny_folder}")
+    principle = load_principles()[0].principles[0]
+    items = [Item("Is the sky blue?", "Yes. No."), Item("2+2?", "5"), Item("N/A", "N/A")]
+    crits = t.critique(items, principle, SamplingConfig(max_new_tokens=8))
+    assert all(c.verdict in ("fault", "no_fault") and c.verdict_source == "likelihood" for c in crits)
+    # the content-free item scores exactly the baseline apart from its critique text; the
+    # baseline itself is cached per principle and model
+    assert len(t._baseline) == 1
+    odds = [t._fault_log_odds(it, principle, c.text) - t._content_free(principle) for it, c in zip(items, crits)]
+    assert [c.verdict for c in crits] == ["fault" if o > 0 else "no_fault" for o in odds]
 
 
 def test_grounded_teacher_requires_and_shows_the_reference():
