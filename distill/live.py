@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
 from distill.display import PHASES, Display, trainer_progress_callback
@@ -42,6 +42,23 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:6.2f} {task.fields.get('unit', 'items')}/s", style="progress.data.speed")
 
 
+class TimeColumn(ProgressColumn):
+    """Time left while a phase runs, the time it took once it has ended."""
+
+    def render(self, task: Task) -> Text:
+        if not task.started:
+            return Text("")
+        if task.stop_time is not None or task.finished:
+            return Text(f"took {_clock(task.finished_time if task.finished else task.elapsed)}", style="progress.elapsed")
+        left = task.time_remaining
+        return Text(f"left {_clock(left) if left is not None else '-:--'}", style="progress.remaining")
+
+
+def _clock(seconds: float | None) -> str:
+    s = int(seconds or 0)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
 class RichDisplay(Display):
     """A live rich view of the loop, redrawn a few times a second while the run goes on.
 
@@ -59,8 +76,7 @@ class RichDisplay(Display):
             MofNCompleteColumn(),
             TextColumn("{task.fields[unit]:<8}"),
             RateColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
+            TimeColumn(),
             TextColumn("{task.fields[note]}"),
             console=self.console,
         )
@@ -105,6 +121,12 @@ class RichDisplay(Display):
             # live view; the trainer callback reports training here instead.
             self._tqdm_env = os.environ.get("TQDM_DISABLE")
             os.environ["TQDM_DISABLE"] = "1"
+            try:  # transformers' own bars (loading weights) pass `disable` themselves
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+            except ImportError:
+                pass
             self.live.start()
             # A run killed by an exception must still give the terminal its cursor back.
             atexit.register(self.close)

@@ -11,6 +11,7 @@ The renderables (:func:`rounds_table`, :func:`sample_panel`) are shared with the
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -205,7 +206,8 @@ def render_run(run_dir: str | Path, width: int = 100) -> RenderableType:
 
 def show(run_dir: str | Path, console: Console | None = None, follow: bool = False, interval: float = 2.0) -> int:
     """Print a run once; with ``follow``, redraw it live until the run reaches a final status."""
-    console = console or Console()
+    # A pipe or file has no width of its own; rich's 80-column default would squeeze the table.
+    console = console or Console(width=None if sys.stdout.isatty() else 120)
     if not follow:
         console.print(render_run(run_dir, width=console.width))
         return 0

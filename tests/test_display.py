@@ -159,21 +159,31 @@ def test_recipe_in_pty_draws_phase_bars_and_round_table(pty_run):
     assert "decision" in text and "report:" in text
 
 
-def test_show_draws_a_run_folder_made_by_the_tests(pty_run):
+def show_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``distill show`` through the CLI entry point, output captured (not a terminal)."""
+    from distill.cli import main
+
+    rc = main(["show", *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_show_draws_a_run_folder_made_by_the_tests(pty_run, capsys):
     run_dir, _, _ = pty_run
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(run_dir)], capture_output=True, text=True,
-                         env=_env(), cwd=ROOT, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "\x1b" not in out.stdout  # piped: no control codes
-    assert "fault rate" in out.stdout and "held-out loss" in out.stdout
-    assert "status finished" in out.stdout and "decision stop" in out.stdout
-    assert "Latest sample" in out.stdout and "round 1" in out.stdout
-    # Rows for round 0 and round 1 (round 1 marked or not as best).
-    table_rows = [ln for ln in out.stdout.splitlines() if re.match(r"^│\s*\*?[01]\s*│", ln)]
-    assert len(table_rows) == 2, out.stdout
+    rc, out, err = show_cli(capsys, str(run_dir))
+    print(out)
+    assert rc == 0, err
+    assert "\x1b" not in out  # not a terminal: no control codes
+    assert "fault rate" in out and "held-out loss" in out
+    assert "status finished" in out and "decision stop (budget)" in out
+    assert "Latest sample (round 1" in out and "question" in out
+    # Rows for round 0 (the untouched student, best here) and round 1.
+    table_rows = [ln for ln in out.splitlines() if re.match(r"^│\s*\*?[01]\s*│", ln)]
+    assert len(table_rows) == 2, out
+    assert "*0" in table_rows[0]
 
 
-def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run):
+def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run, capsys):
     """A run caught mid-round (manifest of round 0 only, samples torn mid-line) is drawn, not repaired."""
     import shutil
 
@@ -193,13 +203,11 @@ def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run):
     view = load_run(live)
     assert view["in_progress"] == {"round": 1, "records": 4, "prompts": 4}
     assert samples.read_bytes().endswith(b'{"prompt": "torn')  # read-only: the writer's line is left alone
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(live)], capture_output=True, text=True,
-                         env=_env(), cwd=ROOT, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "status running" in out.stdout and "round 1 in progress: 4/4 samples written" in out.stdout
-    missing = subprocess.run([sys.executable, "-m", "distill.cli", "show", str(tmp_path / "nope")],
-                             capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
-    assert missing.returncode == 2 and "not a run folder" in missing.stderr
+    rc, out, err = show_cli(capsys, str(live))
+    assert rc == 0, err
+    assert "status running" in out and "round 1 in progress: 4/4 samples written" in out
+    rc, out, err = show_cli(capsys, str(tmp_path / "nope"))
+    assert rc == 2 and "not a run folder" in err
 
 
 def test_piped_distill_run_is_plain_lines_with_training_progress(tmp_path, tiny_folder):
