@@ -94,6 +94,8 @@ class RichDisplay(Display):
         self.live = Live(get_renderable=self._render, console=self.console, refresh_per_second=refresh_per_second,
                          transient=False, redirect_stdout=True, redirect_stderr=True)
         self._tqdm_env: str | None = None
+        self._hf_bars = False
+        self._atexit = False
 
     # -- drawing ------------------------------------------------------------------------
     def _render(self) -> RenderableType:
@@ -124,21 +126,29 @@ class RichDisplay(Display):
             try:  # transformers' own bars (loading weights) pass `disable` themselves
                 from transformers.utils import logging as hf_logging
 
+                self._hf_bars = hf_logging.is_progress_bar_enabled()
                 hf_logging.disable_progress_bar()
             except ImportError:
-                pass
+                self._hf_bars = False
             self.live.start()
             # A run killed by an exception must still give the terminal its cursor back.
-            atexit.register(self.close)
+            if not self._atexit:
+                atexit.register(self.close)
+                self._atexit = True
 
     def close(self) -> None:
         """Stop drawing, leaving the last frame on the terminal."""
         if self.live.is_started:
             self.live.stop()
+            # Give other code its progress bars back (a process may run more than one thing).
             if self._tqdm_env is None:
                 os.environ.pop("TQDM_DISABLE", None)
             else:
                 os.environ["TQDM_DISABLE"] = self._tqdm_env
+            if self._hf_bars:
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.enable_progress_bar()
 
     def _load_manifest(self) -> None:
         # The loop saves the manifest before round_start/round_end, so history (with round 0

@@ -292,6 +292,7 @@ def test_rich_display_renders_every_event_offscreen():
     d.finish({"status": "stopped", "best_round": 1, "history": [],
               "decision": {"action": "stop", "kind": "divergence", "reason": "approval up, accuracy down"}})
     text = console.export_text()
+    assert not d.live.is_started and "TQDM_DISABLE" not in os.environ  # other code gets its bars back
     assert re.search(r"answer\s+━+\S*\s+2/4 items", text), text
     assert re.search(r"train\s+━+\S*\s+1/2 steps .*step 1/2 loss 2\.500", text), text
     assert re.search(r"answer .* \d+\.\d tok/s", text), text  # generation phases show a token rate
