@@ -133,9 +133,9 @@ def _jsonl_lines(path: Path) -> list[int]:
 
 
 def _hub_dataset(source: str, split: str) -> Dataset:
-    from distill.models import _hub_reachable  # one notion of "online" for models and data
+    from distill.models import hub_reachable  # one notion of "online" for models and data
 
-    if not _hub_reachable():
+    if not hub_reachable():
         raise DataFormatError(
             f"{source!r} is not a local file, and looks like a hub data set id, but this machine is offline "
             "(the hub cannot be reached). Use a local .jsonl/.json/.parquet/.csv file, e.g. data/replay.jsonl"

@@ -241,7 +241,9 @@ class BootstrapLoop:
             data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
             self.display.phase_start("train", len(data), "examples")
             callback = self.display.trainer_callback()
-            train_lora(resolve_folder(student.spec), None, data, out, self.config.train,
+            # The display draws training progress itself: the trainer's own tqdm bars would clash.
+            train_cfg = replace(self.config.train, disable_tqdm=True) if callback is not None else self.config.train
+            train_lora(resolve_folder(student.spec), None, data, out, train_cfg,
                        callbacks=[callback] if callback is not None else None)
             self.display.phase_end("train")
         return Student(out / "model")
@@ -260,7 +262,8 @@ class BootstrapLoop:
         path.parent.mkdir(parents=True, exist_ok=True)
         limit = self.config.eval.limit
         self.display.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
-        result = evaluate(student, self.eval_sets, self.config.eval)
+        result = evaluate(student, self.eval_sets, self.config.eval,
+                          progress=lambda done, tokens: self.display.phase_advance("evaluate", done, tokens))
         teacher = self.teacher(student)
         metrics = round_metrics(
             n, result,

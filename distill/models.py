@@ -137,7 +137,7 @@ def _looks_like_hub_id(spec: str) -> bool:
     return len(parts) == 2 and all(parts) and not spec.startswith((".", "/", "~"))
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = 3.0) -> bool:
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
@@ -178,7 +178,7 @@ def resolve_folder(spec: str | os.PathLike) -> str:
         cached = _hub_cached(s)
         if cached is not None:
             return str(cached)
-        if not _hub_reachable():
+        if not hub_reachable():
             raise ModelSpecError(
                 f"model spec {s!r} looks like a hub id, it is not in the local cache, and this machine is offline "
                 "(the hub cannot be reached). Use a local folder, a .gguf file, or one of the embedded models: "

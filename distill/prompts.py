@@ -45,7 +45,8 @@ def _from_row(row: dict, where: str) -> PromptItem:
 
 def load_prompts(source: str | Path) -> list[PromptItem]:
     """Read prompts from a .jsonl/.json/.csv/.parquet/.txt file (a .txt has one prompt a line) or,
-    online, a hub dataset id. Rows need one of the fields in ``PROMPT_FIELDS``."""
+    online, a hub dataset id. Rows need one of the fields in ``PROMPT_FIELDS``; JSONL rows with
+    ``"kept": false`` (dropped Self-Instruct candidates) are skipped."""
     path = Path(source)
     if path.suffix == ".txt":
         return [PromptItem(line.strip()) for line in path.read_text().splitlines() if line.strip()]
@@ -62,6 +63,8 @@ def load_prompts(source: str | Path) -> list[PromptItem]:
                 raise PromptDataError(f"{path}: line {n}: not valid JSON ({e})") from None
             if not isinstance(row, dict):
                 raise PromptDataError(f"{path}: line {n}: expected a JSON object")
+            if row.get("kept") is False:  # a filtered-out record (Self-Instruct output): evidence, not a prompt
+                continue
             items.append(_from_row(row, f"{path}: line {n}"))
         return items
     # Other formats and hub datasets through `datasets`, which already knows them.
@@ -73,9 +76,9 @@ def load_prompts(source: str | Path) -> list[PromptItem]:
             raise PromptDataError(f"{path}: no such prompt file")
         rows = datasets.load_dataset(builders[path.suffix], data_files=str(path), split="train")
     else:
-        from distill.models import _hub_reachable
+        from distill.models import hub_reachable
 
-        if not _hub_reachable():
+        if not hub_reachable():
             raise PromptDataError(f"{source}: no such file, and the machine is offline, so it cannot be a hub data set")
         rows = datasets.load_dataset(str(source), split="train")
     return [_from_row(row, f"{source}: row {i}") for i, row in enumerate(rows, 1)]

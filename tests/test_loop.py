@@ -1,0 +1,173 @@
+"""The bootstrap loop end to end on the real embedded model, and resuming after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from distill.runfolder import read_records
+from distill.student import Completion
+from teachers.base import Teacher
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A budget that exercises every phase in a couple of minutes on 2 CPU cores.
+SMALL = {
+    "rounds": 2,
+    "prompts_per_round": 4,
+    "chunk_size": 2,
+    "approval_items": 4,
+    "max_rounds_per_stage": 1,
+    "answer": {"max_new_tokens": 24},
+    "critique": {"max_new_tokens": 24},
+    "revision": {"max_new_tokens": 32},
+    "train": {"max_steps": 2, "batch_size": 4},
+    "eval": {"limit": 3},
+}
+
+
+def write_config(tmp_path: Path, student: str, **extra) -> Path:
+    cfg = {**SMALL, "run_dir": str(tmp_path / "run"), "student": student, **extra}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def run_cli(config: Path) -> subprocess.Popen:
+    """`distill run` in a child process that can be killed; this test module is importable there,
+    so the custom teacher below is found by its import path."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-m", "distill.cli", "run", str(config), "--plain"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_rounds_end_to_end(tmp_path, default_folder):
+    from distill.config import RunConfig
+    from distill.loop import run
+
+    config = RunConfig.load(write_config(tmp_path, str(default_folder)))
+    manifest = run(config)
+    run_dir = Path(config.run_dir)
+    assert manifest["status"] in ("finished", "stopped", "converged")
+    assert [m["round"] for m in manifest["history"]] == [0, 1, 2]
+    # stages advance after max_rounds_per_stage: contradictions, then factual errors
+    assert [r["stage"] for r in manifest["rounds"]] == ["contradictions", "factual errors"]
+    for n in (1, 2):
+        records = read_records(run_dir / f"round-{n:02d}" / "samples.jsonl")
+        assert sorted(r["index"] for r in records) == list(range(4))
+        for r in records:
+            assert r["answer"] and r["critique"] is not None
+            assert r["verdict"] in ("fault", "no_fault", "unparseable", "error")
+            assert r["kept"] == (r["drop_reason"] is None)
+        evald = json.loads((run_dir / f"round-{n:02d}" / "eval.json").read_text())["metrics"]
+        assert 0 <= evald["gold_accuracy"] <= 1 and evald["heldout_loss"] > 0
+        if any(r["kept"] for r in records):
+            assert (run_dir / f"round-{n:02d}" / "model" / "config.json").is_file()
+    m0 = manifest["history"][0]
+    assert m0["approval_rate"] is not None and m0["heldout_loss"] > 0
+    assert manifest["decision"]["reason"] and manifest["best_round"] in (0, 1, 2)
+    report = (run_dir / "report.md").read_text()
+    assert manifest["decision"]["reason"].split(";")[0] in report
+    assert list((run_dir / "plots").glob("*.png"))
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["prompts_per_round"] == 4
+    # the same command on a finished run does nothing more
+    again = run(RunConfig.load(run_dir / "config.yaml"))
+    assert again["history"] == manifest["history"]
+
+
+class SlowFixerTeacher(Teacher):
+    """A custom teacher for the resume test: always finds a fault and writes a correction that
+    depends only on the request (so batching cannot change it), slowly enough to be killed midway."""
+
+    name = "slow-fixer"
+
+    def complete(self, chats, config):
+        time.sleep(0.4)
+        out = []
+        for chat in chats:
+            text = chat[-1]["content"]
+            request = text.split("Request:", 1)[-1].split("Answer:", 1)[0].strip()
+            if "Critique:" in text:
+                reply = f"A careful answer to '{request}': it depends on the details."
+            else:
+                reply = "The answer does not address the request.\nVERDICT: FAULT"
+            out.append(Completion(text=reply, prompt_tokens=len(text.split()), completion_tokens=len(reply.split())))
+        return out
+
+
+def _comparable(run_dir: Path) -> dict[int, list[dict]]:
+    out = {}
+    for n in (1, 2):
+        recs = read_records(run_dir / f"round-{n:02d}" / "samples.jsonl")
+        out[n] = sorted(({k: v for k, v in r.items() if k not in ("time", "seconds")} for r in recs),
+                        key=lambda r: r["index"])
+    return out
+
+
+def _wait_for(proc: subprocess.Popen, pattern: str, timeout: float = 300) -> list[str]:
+    lines, deadline = [], time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if pattern in line:
+            return lines
+    raise AssertionError(f"never saw {pattern!r}; output:\n{''.join(lines)}")
+
+
+def test_resume_after_sigkill_in_generation_and_training(tmp_path, tiny_folder):
+    """kill -9 mid-generation and mid-training: nothing finished is lost, nothing is duplicated,
+    and the resumed greedy run ends with the same records as an uninterrupted one."""
+    from distill.config import RunConfig
+    from distill.loop import run
+    from distill.train import is_complete
+
+    extra = dict(teacher="test_loop:SlowFixerTeacher", prompts_per_round=8, chunk_size=2, approval_items=2,
+                 train={"max_steps": 40, "batch_size": 2}, eval={"limit": 2, "max_new_tokens": 8},
+                 answer={"max_new_tokens": 8}, critique={"max_new_tokens": 8}, revision={"max_new_tokens": 8})
+    (tmp_path / "ref").mkdir()
+    reference = run(RunConfig.load(write_config(tmp_path / "ref", str(tiny_folder), **extra)))
+
+    (tmp_path / "killed").mkdir()
+    cfg = write_config(tmp_path / "killed", str(tiny_folder), **extra)
+    run_dir = tmp_path / "killed" / "run"
+    samples = run_dir / "round-01" / "samples.jsonl"
+
+    # 1. kill in generation, once some records of round 1 are on disk
+    proc = run_cli(cfg)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (samples.exists() and samples.read_text().count("\n") >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    written = read_records(samples)
+    assert 2 <= len(written) < 8, "the kill should land in the middle of round 1's generation"
+    assert len({r["index"] for r in written}) == len(written)
+
+    # 2. resume, and kill again once training has started
+    proc = run_cli(cfg)
+    _wait_for(proc, "train:")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(read_records(samples)) == 8
+    assert not is_complete(run_dir / "round-01" / "model"), "the kill should land before training finished"
+
+    # 3. resume to the end
+    final = run(RunConfig.load(cfg))
+    assert final["status"] == reference["status"]
+    assert _comparable(run_dir) == _comparable(tmp_path / "ref" / "run")
+    for n in (1, 2):
+        assert is_complete(run_dir / f"round-{n:02d}" / "model")
+    assert [m["round"] for m in final["history"]] == [0, 1, 2]
