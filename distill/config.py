@@ -50,12 +50,14 @@ class RunConfig:
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in sorted((DATA / "eval").glob("*.jsonl"))])
     approval_items: int = 16  # held-out questions the judge rates each round
     seed: int = 0
-    answer: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96))
-    critique: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96))
-    revision: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=128))
+    # Budgets sized so the default demo (2 rounds of 32 prompts) fits in 15 minutes on 2 CPU cores.
+    answer: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
+    critique: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
+    revision: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96))
     filters: FilterConfig = field(default_factory=FilterConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
+    # 20 items per set keeps a round's evaluation near a minute; raise it for tighter intervals.
+    eval: EvalConfig = field(default_factory=lambda: EvalConfig(limit=20))
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
 
     def __post_init__(self) -> None:

@@ -59,6 +59,7 @@ class BootstrapLoop:
         self.pool = self._prompt_pool()
         self.monitor = Monitor(config.monitor)
         self._teacher = None
+        self._teacher_student: Student | None = None
 
     # -- set-up -------------------------------------------------------------------------
     def _prompt_pool(self) -> list[PromptItem]:
@@ -80,10 +81,13 @@ class BootstrapLoop:
         return pool
 
     def teacher(self, student: Student):
-        cfg = self.config
-        if self._teacher is None or cfg.teacher == "self":
-            # The self teacher is rebuilt each round: it must be the current student.
-            self._teacher = load_teacher(cfg.teacher, student, cfg.teacher_kwargs)
+        """The teacher for this student. One that works through the student (the self teacher, or a
+        custom one that asked for it) is rebuilt when the student changes; others are kept."""
+        current = self._teacher
+        follows_student = current is not None and getattr(current, "student", None) is self._teacher_student
+        if current is None or (follows_student and self._teacher_student is not student):
+            self._teacher = load_teacher(self.config.teacher, student, self.config.teacher_kwargs)
+        self._teacher_student = student
         return self._teacher
 
     # -- the run ------------------------------------------------------------------------
