@@ -152,7 +152,9 @@ def build_prompt(examples: Sequence[str], template: str = DEFAULT_TEMPLATE) -> s
 
 # A list marker before a task: "9.", "9)", "Task 9:", "Instruction:", "- ", "* ".
 _NUMBERED = re.compile(r"^\s*(?:(?:new\s+)?(?:task|instruction)\s*\d*\s*[:.)-]\s*|\d+\s*[.):](?:\s+|$))", re.I)
-_BULLET = re.compile(r"^\s*[-*\u2022]\s+")
+# Bullets and lettered sub-items ("a.", "B)") mark parts of an answer, never a new numbered task.
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]\s+|[a-z][.)]\s+)", re.I)
+_EMPHASIS = re.compile(r"^(\*\*|__)(.+)\1$")
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "`": "`"}
 
 
@@ -172,10 +174,11 @@ def _strip_markers(line: str) -> tuple[str, bool]:
 
 
 def _unquote(line: str) -> str:
-    """``"Write a haiku."`` as a quoted whole loses its quotes."""
+    """``"Write a haiku."`` as a quoted (or bold) whole loses its quotes."""
     if len(line) > 1 and _QUOTES.get(line[0]) == line[-1]:
         return line[1:-1].strip()
-    return line
+    m = _EMPHASIS.match(line)  # "**Task 1: Share a tip.**": markdown bold around the whole line
+    return m.group(2).strip() if m else line
 
 
 def parse_instructions(text: str, finish_reason: str = "stop") -> list[tuple[str, bool]]:
@@ -200,7 +203,8 @@ def parse_instructions(text: str, finish_reason: str = "stop") -> list[tuple[str
 
 # How a chat model's reply starts, as opposed to a task: the model answered instead of asking.
 _REPLY = re.compile(r"^(?:(?:i|i'm|i'll|i've|i'd|here's|here is|here are|sure|yes|okay|ok|certainly|of course|"
-                    r"thanks?|hello|hi|possible answers?|answer|output|once upon a time)\b|no[,.!])", re.I)
+                    r"thanks?|hello|hi|possible answers?|answer|output|once upon a time|let's|you can do it|this task|"
+                    r"completing this task)\b|no[,.!])", re.I)
 
 
 def _fold(text: str) -> str:

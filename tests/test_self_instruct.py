@@ -109,6 +109,10 @@ def test_parse_takes_first_line_and_numbered_lines_only():
         ("Count the", True),  # the last line of a cut-off completion
     ]
     assert parse_instructions("Write a limerick.\nIt goes like this", "length") == [("Write a limerick.", False)]
+    # markdown bold around a numbered task; lettered lines are answer options, never new tasks
+    assert parse_instructions("**Task 1: Share a tip for travelling light.**\na. Pack less\nb) Roll clothes") == [
+        ("Share a tip for travelling light.", False)]
+    assert parse_instructions("a. Yes, I can.") == [("Yes, I can.", False)]
     assert parse_instructions("Here you go:\n\n") == []
 
 
