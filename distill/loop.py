@@ -36,6 +36,10 @@ from distill.train import answer_loss, is_complete, train_lora
 FINAL = ("converged", "stopped", "finished")
 
 
+class TeacherFailed(RuntimeError):
+    """Some teacher requests failed after their retries; the finished records are saved."""
+
+
 def load_teacher(spec: str, student: Student, kwargs: dict[str, Any]):
     # By name, through the teachers package: distill never imports a concrete teacher.
     return importlib.import_module("teachers").load_teacher(spec, student=student, **kwargs)
@@ -161,17 +165,26 @@ class BootstrapLoop:
             chunks: dict[int, list[int]] = {}
             for i in todo:  # chunks are fixed index ranges, so a resumed run batches the same way
                 chunks.setdefault(i // cfg.chunk_size, []).append(i)
+            failed: list[dict] = []
             for c, idx in chunks.items():
                 principle = stage.principles[(c + n) % len(stage.principles)]
                 records = self._chunk(n, stage, principle, [prompts[i] for i in idx], idx, student, teacher)
-                for rec in records:
-                    filt.apply(rec)
+                # A record whose teacher request failed after its retries is not finished work: it is
+                # not written, so the next run of the same command asks again.
+                failed += [r for r in records if r["error"]]
+                records = [filt.apply(r) for r in records if not r["error"]]
                 append_records(path, records)
                 done.extend(records)
                 if records:
                     self.display.sample(records[-1])
             for phase in ("answer", "critique", "revise"):
                 self.display.phase_end(phase)
+            if failed:
+                raise TeacherFailed(
+                    f"round {n}: the teacher failed on {len(failed)} of {len(todo)} prompts after its retries "
+                    f"(first: {failed[0]['error']}). The {len(todo) - len(failed)} finished records are saved in "
+                    f"{path}; run the same command again to retry the rest."
+                )
         judged = [r for r in done if r["verdict"] in ("fault", "no_fault")]
         faults = sum(r["verdict"] == "fault" for r in judged)
         return {
