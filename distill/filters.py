@@ -28,6 +28,16 @@ def repeated_ngram_share(text: str, n: int) -> float:
     return 1 - len(set(grams)) / len(grams)
 
 
+# A revision that talks about the request, the answer or the critique instead of answering
+# (small teachers often do) would teach the student to comment rather than reply.
+_META = re.compile(
+    r"\b(critique|request)\b"
+    r"|^\W*(the\s+)?(revised|corrected|original|rewritten)\s+(answer|response|version)\b"
+    r"|^\W*(the|this|your|my)\s+(answer|response)\s+(provided|above|given|does|doesn't|did|contains|is (not )?(correct|contradictory|accurate))",
+    re.I,
+)
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -54,6 +64,8 @@ class PairFilter:
             return "revision empty"
         if _norm(revision) == _norm(record.get("answer") or ""):
             return "revision unchanged"
+        if _META.search(revision.split(".")[0]):
+            return "revision comments instead of answering"
         if record.get("revision_finish") == "length":
             return "revision cut off at the token limit"
         if repeated_ngram_share(revision, cfg.repetition_ngram) > cfg.max_repeated_ngram_share:

@@ -46,9 +46,13 @@ def _rec(**kw):
         (_rec(revision="  "), "revision empty"),
         (_rec(revision="because of the  SEA."), "revision unchanged"),
         (_rec(revision_finish="length"), "revision cut off at the token limit"),
+        (_rec(revision="The request is not contradictory, it is a positive step."), "revision comments instead of answering"),
+        (_rec(revision="Revised answer: the sky is blue because air scatters blue light."), "revision comments instead of answering"),
+        (_rec(revision="Sunlight scatters; the critique was right that the sea is not the cause."), "revision comments instead of answering"),
         (_rec(revision="blue sky blue sky " * 20), "degenerate repetition"),
         (_rec(revision=" ".join(f"word{i}" for i in range(80))), "far longer than needed"),
         (_rec(), None),
+        (_rec(answer="Nine.", revision="The answer is 8 apples: 3 plus 5."), None),
     ],
 )
 def test_filter_reasons(record, reason):
