@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence, Union
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from distill.models import DEFAULT_STUDENT, ModelSpecError, load_model
 
@@ -25,7 +25,9 @@ class SamplingConfig:
     temperature: float = 0.0  # 0 means greedy
     top_p: float = 1.0
     seed: int | None = 0
-    batch_size: int = 16
+    # None: the student picks the batch from free memory (larger batches are the main CPU
+    # speed-up, see bench/); a number is used as given.
+    batch_size: int | None = None
 
     @property
     def greedy(self) -> bool:
@@ -162,6 +164,8 @@ class Student:
         if overrides:
             cfg = SamplingConfig(**{**cfg.__dict__, **overrides})
         encoded = [self.encode(c) for c in chats]
+        if not encoded:
+            return []
         limit = self.context_length
         for i, ids in enumerate(encoded):
             if len(ids) + cfg.max_new_tokens > limit:
@@ -172,39 +176,18 @@ class Student:
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         results: list[Completion | None] = [None] * len(encoded)
         eos = self.eos_token_ids
-        pad_id = self.tokenizer.pad_token_id
-        device = self.model.device
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start : start + cfg.batch_size]
-            width = max(len(encoded[i]) for i in idx)
-            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids = encoded[i]
-                input_ids[row, width - len(ids) :] = torch.tensor(ids)
-                attention[row, width - len(ids) :] = 1
+        batch_size = cfg.batch_size or self.auto_batch_size(max(len(x) for x in encoded) + cfg.max_new_tokens)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
             if cfg.seed is not None:
                 torch.manual_seed(cfg.seed + start)
             t0 = time.perf_counter()
-            sampling = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p) if not cfg.greedy else dict(do_sample=False)
-            out = self.model.generate(
-                input_ids=input_ids.to(device),
-                attention_mask=attention.to(device),
-                max_new_tokens=cfg.max_new_tokens,
-                pad_token_id=pad_id,
-                eos_token_id=sorted(eos),
-                **sampling,
-                # the model's own generation_config may carry sampling defaults we do not want
-                top_k=None,
-            )
+            new = self._decode([encoded[i] for i in idx], cfg)
             seconds = time.perf_counter() - t0
-            new = out[:, width:].tolist()
             new_tokens = 0
-            for row, i in enumerate(idx):
-                toks = new[row]
-                cut = next((k for k, t in enumerate(toks) if t in eos), None)
-                finish = "stop" if cut is not None else "length"
-                toks = toks[:cut] if cut is not None else toks
+            for toks, i in zip(new, idx):
+                finish = "stop" if toks and toks[-1] in eos else "length"
+                toks = toks[:-1] if finish == "stop" else toks
                 new_tokens += len(toks)
                 results[i] = Completion(
                     text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
@@ -216,3 +199,71 @@ class Student:
             if progress is not None:
                 progress(len(idx), new_tokens)
         return results  # type: ignore[return-value]
+
+    def auto_batch_size(self, max_tokens: int, cap: int = 64) -> int:
+        """Rows whose KV cache fits in a quarter of free memory (at most 1 GB), up to ``cap``.
+
+        On CPU new tokens/s grows with the batch (one weight pass serves every row) up to about
+        64 rows for the default model (bench/run.py); past that attention over the cache wins."""
+        cfg = self.model.config
+        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        per_row = 2 * cfg.num_hidden_layers * heads * head_dim * max_tokens * self.model.dtype.itemsize
+        try:
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            free = 4 << 30
+        return max(1, min(cap, int(min(free / 4, 1 << 30) // per_row)))
+
+    def _decode(self, prompts: list[list[int]], cfg: SamplingConfig) -> list[list[int]]:
+        """New tokens for each prompt (ending with the EOS token when it stopped).
+
+        A hand-written loop rather than ``model.generate``: rows that hit EOS leave the batch
+        (their KV cache rows are dropped), so a batch costs what its live rows cost, and there
+        is no per-step logits-processor machinery. Same arithmetic as ``generate``: left padding,
+        positions counted from each row's first real token."""
+        pad_id = self.tokenizer.pad_token_id
+        eos = torch.tensor(sorted(self.eos_token_ids))
+        device = self.model.device
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, p in enumerate(prompts):
+            ids[row, width - len(p) :] = torch.tensor(p)
+            mask[row, width - len(p) :] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        position = positions[:, -1:]
+        alive = list(range(len(prompts)))  # batch row -> prompt index
+        new: list[list[int]] = [[] for _ in prompts]
+        for step in range(cfg.max_new_tokens):
+            token = self._pick(out.logits[:, -1], cfg)
+            for row, t in zip(alive, token.tolist()):
+                new[row].append(t)
+            done = torch.isin(token, eos.to(token.device))
+            if step == cfg.max_new_tokens - 1 or bool(done.all()):
+                break
+            if bool(done.any()):
+                keep = (~done).nonzero().squeeze(-1)
+                cache.batch_select_indices(keep)
+                alive = [alive[k] for k in keep.tolist()]
+                token, mask, position = token[keep], mask[keep], position[keep]
+            mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=-1)
+            position = position + 1
+            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True)
+        return new
+
+    @staticmethod
+    def _pick(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
+        """Next token per row: argmax, or a temperature / nucleus (top-p) sample."""
+        if cfg.greedy:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits.float() / cfg.temperature, dim=-1)
+        if cfg.top_p < 1.0:
+            sorted_p, order = probs.sort(dim=-1, descending=True)
+            # drop tokens once the mass before them already reaches top_p (the top token always stays)
+            sorted_p[(sorted_p.cumsum(-1) - sorted_p) >= cfg.top_p] = 0
+            probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+        return torch.multinomial(probs, 1).squeeze(-1)
