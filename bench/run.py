@@ -1,0 +1,349 @@
+"""Performance harness: `make bench` (or `.venv/bin/python bench/run.py --help`).
+
+Prints one table per section and writes everything to bench/results/bench-<time>.json.
+Sections: gen (student generation), round (one real round by phase, and its peak memory),
+train (LoRA tokens/s), load (model load), teacher (OpenAI client overhead).
+Numbers depend on the machine's load: the load average is recorded with each section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+LLAMA_CPP_ONE_STREAM = 112.0  # tok/s measured on this machine (DESIGN.md), used when llama-cpp-python is absent
+console = Console(width=max(120, Console().width))
+
+
+def load_avg() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
+    t = Table(title=f"{title}  (load avg {load_avg()})", caption=note or None)
+    for c in columns:
+        t.add_column(c, justify="left" if c == columns[0] else "right")
+    for r in rows:
+        t.add_row(*[f"{x:.2f}" if isinstance(x, float) else str(x) for x in r])
+    console.print(t)
+
+
+def prompts(n: int) -> list[str]:
+    lines = (ROOT / "data" / "prompts.jsonl").read_text().splitlines()
+    return [json.loads(line)["prompt"] for line in lines[:n]]
+
+
+# -- 1. generation -----------------------------------------------------------------------
+
+
+def plain_generate(student, chats: list[str], new_tokens: int, batch: int) -> tuple[list[str], int, float]:
+    """``model.generate`` at a fixed batch, left padding, greedy: the baseline."""
+    tok, model = student.tokenizer, student.model
+    eos = student.eos_token_ids
+    texts, count = [], 0
+    t0 = time.perf_counter()
+    for start in range(0, len(chats), batch):
+        enc = [student.encode(c) for c in chats[start : start + batch]]
+        width = max(map(len, enc))
+        ids = torch.full((len(enc), width), tok.pad_token_id)
+        mask = torch.zeros((len(enc), width), dtype=torch.long)
+        for row, e in enumerate(enc):
+            ids[row, width - len(e) :] = torch.tensor(e)
+            mask[row, width - len(e) :] = 1
+        out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False,
+                             pad_token_id=tok.pad_token_id, eos_token_id=sorted(eos), top_k=None)
+        for row in out[:, width:].tolist():
+            cut = next((k for k, t in enumerate(row) if t in eos), len(row))
+            count += cut
+            texts.append(tok.decode(row[:cut], skip_special_tokens=True).strip())
+    return texts, count, time.perf_counter() - t0
+
+
+def llama_cpp_stream(chats: list[str], new_tokens: int) -> tuple[int, float] | None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None
+    from llama_cpp import Llama
+
+    from distill.models import embedded_gguf
+
+    llm = Llama(model_path=str(embedded_gguf("smollm2-135m-instruct")), n_ctx=512, n_threads=os.cpu_count(), verbose=False)
+    count, t0 = 0, time.perf_counter()
+    for c in chats:
+        r = llm.create_chat_completion([{"role": "user", "content": c}], max_tokens=new_tokens, temperature=0.0)
+        count += r["usage"]["completion_tokens"]
+    return count, time.perf_counter() - t0
+
+
+def bench_generation(args) -> dict:
+    from distill.student import SamplingConfig, Student
+
+    student = Student("smollm2-135m-instruct")
+    chats = prompts(args.prompts)
+    n = args.new_tokens
+    student.generate(chats[:2], max_new_tokens=4)  # warm-up (first-call allocations)
+    rows, out = [], {}
+
+    def record(name: str, texts: list[str], count: int, seconds: float, batch: Any) -> None:
+        out[name] = {"tokens": count, "seconds": seconds, "tok_s": count / seconds, "batch": batch, "load": load_avg()}
+        rows.append([name, batch, count, seconds, count / seconds])
+
+    texts_plain, c, s = plain_generate(student, chats, n, 8)
+    record("plain model.generate", texts_plain, c, s, 8)
+    runs = [("Student.generate", 8, None), ("Student.generate (auto batch)", None, None)]
+    if args.threads_1:
+        runs.append(("Student.generate (auto batch, 1 thread)", None, 1))
+    texts_auto: list[str] = []
+    for name, batch, threads in runs:
+        before = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            t0 = time.perf_counter()
+            res = student.generate(chats, SamplingConfig(max_new_tokens=n, batch_size=batch))
+            s = time.perf_counter() - t0
+        finally:
+            torch.set_num_threads(before)
+        texts = [r.text for r in res]
+        if batch is None and not threads:
+            texts_auto = texts
+        shown = batch or student.auto_batch_size(max(len(student.encode(x)) for x in chats) + n)
+        record(name, texts, sum(r.completion_tokens for r in res), s, shown)
+    llama = None if args.skip_llama_cpp else llama_cpp_stream(chats, n)
+    note = ""
+    if llama is not None:
+        record("llama.cpp (one stream)", [], llama[0], llama[1], 1)
+        ref = llama[0] / llama[1]
+    else:
+        ref = LLAMA_CPP_ONE_STREAM
+        note = f"llama-cpp-python not installed (optional extra, ~7 min to compile): llama.cpp one stream = {ref:.0f} tok/s from DESIGN.md"
+    base = out["plain model.generate"]["tok_s"]
+    for r in rows:
+        r += [r[4] / base, r[4] / ref]
+    same = sum(a == b for a, b in zip(texts_plain, texts_auto))
+    note = (note + "; " if note else "") + f"identical greedy answers, auto batch vs plain batch 8: {same}/{len(chats)}"
+    out["identical_answers"] = same
+    out["threads"] = torch.get_num_threads()
+    table(f"1. Generation: {len(chats)} prompts x {n} new tokens, greedy, {torch.get_num_threads()} threads",
+          ["method", "batch", "new tokens", "seconds", "tok/s", "x plain b8", "x llama.cpp"], rows, note)
+    return out
+
+
+# -- 2 + 4. one round by phase, peak memory ----------------------------------------------
+
+
+def bench_round(args) -> dict:
+    cmd = [sys.executable, str(ROOT / "bench" / "round.py"), "--prompts", str(args.round_prompts)]
+    if args.round_eval_limit is not None:
+        cmd += ["--eval-limit", str(args.round_eval_limit)]
+    if args.round_chunk_size:
+        cmd += ["--chunk-size", str(args.round_chunk_size)]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        if proc.returncode:
+            err.seek(0)
+            raise RuntimeError(f"round failed:\n{err.read().decode(errors='replace')[-3000:]}")
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    total = res["total"]
+    rows = [[phase, secs, secs / total * 100, res["tokens"].get(phase, "")] for phase, secs in res["seconds"].items()]
+    rows.append(["total", total, 100.0, ""])
+    table(f"2. One round by phase ({res['prompts']} prompts, chunk {res['chunk_size']}, eval limit {res['eval_limit']}, self teacher)",
+          ["phase", "seconds", "%", "new tokens"], rows)
+    table("4. Peak resident memory of that round (its own process)", ["measure", "MB"], [["peak RSS", res["peak_rss_mb"]]])
+    res["load"] = load_avg()
+    return res
+
+
+# -- 3. training ------------------------------------------------------------------------
+
+
+def bench_train(args) -> dict:
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from distill.data import load_instructions
+    from distill.models import load_model
+    from distill.train import TrainConfig, _training_dataset, build_trainer
+
+    data = load_instructions(ROOT / "data" / "replay.jsonl").select(range(args.train_examples))
+    cfg = TrainConfig(epochs=1, batch_size=4, disable_tqdm=True)
+    rows, out = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        def ours():
+            model, tok = load_model("smollm2-135m-instruct")
+            return build_trainer(model, tok, data, Path(tmp) / "ours", cfg)
+
+        def plain():
+            # TRL's defaults with the same hyperparameters; bf16 off because its default (on)
+            # is about 11x slower on this CPU (DESIGN.md) and would make the run take minutes.
+            model, tok = load_model("smollm2-135m-instruct")
+            sft = SFTConfig(output_dir=str(Path(tmp) / "plain"), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
+                            per_device_train_batch_size=cfg.batch_size, max_length=cfg.max_length, bf16=False,
+                            seed=cfg.seed, report_to="none", save_strategy="no", disable_tqdm=True, logging_steps=1)
+            return SFTTrainer(model=model, args=sft, train_dataset=_training_dataset(data), processing_class=tok,
+                              peft_config=cfg.lora_config())
+
+        for name, make in (("plain TRL SFTTrainer", plain), ("distill build_trainer", ours)):
+            trainer: Any = make()
+            ds: Dataset = trainer.train_dataset
+            tokens = sum(len(x) for x in ds["input_ids"])
+            answer = sum(sum(m) for m in ds["completion_mask"]) if "completion_mask" in ds.column_names else None
+            metrics = trainer.train().metrics
+            secs = metrics["train_runtime"]
+            gc = getattr(trainer.args, "gradient_checkpointing", None)
+            out[name] = {"tokens": tokens, "answer_tokens": answer, "seconds": secs, "tok_s": tokens / secs,
+                         "gradient_checkpointing": gc, "load": load_avg()}
+            rows.append([name, len(ds), tokens, secs, tokens / secs, str(gc)])
+    base = rows[0][4]
+    for r in rows:
+        r.append(r[4] / base)
+    table(f"3. LoRA training, {args.train_examples} examples, batch {cfg.batch_size}, 1 epoch, fp32",
+          ["trainer", "examples", "tokens", "seconds", "tokens/s", "grad ckpt", "x plain"], rows,
+          "tokens = prompt + answer tokens (no padding) actually fed; loss on answer tokens only in both")
+    return out
+
+
+# -- 5. model load ----------------------------------------------------------------------
+
+
+def bench_load(args) -> dict:
+    from distill import models
+
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        old = os.environ.get("DISTILL_CACHE")
+        os.environ["DISTILL_CACHE"] = tmp
+        try:
+            t0 = time.perf_counter()
+            models.load_model("smollm2-135m-instruct")
+            gguf = time.perf_counter() - t0
+            cached = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                models.load_model("smollm2-135m-instruct")
+                cached.append(time.perf_counter() - t0)
+        finally:
+            if old is None:
+                os.environ.pop("DISTILL_CACHE")
+            else:
+                os.environ["DISTILL_CACHE"] = old
+    out = {"gguf_first_load_s": gguf, "cache_load_s": statistics.median(cached), "cache_loads": cached, "load": load_avg()}
+    table("5. Model load (model + tokenizer)", ["from", "seconds"],
+          [["GGUF (dequantize, convert, save to cache)", gguf], ["cache (median of 3)", out["cache_load_s"]]])
+    return out
+
+
+# -- 6. teacher overhead ----------------------------------------------------------------
+
+REPLY = {"id": "stub", "object": "chat.completion", "created": 0, "model": "stub",
+         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Fault: none."}, "finish_reason": "stop"}],
+         "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13}}
+
+
+class StubHandler(BaseHTTPRequestHandler):
+    """A constant OpenAI chat-completions reply: isolates client cost from any model's."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps(REPLY).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def per_request(fn: Callable[[], Any], n: int) -> float:
+    fn()  # warm-up: connection set-up
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n * 1000
+
+
+def bench_teacher(args) -> dict:
+    import openai
+
+    from distill.student import SamplingConfig
+    from teachers.openai_api import OpenAITeacher, OpenAITeacherConfig
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), StubHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    chat = [{"role": "user", "content": "Does this answer contradict itself? The sky is blue."}]
+    cfg = SamplingConfig(max_new_tokens=32)
+    n = args.requests
+    try:
+        client = openai.OpenAI(api_key="none", base_url=url, max_retries=0)
+        bare = per_request(lambda: client.chat.completions.create(model="stub", messages=chat, max_tokens=32, temperature=0.0, seed=0), n)
+        teacher = OpenAITeacher(OpenAITeacherConfig(base_url=url, model="stub", api_key_env=None, max_concurrency=1), sampling=cfg)
+        one = per_request(lambda: teacher.complete([chat], cfg), n)
+        batched_teacher = OpenAITeacher(OpenAITeacherConfig(base_url=url, model="stub", api_key_env=None, max_concurrency=4), sampling=cfg)
+        batch = per_request(lambda: batched_teacher.complete([chat] * 16, cfg), max(1, n // 16)) / 16
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    out = {"bare_ms": bare, "teacher_ms": one, "overhead_ms": one - bare, "teacher_batch16_ms_per_request": batch,
+           "server": "in-process stub (constant reply, HTTP/1.1 keep-alive)", "requests": n, "load": load_avg()}
+    table(f"6. OpenAI-compatible teacher vs bare openai client, {n} sequential requests", ["client", "ms / request", "overhead ms"],
+          [["bare openai client", bare, ""], ["OpenAITeacher.complete, 1 chat", one, one - bare],
+           ["OpenAITeacher.complete, 16 chats, 4 in flight", batch, ""]],
+          "server: a stub on 127.0.0.1 replying a constant completion (no model), so only client cost is measured")
+    return out
+
+
+SECTIONS = {"gen": bench_generation, "round": bench_round, "train": bench_train, "load": bench_load, "teacher": bench_teacher}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {','.join(SECTIONS)}")
+    ap.add_argument("--quick", action="store_true", help="small sizes everywhere (a few minutes)")
+    ap.add_argument("--prompts", type=int, default=64)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--threads-1", action="store_true", help="also time the student with one thread")
+    ap.add_argument("--skip-llama-cpp", action="store_true")
+    ap.add_argument("--round-prompts", type=int, default=32, help="prompts in the benchmarked round (the default round: 32)")
+    ap.add_argument("--round-eval-limit", type=int, default=None)
+    ap.add_argument("--round-chunk-size", type=int, default=None)
+    ap.add_argument("--train-examples", type=int, default=32)
+    ap.add_argument("--requests", type=int, default=200)
+    args = ap.parse_args()
+    if args.quick:
+        args.prompts, args.round_prompts, args.round_eval_limit = min(args.prompts, 16), 8, 4
+        args.train_examples, args.requests = 8, 50
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
+                               "torch_threads": torch.get_num_threads(), "args": vars(args), "load_start": load_avg()}
+    for name in args.sections.split(","):
+        t0 = time.perf_counter()
+        results[name] = SECTIONS[name](args)
+        results[name]["section_seconds"] = time.perf_counter() - t0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    console.print(f"results: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
