@@ -225,15 +225,28 @@ class Student:
         pad_id = self.tokenizer.pad_token_id
         eos = torch.tensor(sorted(self.eos_token_ids))
         device = self.model.device
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, p in enumerate(prompts):
-            ids[row, width - len(p) :] = torch.tensor(p)
-            mask[row, width - len(p) :] = 1
-        ids, mask = ids.to(device), mask.to(device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
+        # Chats share their template's head (system prompt, role markers: 24 of ~39 tokens for
+        # the default model), and prefill is a quarter of a 64-token batch's time on CPU: run
+        # the shared prefix once and copy its KV cache to every row. One token per row stays
+        # in the suffix so every row has logits to start from.
+        shared = len(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
+        shared = min(shared, min(len(p) for p in prompts) - 1)
+        if shared > 0:
+            head = torch.tensor([prompts[0][:shared]], device=device)
+            self.model(input_ids=head, position_ids=torch.arange(shared, device=device)[None], past_key_values=cache, use_cache=True)
+            cache.batch_repeat_interleave(len(prompts))
+        tails = [p[shared:] for p in prompts]
+        width = max(len(t) for t in tails)
+        ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        mask = torch.ones((len(prompts), shared + width), dtype=torch.long)
+        for row, t in enumerate(tails):
+            # left padding between the shared head and each row's own tail: masked out, and
+            # positions count real tokens only, so each row sees exactly its own prompt
+            ids[row, width - len(t) :] = torch.tensor(t)
+            mask[row, shared : shared + width - len(t)] = 0
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True, logits_to_keep=1)
         position = positions[:, -1:]
         alive = list(range(len(prompts)))  # batch row -> prompt index
