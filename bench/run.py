@@ -123,7 +123,7 @@ def bench_generation(args) -> dict:
         texts = [r.text for r in res]
         if batch is None and not threads:
             texts_auto = texts
-        shown = batch or student.auto_batch_size(max(len(student.encode(x)) for x in chats) + n)
+        shown = min(len(chats), batch or student.auto_batch_size(max(len(student.encode(x)) for x in chats) + n))
         record(name, texts, sum(r.completion_tokens for r in res), s, shown)
     llama = None if args.skip_llama_cpp else llama_cpp_stream(chats, n)
     note = ""
