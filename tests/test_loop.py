@@ -24,18 +24,21 @@ SMALL = {
     "rounds": 2,
     "prompts_per_round": 4,
     "chunk_size": 2,
-    "approval_items": 4,
+    "approval_items": 3,
     "max_rounds_per_stage": 1,
     "answer": {"max_new_tokens": 24},
     "critique": {"max_new_tokens": 24},
     "revision": {"max_new_tokens": 32},
     "train": {"max_steps": 2, "batch_size": 4},
-    "eval": {"limit": 3},
+    "eval": {"limit": 2},
 }
 
 
 def write_config(tmp_path: Path, student: str, **extra) -> Path:
-    cfg = {**SMALL, "run_dir": str(tmp_path / "run"), "student": student, **extra}
+    # A few held-out examples are enough to show the forgetting measure works; all 40 cost minutes here.
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text("".join((ROOT / "data" / "replay_heldout.jsonl").read_text().splitlines(keepends=True)[:6]))
+    cfg = {**SMALL, "run_dir": str(tmp_path / "run"), "student": student, "replay_heldout": str(heldout), **extra}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
