@@ -336,13 +336,13 @@ def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
                                "torch_threads": torch.get_num_threads(), "args": vars(args), "load_start": load_avg()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     for name in args.sections.split(","):
         t0 = time.perf_counter()
         results[name] = SECTIONS[name](args)
         results[name]["section_seconds"] = time.perf_counter() - t0
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+        path.write_text(json.dumps(results, indent=2, default=str))  # after each section: a killed run keeps the rest
     console.print(f"results: {path.relative_to(ROOT)}")
 
 
