@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from distill.filters import PairFilter
 from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.runfolder import append_records, read_records
 
+ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the cat dog sat on a mat river blue sky sun moon eat red green big small fast slow tree".split()
 
 
@@ -123,3 +127,13 @@ def test_round_sampling_is_deterministic_and_fresh():
     assert a == sample_round(pool, 8, 1, 0, set(), True)
     b = sample_round(pool, 8, 2, 0, {p.prompt for p in a}, True)
     assert not {p.prompt for p in a} & {p.prompt for p in b}
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (ROOT / "recipes").glob("*.py")))
+def test_every_recipe_has_help(recipe):
+    out = subprocess.run([sys.executable, f"recipes/{recipe}", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "usage:" in out.stdout
+    if recipe not in ("self_instruct.py",):
+        for flag in ("--run-dir", "--student", "--rounds", "--prompts", "--seed"):
+            assert flag in out.stdout, f"{recipe} lacks the common flag {flag}"
