@@ -43,7 +43,8 @@ class RunConfig:
     max_rounds_per_stage: int = 2
     # A stage also ends, before this, when the teacher finds faults in fewer than
     # monitor.converged_fault_rate of the answers.
-    chunk_size: int = 8  # prompts answered, critiqued, revised and written per step (also the resume unit)
+    # Prompts answered, critiqued, revised and written per step: the generation batch and the resume unit.
+    chunk_size: int = 32
     replay: str | None = str(DATA / "replay.jsonl")  # original instruction data mixed into training
     replay_heldout: str | None = str(DATA / "replay_heldout.jsonl")  # for the forgetting measure
     replay_share: float = 0.5  # share of original instruction data in each round's training mix
