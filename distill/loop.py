@@ -320,7 +320,7 @@ class BootstrapLoop:
             why = f"{cfg.max_rounds_per_stage} rounds in stage {last['stage']!r}"
             decision = (replace(decision, action="next_stage", reason=f"{why}; moving to the next stage") if not last_stage
                         else replace(decision, action="stop", kind="budget", reason=f"{why}, the last stage; keeping round {decision.best_round}"))
-        if decision.action == "continue" and len(manifest["rounds"]) >= cfg.rounds:
+        if decision.action in ("continue", "next_stage") and len(manifest["rounds"]) >= cfg.rounds:
             decision = replace(decision, action="stop", kind="budget",
                                reason=f"round budget of {cfg.rounds} used; keeping round {decision.best_round}")
         if decision.replay_share is not None:

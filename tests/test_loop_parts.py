@@ -137,3 +137,38 @@ def test_every_recipe_has_help(recipe):
     if recipe not in ("self_instruct.py",):
         for flag in ("--run-dir", "--student", "--rounds", "--prompts", "--seed"):
             assert flag in out.stdout, f"{recipe} lacks the common flag {flag}"
+
+
+def _metrics(n: int, acc: float = 0.5) -> dict:
+    return {"round": n, "gold_accuracy": acc, "gold_n": 100, "gold_correct": int(acc * 100),
+            "approval_rate": 0.5, "heldout_loss": 2.0}
+
+
+@pytest.mark.parametrize("rounds_in_stage, expect", [(1, ("stop", "finished", 0)), (2, ("stop", "finished", 0))])
+def test_round_budget_ends_the_run_even_when_a_stage_ends(tmp_path, rounds_in_stage, expect):
+    """A stage that ends on the last budgeted round must not start another round."""
+    from distill.config import RunConfig
+    from distill.loop import BootstrapLoop
+
+    loop = BootstrapLoop(RunConfig(run_dir=str(tmp_path / "run"), rounds=2, max_rounds_per_stage=2))
+    manifest = {"status": "running", "stage_index": 0, "rounds_in_stage": rounds_in_stage, "replay_share": 0.5,
+                "rounds": [{"round": 1, "stage": "contradictions", "fault_rate": 0.5},
+                           {"round": 2, "stage": "contradictions", "fault_rate": 0.5}],
+                "history": [_metrics(0), _metrics(1), _metrics(2)]}
+    loop._decide(manifest)
+    assert (manifest["decision"]["action"], manifest["status"], manifest["stage_index"]) == expect
+    assert "round budget of 2" in manifest["decision"]["reason"]
+
+
+def test_stage_ends_after_its_rounds_when_budget_remains(tmp_path):
+    from distill.config import RunConfig
+    from distill.loop import BootstrapLoop
+
+    loop = BootstrapLoop(RunConfig(run_dir=str(tmp_path / "run"), rounds=4, max_rounds_per_stage=2))
+    manifest = {"status": "running", "stage_index": 0, "rounds_in_stage": 2, "replay_share": 0.5,
+                "rounds": [{"round": 1, "stage": "contradictions", "fault_rate": 0.5},
+                           {"round": 2, "stage": "contradictions", "fault_rate": 0.5}],
+                "history": [_metrics(0), _metrics(1), _metrics(2)]}
+    loop._decide(manifest)
+    assert manifest["decision"]["action"] == "next_stage" and manifest["stage_index"] == 1
+    assert manifest["status"] == "running" and manifest["rounds_in_stage"] == 0
