@@ -217,18 +217,19 @@ def mix(pairs: Dataset | Iterable[dict], replay: Dataset | Iterable[dict], ratio
         raise ValueError(f"mix ratio must be >= 0 (replay examples per corrected pair), got {ratio}")
     pair_ds, replay_ds = as_dataset(pairs, "<pairs>"), as_dataset(replay, "<replay>")
     seen: set[str] = set()
-    kept: list[dict] = []
-    for row in pair_ds:
-        key = prompt_key(row[PROMPT])
-        if key not in seen:
-            seen.add(key)
-            kept.append({PROMPT: row[PROMPT], COMPLETION: row[COMPLETION], ORIGIN: "pair"})
-    candidates: list[dict] = []
-    for row in replay_ds:
-        key = prompt_key(row[PROMPT])
-        if key not in seen:
-            seen.add(key)
-            candidates.append({PROMPT: row[PROMPT], COMPLETION: row[COMPLETION], ORIGIN: "replay"})
+
+    def unseen(ds: Dataset, origin: str) -> list[dict]:
+        # Order matters: pairs are read first, so a corrected pair wins over replay.
+        out = []
+        for row in ds:
+            key = prompt_key(row[PROMPT])
+            if key not in seen:
+                seen.add(key)
+                out.append({PROMPT: row[PROMPT], COMPLETION: row[COMPLETION], ORIGIN: origin})
+        return out
+
+    kept = unseen(pair_ds, "pair")
+    candidates = unseen(replay_ds, "replay")
     rng = random.Random(seed)
     n_replay = min(len(candidates), round(ratio * len(kept)))
     chosen = rng.sample(candidates, n_replay)
