@@ -28,6 +28,8 @@ from typing import Any, Iterable, Sequence
 import datasets
 from datasets import Dataset
 
+from distill.jsonl import read_jsonl, where
+
 Message = dict[str, str]
 PROMPT, COMPLETION, ORIGIN = "prompt", "completion", "origin"
 _ROLES = {"system", "user", "assistant", "tool"}
@@ -41,7 +43,7 @@ class DataFormatError(ValueError):
 
 
 def _where(source: str, row: int, line: int | None) -> str:
-    return f"{source}, line {line}" if line is not None else f"{source}, row {row}"
+    return where(source, line) if line is not None else f"{source}, row {row}"
 
 
 def _messages(value: Any, field: str, where: str, *, default_role: str) -> list[Message]:
@@ -119,17 +121,7 @@ def normalize_example(row: dict, kind: str, where: str) -> dict[str, list[Messag
 
 def _jsonl_lines(path: Path) -> list[int]:
     """1-based line numbers of the records of a JSONL file (blank lines skipped), checking each parses."""
-    lines = []
-    with path.open(encoding="utf-8") as fh:
-        for n, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(f"{path}, line {n}: invalid JSON ({exc.msg})") from None
-            lines.append(n)
-    return lines
+    return [n for n, _ in read_jsonl(path, DataFormatError)]
 
 
 def _hub_dataset(source: str, split: str) -> Dataset:

@@ -18,7 +18,6 @@ See :mod:`distill.scoring` for the exact matching rules.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from distill import scoring
+from distill.jsonl import read_jsonl, where
 
 if TYPE_CHECKING:  # the student pulls in torch; keep loading/scoring importable without it
     from distill.student import Student
@@ -221,25 +221,17 @@ def load_eval_set(path: str | os.PathLike, format: str | None = None, name: str 
         raise EvalDataError(f"{path}: no such eval file")
     items: list[EvalItem] = []
     fmt = format
-    with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
+    for line_no, record in read_jsonl(path, EvalDataError):
+        at = where(path, line_no)
+        if fmt is None:
             try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise EvalDataError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise EvalDataError(f"{path}:{line_no}: expected a JSON object, got {type(record).__name__}")
-            if fmt is None:
-                try:
-                    fmt = detect_format(record)
-                except ValueError as exc:
-                    raise EvalDataError(f"{path}:{line_no}: field 'answer': {exc}; cannot detect the format") from None
-            try:
-                items.append(_parse_item(record, fmt, line_no))
-            except _FieldError as exc:
-                raise EvalDataError(f"{path}:{line_no}: field {exc.field!r} ({fmt} format): {exc.problem}") from None
+                fmt = detect_format(record)
+            except ValueError as exc:
+                raise EvalDataError(f"{at}: field 'answer': {exc}; cannot detect the format") from None
+        try:
+            items.append(_parse_item(record, fmt, line_no))
+        except _FieldError as exc:
+            raise EvalDataError(f"{at}: field {exc.field!r} ({fmt} format): {exc.problem}") from None
     if not items:
         raise EvalDataError(f"{path}: no records")
     return EvalSet(name or path.stem, fmt or "short", items, str(path))

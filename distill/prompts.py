@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+
+from distill.jsonl import read_jsonl, where
 
 PROMPT_FIELDS = ("prompt", "instruction", "question", "messages", "turns")
 REFERENCE_FIELDS = ("reference", "answer", "output", "response")
@@ -54,18 +55,10 @@ def load_prompts(source: str | Path) -> list[PromptItem]:
         if not path.is_file():
             raise PromptDataError(f"{path}: no such prompt file")
         items = []
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PromptDataError(f"{path}: line {n}: not valid JSON ({e})") from None
-            if not isinstance(row, dict):
-                raise PromptDataError(f"{path}: line {n}: expected a JSON object")
+        for n, row in read_jsonl(path, PromptDataError):
             if row.get("kept") is False:  # a filtered-out record (Self-Instruct output): evidence, not a prompt
                 continue
-            items.append(_from_row(row, f"{path}: line {n}"))
+            items.append(_from_row(row, where(path, n)))
         return items
     # Other formats and hub datasets through `datasets`, which already knows them.
     import datasets

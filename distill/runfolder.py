@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from distill.jsonl import where
+
 
 def write_json(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON, atomically."""
@@ -47,7 +49,7 @@ def read_records(path: Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}: line {n} is not valid JSON ({e}); fix or remove that line") from None
+                raise ValueError(f"{where(path, n)}: not valid JSON ({e}); fix or remove that line") from None
     return records
 
 

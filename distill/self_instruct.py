@@ -22,7 +22,6 @@ next request number, so nothing is duplicated, and it stops once ``num_instructi
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import Counter
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from distill.jsonl import read_jsonl, where
 from distill.dedupe import NearDuplicateIndex
 from distill.runfolder import append_records, read_records
 from distill.student import Completion, SamplingConfig
@@ -128,15 +128,7 @@ def load_seed_tasks(path: str | Path) -> list[SeedTask]:
     if path.suffix == ".txt":
         tasks = [SeedTask(line.strip()) for line in lines if line.strip()]
     else:
-        tasks = []
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SeedDataError(f"{path}: line {n}: not valid JSON ({e})") from None
-            tasks.append(_seed_from_row(row, f"{path}: line {n}"))
+        tasks = [_seed_from_row(row, where(path, n)) for n, row in read_jsonl(path, SeedDataError)]
     if not tasks:
         raise SeedDataError(f"{path}: no seed tasks in the file")
     return tasks

@@ -105,7 +105,7 @@ def test_unknown_format_and_bad_messages(tmp_path):
 def test_invalid_json_line_and_unsupported_source(tmp_path):
     path = tmp_path / "broken.jsonl"
     path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", \n')
-    with pytest.raises(DataFormatError, match=r"broken\.jsonl, line 2: invalid JSON"):
+    with pytest.raises(DataFormatError, match=r"broken\.jsonl, line 2: not valid JSON"):
         load_instructions(path)
     txt = tmp_path / "data.txt"
     txt.write_text("hello")

@@ -163,26 +163,26 @@ def test_context_passages_are_asked_and_checked_for_leakage(tmp_path):
     assert es.items[0].prompt == "In January the lake is covered in thick ice.\n\nis the lake frozen"
     assert eval_questions([path]) == {"is lake frozen", "in january lake is covered in thick ice"}
     bad = write_jsonl(tmp_path / "badctx.jsonl", [{"question": "q", "context": ["x"], "answer": "b"}])
-    with pytest.raises(EvalDataError, match=r":1: field 'context'"):
+    with pytest.raises(EvalDataError, match=r", line 1: field 'context'"):
         load_eval_set(bad)
 
 
 @pytest.mark.parametrize(
     "rows, fmt, expected",
     [
-        (['{"question": "a", "answer": "b"}', '{"question": "c", "answer": '], None, r":2: not valid JSON"),
-        ([{"question": "a", "answer": "b"}, ["not", "an", "object"]], None, r":2: expected a JSON object"),
-        ([{"question": "a"}], None, r":1: field 'answer': no answer field"),
-        ([{"q": "a", "answer": "b"}], None, r":1: field 'question'"),
-        ([{"question": "a", "answer": "b"}, {"question": "", "answer": "c"}], None, r":2: field 'question'.*non-empty"),
-        ([{"question": "a", "choices": ["x", "y"], "answer": 2}], None, r":1: field 'answer' \(mc format\).*out of range"),
-        ([{"question": "a", "choices": ["x"], "answer": 0}], None, r":1: field 'choices'.*at least two"),
-        ([{"question": "a", "choices": ["x", "y"], "answerKey": "C"}], None, r":1: field 'answerKey'.*not one of"),
-        ([{"question": "a", "answer": "#### 4"}, {"question": "b", "answer": "#### four"}], None, r":2: field 'answer' \(gsm8k format\).*no number"),
-        ([{"question": "a", "answer": True}, {"question": "b", "answer": "maybe"}], None, r":2: field 'answer' \(yesno format\)"),
-        ([{"question": "a", "answer": "Paris"}], "gsm8k", r":1: field 'answer' \(gsm8k format\)"),
-        ([{"question": "a", "answer": "the"}], None, r":1: field 'answer'.*empty after normalisation"),
-        ([{"question": "a", "answers": []}], None, r":1: field 'answers'"),
+        (['{"question": "a", "answer": "b"}', '{"question": "c", "answer": '], None, r", line 2: not valid JSON"),
+        ([{"question": "a", "answer": "b"}, ["not", "an", "object"]], None, r", line 2: expected a JSON object"),
+        ([{"question": "a"}], None, r", line 1: field 'answer': no answer field"),
+        ([{"q": "a", "answer": "b"}], None, r", line 1: field 'question'"),
+        ([{"question": "a", "answer": "b"}, {"question": "", "answer": "c"}], None, r", line 2: field 'question'.*non-empty"),
+        ([{"question": "a", "choices": ["x", "y"], "answer": 2}], None, r", line 1: field 'answer' \(mc format\).*out of range"),
+        ([{"question": "a", "choices": ["x"], "answer": 0}], None, r", line 1: field 'choices'.*at least two"),
+        ([{"question": "a", "choices": ["x", "y"], "answerKey": "C"}], None, r", line 1: field 'answerKey'.*not one of"),
+        ([{"question": "a", "answer": "#### 4"}, {"question": "b", "answer": "#### four"}], None, r", line 2: field 'answer' \(gsm8k format\).*no number"),
+        ([{"question": "a", "answer": True}, {"question": "b", "answer": "maybe"}], None, r", line 2: field 'answer' \(yesno format\)"),
+        ([{"question": "a", "answer": "Paris"}], "gsm8k", r", line 1: field 'answer' \(gsm8k format\)"),
+        ([{"question": "a", "answer": "the"}], None, r", line 1: field 'answer'.*empty after normalisation"),
+        ([{"question": "a", "answers": []}], None, r", line 1: field 'answers'"),
     ],
 )
 def test_bad_input_names_file_line_and_field(tmp_path, rows, fmt, expected):
@@ -359,5 +359,5 @@ def test_cli_eval_bad_file_exits_2_naming_the_line(tmp_path, capsys):
     data = write_jsonl(tmp_path / "bad.jsonl", [{"question": "a", "answer": "#### 1"}, {"question": "b", "answer": "x"}])
     assert main(["eval", "unused-model", "--data", str(data), "--out", str(tmp_path / "o.json")]) == 2
     err = capsys.readouterr().err
-    assert f"{data}:2: field 'answer' (gsm8k format)" in err
+    assert f"{data}, line 2: field 'answer' (gsm8k format)" in err
     assert not (tmp_path / "o.json").exists()

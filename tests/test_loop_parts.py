@@ -85,7 +85,7 @@ def test_torn_last_line_is_cut_and_appending_continues(tmp_path):
 def test_corrupt_middle_line_names_the_line(tmp_path):
     path = tmp_path / "samples.jsonl"
     path.write_text('{"a": 1}\nnot json\n{"a": 2}\n')
-    with pytest.raises(ValueError, match=r"samples.jsonl: line 2"):
+    with pytest.raises(ValueError, match=r"samples.jsonl, line 2: not valid JSON"):
         read_records(path)
 
 
@@ -115,7 +115,7 @@ def test_prompts_formats_and_errors(tmp_path):
     assert [i.prompt for i in items] == ["Translate\n\nchat", "Hi?", "2+2?"]
     assert items[2].reference == "4"
     (tmp_path / "bad.jsonl").write_text('{"prompt": "ok"}\n{"text": "no prompt here"}\n')
-    with pytest.raises(PromptDataError, match=r"bad.jsonl: line 2: no prompt field"):
+    with pytest.raises(PromptDataError, match=r"bad.jsonl, line 2: no prompt field"):
         load_prompts(tmp_path / "bad.jsonl")
 
 

@@ -284,5 +284,5 @@ def test_recipe_reports_a_bad_seed_file_without_loading_a_model(tmp_path, capsys
         recipe.main(["--seed-file", str(bad), "--out", str(tmp_path / "out.jsonl")])
     assert e.value.code == 2
     err = capsys.readouterr().err
-    assert f"{bad}: line 1: missing field 'instruction'" in err
+    assert f"{bad}, line 1: missing field 'instruction'" in err
     assert not (tmp_path / "out.jsonl").exists()
