@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import sys
 import tempfile
@@ -17,6 +18,19 @@ from dataclasses import replace
 from distill.config import RunConfig
 from distill.display import Display
 from distill.loop import run
+
+
+def high_water_mb() -> float | None:
+    """Peak resident memory since the last call (Linux: VmHWM, then reset through clear_refs),
+    so each phase gets its own peak; None where /proc does not allow it."""
+    try:
+        status = open("/proc/self/status").read()
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else None
 
 
 class PhaseTimer(Display):
@@ -29,12 +43,16 @@ class PhaseTimer(Display):
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.tokens: dict[str, int] = {}
+        self.peak_mb: dict[str, float] = {}
         self.last = time.perf_counter()
 
     def _take(self, phase: str) -> None:
         now = time.perf_counter()
         self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
         self.last = now
+        peak = high_water_mb()
+        if peak is not None:
+            self.peak_mb[phase] = max(self.peak_mb.get(phase, 0.0), peak)
 
     def phase_start(self, phase: str, total: int, unit: str = "items") -> None:
         self._take("other")
@@ -63,8 +81,10 @@ def main() -> None:
         run(cfg, timer)
         total = time.perf_counter() - t0
     timer._take("other")  # report writing after the last phase
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(json.dumps({"seconds": timer.seconds, "tokens": timer.tokens, "total": total, "peak_rss_mb": peak_mb,
+    # The phases' own peaks when /proc allows resetting the high-water mark (which also resets
+    # ru_maxrss); otherwise the process's peak.
+    peak_mb = max(timer.peak_mb.values(), default=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps({"seconds": timer.seconds, "tokens": timer.tokens, "total": total, "peak_rss_mb": peak_mb, "phase_peak_rss_mb": timer.peak_mb,
                       "prompts": args.prompts, "chunk_size": args.chunk_size, "eval_limit": cfg.eval.limit}))
     sys.stdout.flush()
 

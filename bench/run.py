@@ -161,11 +161,13 @@ def bench_round(args) -> dict:
             raise RuntimeError(f"round failed:\n{err.read().decode(errors='replace')[-3000:]}")
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     total = res["total"]
-    rows = [[phase, secs, secs / total * 100, res["tokens"].get(phase, "")] for phase, secs in res["seconds"].items()]
-    rows.append(["total", total, 100.0, ""])
-    table(f"2. One round by phase ({res['prompts']} prompts, chunk {res['chunk_size']}, eval limit {res['eval_limit']}, self teacher)",
-          ["phase", "seconds", "%", "new tokens"], rows)
-    table("4. Peak resident memory of that round (its own process)", ["measure", "MB"], [["peak RSS", res["peak_rss_mb"]]])
+    peaks = res.get("phase_peak_rss_mb", {})
+    rows = [[phase, secs, secs / total * 100, res["tokens"].get(phase, ""), peaks.get(phase, "")]
+            for phase, secs in res["seconds"].items()]
+    rows.append(["total", total, 100.0, "", res["peak_rss_mb"]])
+    table(f"2 + 4. One round by phase ({res['prompts']} prompts, chunk {res['chunk_size']}, eval limit {res['eval_limit']}, "
+          "self teacher), in its own process", ["phase", "seconds", "%", "new tokens", "peak RSS MB"], rows,
+          "peak RSS per phase: the process's high-water mark while that phase ran (Linux VmHWM, reset between phases)")
     res["load"] = load_avg()
     return res
 

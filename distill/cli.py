@@ -34,7 +34,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="score only the first N items of each file")
     p.add_argument("--out", type=Path, default=Path("eval.json"), help="where to write the JSON results (default: eval.json)")
     p.add_argument("--max-new-tokens", type=int, default=EvalConfig.max_new_tokens)
-    p.add_argument("--batch-size", type=int, default=EvalConfig.batch_size)
+    p.add_argument("--batch-size", type=int, default=EvalConfig.batch_size, help="rows per batch (default: from free memory)")
     p.set_defaults(func=cmd_eval)
 
 

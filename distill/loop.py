@@ -25,7 +25,6 @@ from distill.dedupe import NearDuplicateIndex
 from distill.display import Display, PlainDisplay, SafeDisplay
 from distill.evaluate import evaluate, load_eval_set, round_metrics
 from distill.filters import PairFilter
-from distill.models import resolve_folder
 from distill.monitor import Monitor
 from distill.principles import Item, Stage, load_principles
 from distill.prompts import PromptItem, load_prompts, sample_round
@@ -260,9 +259,12 @@ class BootstrapLoop:
             callback = self.display.trainer_callback()
             # The display draws training progress itself: the trainer's own tqdm bars would clash.
             train_cfg = replace(self.config.train, disable_tqdm=True) if callback is not None else self.config.train
-            train_lora(resolve_folder(student.spec), None, data, out, train_cfg,
-                       callbacks=[callback] if callback is not None else None)
+            # Trained in place: the student's own weights become the merged model, so a round
+            # holds one copy of the model rather than three (student, trainee, reloaded result).
+            result = train_lora(student.model, student.tokenizer, data, out, train_cfg,
+                                callbacks=[callback] if callback is not None else None)
             self.display.phase_end("train")
+            return Student(out / "model", model=result.model, tokenizer=result.tokenizer)
         return Student(out / "model")
 
     def _train_loss(self, n: int) -> float | None:

@@ -59,8 +59,11 @@ class TrainConfig:
     learning_rate: float = 2e-4
     epochs: float = 2.0
     max_steps: int = -1  # > 0 overrides epochs
-    batch_size: int = 8
-    gradient_accumulation_steps: int = 1
+    # Examples per optimizer step = batch_size x gradient_accumulation_steps (8). Micro-batches of 2
+    # pad less and keep the logits (batch x length x vocab) small: on 2 CPU cores 2x4 trained 1.35x
+    # faster than 8x1 with half the peak memory (1.8 vs 3.6 GB) and the same loss (bench/README).
+    batch_size: int = 2
+    gradient_accumulation_steps: int = 4
     max_length: int = 512  # tokens of prompt + answer; longer examples are truncated (no padding to it)
     warmup: float = 0.0  # warmup steps; a float in (0, 1) is a share of all steps
     lr_scheduler_type: str = "linear"
