@@ -9,6 +9,7 @@ Numbers depend on the machine's load: the load average is recorded with each sec
 from __future__ import annotations
 
 import argparse
+import gc as gc_module
 import importlib.util
 import json
 import os
@@ -27,6 +28,9 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from round import high_water_mb  # noqa: E402  (bench/ is scripts, not a package)
+
 RESULTS = ROOT / "bench" / "results"
 LLAMA_CPP_ONE_STREAM = 112.0  # tok/s measured on this machine (DESIGN.md), used when llama-cpp-python is absent
 console = Console(width=max(120, Console().width))
@@ -177,6 +181,7 @@ def bench_round(args) -> dict:
 
 def bench_train(args) -> dict:
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     from distill.data import load_instructions
@@ -184,7 +189,8 @@ def bench_train(args) -> dict:
     from distill.train import TrainConfig, _training_dataset, build_trainer
 
     data = load_instructions(ROOT / "data" / "replay.jsonl").select(range(args.train_examples))
-    cfg = TrainConfig(epochs=1, batch_size=4, disable_tqdm=True)
+    cfg = TrainConfig(epochs=1, disable_tqdm=True)  # the defaults a round trains with, one epoch
+    per_step = cfg.batch_size * cfg.gradient_accumulation_steps
     rows, out = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         def ours():
@@ -192,32 +198,40 @@ def bench_train(args) -> dict:
             return build_trainer(model, tok, data, Path(tmp) / "ours", cfg)
 
         def plain():
-            # TRL's defaults with the same hyperparameters; bf16 off because its default (on)
-            # is about 11x slower on this CPU (DESIGN.md) and would make the run take minutes.
+            # TRL's defaults with the same hyperparameters (examples per optimizer step included);
+            # bf16 off because its default (on) is about 11x slower on this CPU (DESIGN.md).
             model, tok = load_model("smollm2-135m-instruct")
             sft = SFTConfig(output_dir=str(Path(tmp) / "plain"), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
-                            per_device_train_batch_size=cfg.batch_size, max_length=cfg.max_length, bf16=False,
+                            per_device_train_batch_size=per_step, max_length=cfg.max_length, bf16=False,
                             seed=cfg.seed, report_to="none", save_strategy="no", disable_tqdm=True, logging_steps=1)
             return SFTTrainer(model=model, args=sft, train_dataset=_training_dataset(data), processing_class=tok,
                               peft_config=cfg.lora_config())
 
         for name, make in (("plain TRL SFTTrainer", plain), ("distill build_trainer", ours)):
             trainer: Any = make()
+            trainer.remove_callback(PrinterCallback)  # with tqdm off it prints every log line
             ds: Dataset = trainer.train_dataset
             tokens = sum(len(x) for x in ds["input_ids"])
             answer = sum(sum(m) for m in ds["completion_mask"]) if "completion_mask" in ds.column_names else None
+            high_water_mb()
             metrics = trainer.train().metrics
+            peak = high_water_mb()
             secs = metrics["train_runtime"]
             gc = getattr(trainer.args, "gradient_checkpointing", None)
+            shape = f"{trainer.args.per_device_train_batch_size} x {trainer.args.gradient_accumulation_steps}"
             out[name] = {"tokens": tokens, "answer_tokens": answer, "seconds": secs, "tok_s": tokens / secs,
-                         "gradient_checkpointing": gc, "load": load_avg()}
-            rows.append([name, len(ds), tokens, secs, tokens / secs, str(gc)])
-    base = rows[0][4]
+                         "gradient_checkpointing": gc, "batch_x_accumulation": shape, "peak_rss_mb": peak,
+                         "train_loss": metrics["train_loss"], "load": load_avg()}
+            rows.append([name, shape, str(gc), tokens, secs, tokens / secs, peak, metrics["train_loss"]])
+            del trainer, ds
+            gc_module.collect()  # the first trainer's model must not count in the second's peak
+    base = rows[0][5]
     for r in rows:
-        r.append(r[4] / base)
-    table(f"3. LoRA training, {args.train_examples} examples, batch {cfg.batch_size}, 1 epoch, fp32",
-          ["trainer", "examples", "tokens", "seconds", "tokens/s", "grad ckpt", "x plain"], rows,
-          "tokens = prompt + answer tokens (no padding) actually fed; loss on answer tokens only in both")
+        r.append(r[5] / base)
+    table(f"3. LoRA training, {args.train_examples} examples, {per_step} per optimizer step, 1 epoch, fp32",
+          ["trainer", "batch x accum", "grad ckpt", "tokens", "seconds", "tokens/s", "peak RSS MB", "loss", "x plain"], rows,
+          "tokens = prompt + answer tokens (no padding) actually fed; loss on answer tokens only in both; "
+          "peak RSS: the process's high-water mark during train() (both models stay loaded)")
     return out
 
 
@@ -336,6 +350,12 @@ def main() -> None:
         args.prompts, args.round_prompts, args.round_eval_limit = min(args.prompts, 16), 8, 4
         args.train_examples, args.requests = 8, 50
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    # model loading and dataset preparation bars would interleave with the tables
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
                                "torch_threads": torch.get_num_threads(), "args": vars(args), "load_start": load_avg()}
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -132,23 +132,31 @@ class Student:
         write one reliably."""
         prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
         conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
-        seqs = [prompt + c for c in conts]
-        width = max(len(x) for x in seqs)
-        ids = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for row, x in enumerate(seqs):  # right padding: the real tokens keep positions 0..len-1
-            ids[row, : len(x)] = torch.tensor(x)
-            mask[row, : len(x)] = 1
         device = self.model.device
-        logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-        logp = torch.log_softmax(logits.float(), dim=-1)
-        scores = []
-        for row, c in enumerate(conts):
-            # the token at position t is predicted by the logits at t - 1
-            positions = torch.arange(len(prompt) - 1, len(prompt) - 1 + len(c))
-            total = logp[row, positions, torch.tensor(c)].sum().item()
-            scores.append(total / max(1, len(c)) if normalize else total)
-        return scores
+        # The prompt (a critique prompt is ~300 tokens) runs once and only its last position gets
+        # logits; the continuations (a few tokens each) then run as a batch on copies of its KV
+        # cache. Scoring every row's full sequence with full-vocabulary logits was 2.5x slower.
+        cache = DynamicCache(config=self.model.config)
+        last = self.model(input_ids=torch.tensor([prompt], device=device), past_key_values=cache, use_cache=True, logits_to_keep=1)
+        first = torch.log_softmax(last.logits[0, -1].float(), dim=-1)  # predicts each continuation's first token
+        totals = [first[c[0]].item() if c else 0.0 for c in conts]
+        width = max((len(c) for c in conts), default=0) - 1  # a continuation's last token predicts nothing we score
+        if width > 0:
+            cache.batch_repeat_interleave(len(conts))
+            ids = torch.full((len(conts), width), self.tokenizer.pad_token_id, dtype=torch.long)
+            mask = torch.ones((len(conts), len(prompt) + width), dtype=torch.long)
+            for row, c in enumerate(conts):  # right padding: after a row's tokens, masked, never scored
+                if len(c) > 1:
+                    ids[row, : len(c) - 1] = torch.tensor(c[:-1], dtype=torch.long)
+                mask[row, len(prompt) + max(len(c) - 1, 0) :] = 0
+            positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(len(conts), -1)
+            logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
+                                past_key_values=cache, use_cache=True).logits
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            for row, c in enumerate(conts):
+                # token k + 1 of the continuation is predicted by the logits at its token k
+                totals[row] += sum(logp[row, k, t].item() for k, t in enumerate(c[1:]))
+        return [t / max(1, len(c)) if normalize else t for t, c in zip(totals, conts)]
 
     @torch.inference_mode()
     def generate(

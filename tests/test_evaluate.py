@@ -290,6 +290,15 @@ def test_multiple_choice_log_likelihood_with_real_model(student):
     normed = choice_logprobs(student, question, choices, normalize=True)
     n_tok = len(student.tokenizer(choices[1], add_special_tokens=False)["input_ids"])
     assert normed[1] == pytest.approx(scores[1] / n_tok, abs=1e-4)
+    # after a prefill (how verdicts are read), against the same one-sequence computation
+    prefill, conts = "Let me think. VERDICT:", [" FAULT", " NO FAULT", ""]
+    scored = student.continuation_logprobs(question, conts, prefill=prefill)
+    head = prompt + student.tokenizer(prefill, add_special_tokens=False)["input_ids"]
+    for cont_text, score in zip(conts, scored):
+        cont = student.tokenizer(cont_text, add_special_tokens=False)["input_ids"]
+        with torch.inference_mode():
+            logp = torch.log_softmax(student.model(input_ids=torch.tensor([head + cont])).logits[0].float(), -1)
+        assert score == pytest.approx(sum(logp[len(head) - 1 + k, t].item() for k, t in enumerate(cont)), abs=1e-3)
 
 
 @pytest.mark.slow
