@@ -153,20 +153,12 @@ class Monitor:
         (default: all trained rounds); ``replay_share`` is the current share of original data
         in the training mix, needed for ``forgetting_action="raise_replay"``.
         """
-        decision = self._rules(history, fault_rate=fault_rate, rounds_in_stage=rounds_in_stage,
-                               last_stage=last_stage, replay_share=replay_share)
+        decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share)
         decision.warnings = drift_warnings(history, self.config)
         return decision
 
-    def _rules(
-        self,
-        history: list[dict],
-        *,
-        fault_rate: float | None = None,
-        rounds_in_stage: int | None = None,
-        last_stage: bool = True,
-        replay_share: float | None = None,
-    ) -> Decision:
+    def _rules(self, history: list[dict], fault_rate, rounds_in_stage, last_stage, replay_share) -> Decision:
+        """The decision without the drift warnings (arguments as in :meth:`decide`)."""
         cfg = self.config
         if not history:
             raise ValueError("Monitor.decide needs at least round 0 in the history")
