@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
@@ -353,7 +354,10 @@ def main() -> None:
     import datasets
     import transformers
 
-    # model loading and dataset preparation bars would interleave with the tables
+    # library deprecation notices (TRL's own defaults trip them) and progress bars would
+    # interleave with the tables
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
