@@ -135,7 +135,7 @@ class Student:
         device = self.model.device
         # The prompt (a critique prompt is ~300 tokens) runs once and only its last position gets
         # logits; the continuations (a few tokens each) then run as a batch on copies of its KV
-        # cache. Scoring every row's full sequence with full-vocabulary logits was 2.5x slower.
+        # cache. Scoring every row's full sequence with full-vocabulary logits was 2x slower.
         cache = DynamicCache(config=self.model.config)
         last = self.model(input_ids=torch.tensor([prompt], device=device), past_key_values=cache, use_cache=True, logits_to_keep=1)
         first = torch.log_softmax(last.logits[0, -1].float(), dim=-1)  # predicts each continuation's first token
