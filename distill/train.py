@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 from peft import LoraConfig
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from distill.data import COMPLETION, PROMPT, as_dataset
@@ -79,6 +79,8 @@ class TrainConfig:
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes, 1 thread was ~5x faster per step than 2 here (no thread waits).
     num_threads: int | None = None
+    # True: the trainer prints nothing (no bars, no log lines), for callers that show progress
+    # themselves; the logs still reach log_history.json and the callbacks.
     disable_tqdm: bool = False
 
     def use_bf16(self) -> bool:
@@ -193,14 +195,18 @@ def build_trainer(
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("train_lora: the tokenizer has no chat template; the student's template defines the answer format")
     model.train()
-    return SFTTrainer(
-        model=model,
-        args=config.sft_config(Path(out_dir) / "train"),
-        train_dataset=_training_dataset(dataset),
-        processing_class=tokenizer,
-        peft_config=config.lora_config(),
-        callbacks=list(callbacks or []),
-    )
+    with _datasets_bars(enabled=not config.disable_tqdm):  # dataset preparation runs in the constructor
+        trainer = SFTTrainer(
+            model=model,
+            args=config.sft_config(Path(out_dir) / "train"),
+            train_dataset=_training_dataset(dataset),
+            processing_class=tokenizer,
+            peft_config=config.lora_config(),
+            callbacks=list(callbacks or []),
+        )
+    if config.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)  # transformers prints every log dict when bars are off
+    return trainer
 
 
 def train_lora(
@@ -278,16 +284,25 @@ def train_lora(
 def _quiet_evaluation() -> Iterator[None]:
     # SFTTrainer's constructor calls set_seed(); an evaluation must not reseed the caller's RNGs.
     state = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
-    # Nor print dataset-preparation progress bars into the caller's display.
-    bars_were_on = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
     try:
-        yield
+        with _datasets_bars(enabled=False):  # nor print dataset-preparation bars into the caller's display
+            yield
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])
         torch.random.set_rng_state(state[2])
-        if bars_were_on:
+
+
+@contextmanager
+def _datasets_bars(enabled: bool) -> Iterator[None]:
+    """``datasets`` progress bars off inside the block (when not ``enabled``), as they were after."""
+    were_on = datasets.is_progress_bar_enabled()
+    if not enabled:
+        datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if were_on and not enabled:
             datasets.enable_progress_bars()
 
 

@@ -3,6 +3,8 @@ does not blow up held-out replay loss, and its merged folder reloads to the same
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import time
 from pathlib import Path
@@ -71,7 +73,9 @@ def run(default_folder, heldout, tmp_path_factory):
     config = TrainConfig(learning_rate=1e-3, max_steps=12, batch_size=len(TARGETS), disable_tqdm=True, num_threads=1)
     out = tmp_path_factory.mktemp("round-01")
     t0 = time.perf_counter()
-    result = train_lora(model, tok, TARGETS, out, config, callbacks=[recorder])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = train_lora(model, tok, TARGETS, out, config, callbacks=[recorder])
     seconds = time.perf_counter() - t0
     after_targets = answer_metrics(result.model, tok, TARGETS)
     after_heldout = answer_loss(result.model, tok, heldout)
@@ -84,9 +88,16 @@ def run(default_folder, heldout, tmp_path_factory):
         "loss_history": [round(x, 4) for x in result.loss_history],
     }
     print("\ntraining numbers:", json.dumps(numbers))
-    return dict(result=result, tok=tok, recorder=recorder, numbers=numbers,
+    return dict(result=result, tok=tok, recorder=recorder, numbers=numbers, printed=printed.getvalue(),
                 before_targets=before_targets, after_targets=after_targets,
                 before_heldout=before_heldout, after_heldout=after_heldout)
+
+
+def test_quiet_training_prints_nothing_but_still_reports(run):
+    # disable_tqdm is how a display takes over progress: transformers would otherwise print
+    # every log dict; the callbacks must still see every step's logs.
+    assert "'loss'" not in run["printed"] and "train_runtime" not in run["printed"], run["printed"][:500]
+    assert len([e for e in run["recorder"].logs if "loss" in e]) == 12
 
 
 def test_learns_targets_without_forgetting(run):
