@@ -12,14 +12,14 @@ from typing import Any
 
 import yaml
 
-from distill.evaluate import EvalConfig
+from distill.evaluate import EvalConfig, default_eval_paths
 from distill.filters import FilterConfig
 from distill.models import DEFAULT_STUDENT
 from distill.monitor import MonitorConfig
+from distill.paths import DATA_DIR
 from distill.student import SamplingConfig
 from distill.train import TrainConfig
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 class ConfigError(ValueError):
@@ -36,7 +36,7 @@ class RunConfig:
     teacher: str = "self"
     teacher_kwargs: dict[str, Any] = field(default_factory=dict)
     principles: str | None = None  # default: data/principles.yaml
-    prompts: str = str(DATA / "prompts.jsonl")  # JSONL/JSON/CSV/Parquet file or dataset id; see distill.prompts
+    prompts: str = str(DATA_DIR / "prompts.jsonl")  # JSONL/JSON/CSV/Parquet file or dataset id; see distill.prompts
     prompts_per_round: int = 32
     fresh_prompts_each_round: bool = True  # False: the same prompts every round
     rounds: int = 2  # at most this many training rounds in all
@@ -45,10 +45,10 @@ class RunConfig:
     # monitor.converged_fault_rate of the answers.
     # Prompts answered, critiqued, revised and written per step: the generation batch and the resume unit.
     chunk_size: int = 32
-    replay: str | None = str(DATA / "replay.jsonl")  # original instruction data mixed into training
-    replay_heldout: str | None = str(DATA / "replay_heldout.jsonl")  # for the forgetting measure
+    replay: str | None = str(DATA_DIR / "replay.jsonl")  # original instruction data mixed into training
+    replay_heldout: str | None = str(DATA_DIR / "replay_heldout.jsonl")  # for the forgetting measure
     replay_share: float = 0.5  # share of original instruction data in each round's training mix
-    eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in sorted((DATA / "eval").glob("*.jsonl"))])
+    eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths()])
     approval_items: int = 16  # held-out questions the judge rates each round
     seed: int = 0
     # Budgets sized so the default demo (2 rounds of 32 prompts) fits in 15 minutes on 2 CPU cores.

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from distill import scoring
 from distill.jsonl import read_jsonl, where
+from distill.paths import DATA_DIR
 
 if TYPE_CHECKING:  # the student pulls in torch; keep loading/scoring importable without it
     from distill.student import Student
@@ -35,7 +36,7 @@ QUESTION_KEYS = ("question", "prompt", "query", "input")
 ANSWER_KEYS = ("answer", "answers", "aliases", "label", "answer_index", "answerKey", "target")
 CHOICE_KEYS = ("choices", "options")
 CONTEXT_KEYS = ("passage", "context")
-EVAL_DIR = Path(__file__).resolve().parents[1] / "data" / "eval"
+EVAL_DIR = DATA_DIR / "eval"
 
 ApproveFn = Callable[[list[str], list[str]], list["bool | None"]]
 

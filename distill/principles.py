@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-# distill/ sits beside data/ in the repository, so this holds for editable installs and
-# checkouts; a wheel install passes an explicit path (or sets DISTILL_PRINCIPLES).
-DEFAULT_PRINCIPLES = Path(__file__).resolve().parents[1] / "data" / "principles.yaml"
+from distill.paths import DATA_DIR
+
+DEFAULT_PRINCIPLES = DATA_DIR / "principles.yaml"
 
 
 class PrinciplesError(ValueError):
