@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from distill.jsonl import read_jsonl, where
 from distill.dedupe import NearDuplicateIndex
+from distill.jsonl import read_jsonl, where
 from distill.runfolder import append_records, read_records
 from distill.student import Completion, SamplingConfig
 
