@@ -9,7 +9,7 @@ Numbers depend on the machine's load: the load average is recorded with each sec
 from __future__ import annotations
 
 import argparse
-import gc as gc_module
+import gc
 import importlib.util
 import json
 import os
@@ -218,21 +218,21 @@ def bench_train(args) -> dict:
             metrics = trainer.train().metrics
             peak = high_water_mb()
             secs = metrics["train_runtime"]
-            gc = getattr(trainer.args, "gradient_checkpointing", None)
+            ckpt = getattr(trainer.args, "gradient_checkpointing", None)
             shape = f"{trainer.args.per_device_train_batch_size} x {trainer.args.gradient_accumulation_steps}"
             out[name] = {"tokens": tokens, "answer_tokens": answer, "seconds": secs, "tok_s": tokens / secs,
-                         "gradient_checkpointing": gc, "batch_x_accumulation": shape, "peak_rss_mb": peak,
+                         "gradient_checkpointing": ckpt, "batch_x_accumulation": shape, "peak_rss_mb": peak,
                          "train_loss": metrics["train_loss"], "load": load_avg()}
-            rows.append([name, shape, str(gc), tokens, secs, tokens / secs, peak, metrics["train_loss"]])
+            rows.append([name, shape, str(ckpt), tokens, secs, tokens / secs, peak, metrics["train_loss"]])
             del trainer, ds
-            gc_module.collect()  # the first trainer's model must not count in the second's peak
+            gc.collect()  # the first trainer's model must not count in the second's peak
     base = rows[0][5]
     for r in rows:
         r.append(r[5] / base)
     table(f"3. LoRA training, {args.train_examples} examples, {per_step} per optimizer step, 1 epoch, fp32",
           ["trainer", "batch x accum", "grad ckpt", "tokens", "seconds", "tokens/s", "peak RSS MB", "loss", "x plain"], rows,
           "tokens = prompt + answer tokens (no padding) actually fed; loss on answer tokens only in both; "
-          "peak RSS: the process's high-water mark during train() (both models stay loaded)")
+          "peak RSS: the process's high-water mark during train(), the other trainer freed")
     return out
 
 
