@@ -75,12 +75,36 @@ def trainer_progress_callback(display: Display):
     return DisplayTrainerCallback()
 
 
+class PhaseClock:
+    """The time each phase actually worked.
+
+    The loop interleaves answer, critique and revise chunk by chunk and reports each phase's
+    progress right after its work, so time since a phase's start would also count the other
+    phases' work: each event credits the time since the previous event to its own phase."""
+
+    def __init__(self) -> None:
+        self.busy: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def start(self, phase: str) -> None:
+        self.busy[phase] = 0.0
+        self.last = time.perf_counter()  # time before a phase starts is nobody's work
+
+    def tick(self, phase: str) -> float:
+        """Credit the time since the last event to ``phase``; its busy seconds so far."""
+        now = time.perf_counter()
+        self.busy[phase] = self.busy.get(phase, 0.0) + now - self.last
+        self.last = now
+        return self.busy[phase]
+
+
 class PlainDisplay(Display):
     """Line-by-line progress with no control codes."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self._phase: dict[str, list] = {}
+        self.clock = PhaseClock()
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -92,7 +116,8 @@ class PlainDisplay(Display):
         self._print(f"round {round_number} (stage: {stage})")
 
     def phase_start(self, phase: str, total: int, unit: str = "items") -> None:
-        self._phase[phase] = [total, 0, 0, time.perf_counter(), unit]
+        self._phase[phase] = [total, 0, 0, unit]
+        self.clock.start(phase)
         self._print(f"  {phase}: {total} {unit}")
 
     def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None:
@@ -100,11 +125,12 @@ class PlainDisplay(Display):
         if state:
             state[1] += done
             state[2] += tokens
+            self.clock.tick(phase)
 
     def phase_total(self, phase: str, total: int, unit: str) -> None:
         state = self._phase.get(phase)
         if state:
-            state[0], state[1], state[4] = total, 0, unit
+            state[0], state[1], state[3] = total, 0, unit
             self._print(f"  {phase}: {total} {unit}")
 
     def phase_note(self, phase: str, note: str) -> None:
@@ -113,8 +139,8 @@ class PlainDisplay(Display):
     def phase_end(self, phase: str) -> None:
         state = self._phase.pop(phase, None)
         if state:
-            total, done, tokens, t0, unit = state
-            secs = time.perf_counter() - t0
+            total, done, tokens, unit = state
+            secs = self.clock.tick(phase)
             rate = f", {tokens / secs:.1f} tok/s" if tokens else ""
             self._print(f"  {phase}: done {done}/{total} {unit} in {secs:.1f}s{rate}")
 

@@ -22,7 +22,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
-from distill.display import PHASES, Display, trainer_progress_callback
+from distill.display import PHASES, Display, PhaseClock, trainer_progress_callback
 from distill.show import decision_text, rounds_table, sample_panel
 
 
@@ -30,7 +30,7 @@ class RateColumn(ProgressColumn):
     """Tokens per second when the phase counts tokens (generation), else units per second."""
 
     def render(self, task: Task) -> Text:
-        elapsed = task.finished_time if task.finished else task.elapsed
+        elapsed = _worked(task)
         tokens = task.fields.get("tokens", 0)
         if tokens and elapsed:
             return Text(f"{tokens / elapsed:6.1f} tok/s", style="progress.data.speed")
@@ -49,9 +49,15 @@ class TimeColumn(ProgressColumn):
         if not task.started:
             return Text("")
         if task.stop_time is not None or task.finished:
-            return Text(f"took {_clock(task.finished_time if task.finished else task.elapsed)}", style="progress.elapsed")
+            return Text(f"took {_clock(_worked(task))}", style="progress.elapsed")
         left = task.time_remaining
         return Text(f"left {_clock(left) if left is not None else '-:--'}", style="progress.remaining")
+
+
+def _worked(task: Task) -> float | None:
+    """The phase's own working time (see PhaseClock), else rich's wall time since its start."""
+    busy = task.fields.get("busy")
+    return busy if busy else (task.finished_time if task.finished else task.elapsed)
 
 
 def _clock(seconds: float | None) -> str:
@@ -70,6 +76,7 @@ class RichDisplay(Display):
         self.console = console or Console()
         self.max_rows = max_rows
         self.sample_lines = sample_lines
+        self.clock = PhaseClock()
         self.progress = Progress(
             TextColumn("{task.description:<9}", style="bold"),
             BarColumn(bar_width=30),
@@ -181,7 +188,8 @@ class RichDisplay(Display):
 
     def phase_start(self, phase: str, total: int, unit: str = "items") -> None:
         self._ensure_live()
-        self.progress.reset(self.tasks[phase], total=total, completed=0, visible=True, unit=unit, note="", tokens=0)
+        self.progress.reset(self.tasks[phase], total=total, completed=0, visible=True, unit=unit, note="", tokens=0, busy=0.0)
+        self.clock.start(phase)
 
     def phase_total(self, phase: str, total: int, unit: str) -> None:
         self.progress.reset(self.tasks[phase], total=total, completed=0, visible=True, unit=unit,
@@ -189,14 +197,15 @@ class RichDisplay(Display):
 
     def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None:
         fields = self._task(phase).fields
-        self.progress.update(self.tasks[phase], advance=done, tokens=fields.get("tokens", 0) + tokens)
+        self.progress.update(self.tasks[phase], advance=done, tokens=fields.get("tokens", 0) + tokens,
+                             busy=self.clock.tick(phase))
 
     def phase_note(self, phase: str, note: str) -> None:
         self.progress.update(self.tasks[phase], note=note)
 
     def phase_end(self, phase: str) -> None:
         note = self._task(phase).fields.get("note", "")
-        self.progress.update(self.tasks[phase], note=f"{note}  done".strip())
+        self.progress.update(self.tasks[phase], note=f"{note}  done".strip(), busy=self.clock.tick(phase))
         self.progress.stop_task(self.tasks[phase])
 
     def sample(self, record: dict) -> None:

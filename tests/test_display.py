@@ -300,3 +300,38 @@ def test_rich_display_renders_every_event_offscreen():
     assert "…" in text  # the long question was cut to fit
     assert "warning: approval up while gold accuracy fell" in text
     assert "decision stop (divergence)" in text
+
+
+def test_interleaved_phases_are_timed_by_their_own_work():
+    """Answer, critique and revise run chunk by chunk, interleaved: each phase's time is its own
+    work, not the wall time since all three started (which counted every phase three times)."""
+    import io
+
+    from rich.console import Console
+
+    from distill.display import PlainDisplay
+    from distill.live import RichDisplay
+
+    out = io.StringIO()
+    plain = PlainDisplay(out)
+    rich = RichDisplay(Console(file=io.StringIO(), width=120, force_terminal=True), refresh_per_second=20)
+    phases, work = ("answer", "critique", "revise"), {"answer": 0.2, "critique": 0.05, "revise": 0.05}
+    t0 = time.perf_counter()
+    for d in (plain, rich):
+        for p in phases:
+            d.phase_start(p, 2)
+    for _ in range(2):  # two chunks
+        for p in phases:
+            time.sleep(work[p])
+            for d in (plain, rich):
+                d.phase_advance(p, 1, tokens=10)
+    busy = {p: rich._task(p).fields["busy"] for p in phases}
+    for d in (plain, rich):
+        for p in phases:
+            d.phase_end(p)
+    rich.finish({"status": "finished", "history": [], "decision": {}})
+    wall = time.perf_counter() - t0
+    secs = {p: float(re.search(rf"{p}: done 2/2 items in ([\d.]+)s", out.getvalue()).group(1)) for p in phases}
+    for timed in (secs, busy):
+        assert sum(timed.values()) <= wall + 0.1, (timed, wall)
+        assert timed["answer"] >= 0.35 and timed["critique"] < timed["answer"] / 2, timed
