@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 
 from distill.config import RunConfig
-from distill.display import Display
+from distill.display import Display, PhaseClock
 from distill.loop import run
 
 
@@ -41,15 +41,13 @@ class PhaseTimer(Display):
     belongs to the phase that advances; time before a phase starts is set-up ("other")."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+        self.clock = PhaseClock()  # the displays' own attribution, plus "other" for set-up
+        self.seconds = self.clock.busy
         self.tokens: dict[str, int] = {}
         self.peak_mb: dict[str, float] = {}
-        self.last = time.perf_counter()
 
     def _take(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
-        self.last = now
+        self.clock.tick(phase)
         peak = high_water_mb()
         if peak is not None:
             self.peak_mb[phase] = max(self.peak_mb.get(phase, 0.0), peak)
