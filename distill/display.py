@@ -157,6 +157,8 @@ class PlainDisplay(Display):
     def finish(self, manifest: dict) -> None:
         d = manifest.get("decision") or {}
         self._print(f"finished: {manifest.get('status')} — {d.get('reason', '')}; best round {manifest.get('best_round')}")
+        for warning in d.get("warnings") or []:  # drift the monitor saw but did not stop for
+            self.warn(warning)
 
     def trainer_callback(self):
         return trainer_progress_callback(self)

@@ -335,3 +335,15 @@ def test_interleaved_phases_are_timed_by_their_own_work():
     for timed in (secs, busy):
         assert sum(timed.values()) <= wall + 0.1, (timed, wall)
         assert timed["answer"] >= 0.35 and timed["critique"] < timed["answer"] / 2, timed
+
+
+def test_plain_display_ends_with_the_monitors_warnings():
+    import io
+
+    from distill.display import PlainDisplay
+
+    out = io.StringIO()
+    PlainDisplay(out).finish({"status": "finished", "best_round": 2, "decision": {
+        "reason": "round budget of 2 used", "warnings": ["length drift: mean answer 21.3 -> 15.1 tokens since round 0"]}})
+    assert out.getvalue().splitlines() == ["finished: finished — round budget of 2 used; best round 2",
+                                           "WARNING: length drift: mean answer 21.3 -> 15.1 tokens since round 0"]
