@@ -136,13 +136,11 @@ class Student:
         # The prompt (a critique prompt is ~300 tokens) runs once and only its last position gets
         # logits; the continuations (a few tokens each) then run as a batch on copies of its KV
         # cache. Scoring every row's full sequence with full-vocabulary logits was 2x slower.
-        cache = DynamicCache(config=self.model.config)
-        last = self.model(input_ids=torch.tensor([prompt], device=device), past_key_values=cache, use_cache=True, logits_to_keep=1)
-        first = torch.log_softmax(last.logits[0, -1].float(), dim=-1)  # predicts each continuation's first token
-        totals = [first[c[0]].item() if c else 0.0 for c in conts]
         width = max((len(c) for c in conts), default=0) - 1  # a continuation's last token predicts nothing we score
+        cache, last = self._shared_prefix(prompt, len(conts) if width > 0 else 1)
+        first = torch.log_softmax(last.float(), dim=-1)  # predicts each continuation's first token
+        totals = [first[c[0]].item() if c else 0.0 for c in conts]
         if width > 0:
-            cache.batch_repeat_interleave(len(conts))
             ids = torch.full((len(conts), width), self.tokenizer.pad_token_id, dtype=torch.long)
             mask = torch.ones((len(conts), len(prompt) + width), dtype=torch.long)
             for row, c in enumerate(conts):  # right padding: after a row's tokens, masked, never scored
@@ -233,7 +231,6 @@ class Student:
         pad_id = self.tokenizer.pad_token_id
         eos = torch.tensor(sorted(self.eos_token_ids))
         device = self.model.device
-        cache = DynamicCache(config=self.model.config)
         # Chats share their template's head (system prompt, role markers: 24 of ~39 tokens for
         # the default model), and prefill is a quarter of a 64-token batch's time on CPU: run
         # the shared prefix once and copy its KV cache to every row. One token per row stays
@@ -241,9 +238,9 @@ class Student:
         shared = len(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
         shared = min(shared, min(len(p) for p in prompts) - 1)
         if shared > 0:
-            head = torch.tensor([prompts[0][:shared]], device=device)
-            self.model(input_ids=head, position_ids=torch.arange(shared, device=device)[None], past_key_values=cache, use_cache=True)
-            cache.batch_repeat_interleave(len(prompts))
+            cache, _ = self._shared_prefix(prompts[0][:shared], len(prompts))
+        else:
+            cache = DynamicCache(config=self.model.config)
         tails = [p[shared:] for p in prompts]
         width = max(len(t) for t in tails)
         ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
@@ -275,6 +272,15 @@ class Student:
             position = position + 1
             out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True)
         return new
+
+    def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
+        """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(input_ids=torch.tensor([tokens], device=self.model.device), past_key_values=cache,
+                         use_cache=True, logits_to_keep=1)
+        if rows > 1:
+            cache.batch_repeat_interleave(rows)
+        return cache, out.logits[0, -1]
 
     @staticmethod
     def _pick(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
