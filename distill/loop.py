@@ -109,12 +109,11 @@ class BootstrapLoop:
             self.display.finish(manifest)
             return manifest
 
-        student = Student(cfg.student)
+        # A resumed run goes on from its latest round's model (loading the base one too was wasted).
+        student = Student(manifest["rounds"][-1]["model"] if manifest["rounds"] else cfg.student)
         if not manifest["history"]:
             manifest["history"].append(self._evaluate(0, student, self.stages[0]))
             folder.save_manifest(manifest)
-        if manifest["rounds"]:
-            student = Student(manifest["rounds"][-1]["model"])
 
         while manifest["status"] == "running":
             n = len(manifest["rounds"]) + 1
