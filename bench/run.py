@@ -187,24 +187,26 @@ def bench_train(args) -> dict:
 
     from distill.data import load_instructions
     from distill.models import load_model
-    from distill.train import TrainConfig, _training_dataset, build_trainer
+    from distill.train import _training_dataset, build_trainer
+    from distill.train_config import TrainConfig
 
     data = load_instructions(ROOT / "data" / "replay.jsonl").select(range(args.train_examples))
-    cfg = TrainConfig(epochs=1, disable_tqdm=True)  # the defaults a round trains with, one epoch
-    per_step = cfg.batch_size * cfg.gradient_accumulation_steps
+    cfg = TrainConfig(sft={"num_train_epochs": 1})  # the defaults a round trains with, one epoch
+    per_step = cfg.setting("per_device_train_batch_size") * cfg.setting("gradient_accumulation_steps")
     rows, out = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         def ours():
             model, tok = load_model("smollm2-135m-instruct")
-            return build_trainer(model, tok, data, Path(tmp) / "ours", cfg)
+            return build_trainer(model, tok, data, Path(tmp) / "ours", cfg, quiet=True)
 
         def plain():
             # TRL's defaults with the same hyperparameters (examples per optimizer step included);
             # bf16 off because its default (on) is about 11x slower on this CPU (DESIGN.md).
             model, tok = load_model("smollm2-135m-instruct")
-            sft = SFTConfig(output_dir=str(Path(tmp) / "plain"), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
-                            per_device_train_batch_size=per_step, max_length=cfg.max_length, bf16=False,
-                            seed=cfg.seed, report_to="none", save_strategy="no", disable_tqdm=True, logging_steps=1)
+            sft = SFTConfig(output_dir=str(Path(tmp) / "plain"), learning_rate=cfg.setting("learning_rate"),
+                            num_train_epochs=1, per_device_train_batch_size=per_step, max_length=cfg.setting("max_length"),
+                            bf16=False, seed=cfg.setting("seed"), report_to="none", save_strategy="no", disable_tqdm=True,
+                            logging_steps=1)
             return SFTTrainer(model=model, args=sft, train_dataset=_training_dataset(data), processing_class=tok,
                               peft_config=cfg.lora_config())
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
-from distill.config import ConfigError
-from distill.evaluate import FORMATS, EvalConfig, EvalDataError, default_eval_paths, evaluate, load_eval_set
-from distill.models import DEFAULT_STUDENT, ModelSpecError
+from distill.evaluate import EvalConfig, EvalDataError, default_eval_paths, evaluate, load_eval_set
+from distill.interface import DistillError
+from distill.models import DEFAULT_STUDENT
+from distill.questions import FORMATS
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
@@ -108,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = RunConfig.load(args.config, run_dir=args.run_dir)
     manifest = run(config, make_display(quiet=args.quiet, plain=args.plain))
     if not args.quiet:
-        print(f"report: {manifest.get('report') or Path(config.run_dir) / 'report.md'}")
+        print(f"report: {manifest.report or Path(config.run_dir) / 'report.md'}")
     return 0
 
 
@@ -135,6 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The ``distill`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="distill", description="Self-correction distillation toolkit.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_eval(sub)
     _add_run(sub)
@@ -142,14 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def guarded(prog: str, fn: Callable[[], int], debug: bool = False) -> int:
+    """Run ``fn`` the way every command and recipe does: the current folder importable (a user's
+    ``mymod:MyTeacher``), and a :class:`DistillError` — a user's mistake — printed as one line
+    with its exit status instead of a traceback (unless ``debug``)."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return int(fn() or 0)
+    except DistillError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return exc.exit_status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``distill`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (EvalDataError, ModelSpecError, ConfigError, FileNotFoundError) as exc:
-        print(f"distill {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    return guarded(f"distill {args.command}", lambda: args.func(args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""One typed configuration object for a run, loadable from YAML and saved into the run folder."""
+"""One typed configuration object for a run, loadable from YAML and saved into the run folder.
+
+Importable without torch or TRL: ``distill show`` and ``distill --help`` read configs too.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +15,35 @@ from typing import Any
 
 import yaml
 
+from distill.atomic import write_text
 from distill.evaluate import EvalConfig, default_eval_paths
 from distill.filters import FilterConfig
+from distill.interface import DistillError, SamplingConfig
 from distill.models import DEFAULT_STUDENT
 from distill.monitor import MonitorConfig
 from distill.paths import DATA_DIR
-from distill.student import SamplingConfig
-from distill.train import TrainConfig
+from distill.train_config import TrainConfig
 
 
-
-class ConfigError(ValueError):
+class ConfigError(DistillError, ValueError):
     """A configuration file or value that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class AnswerConfig(SamplingConfig):
+    """How the student answers the round's prompts.
+
+    ``num_samples`` > 1 draws that many answers per prompt (needs ``temperature`` > 0); with a
+    teacher that checks answers against references, the first answer that passes is the one
+    kept (rejection sampling, as in ReST-EM), else the first is critiqued."""
+
+    num_samples: int = 1
+
+    def __post_init__(self) -> None:
+        if self.num_samples < 1:
+            raise ValueError(f"num_samples must be >= 1, got {self.num_samples}")
+        if self.num_samples > 1 and self.greedy:
+            raise ValueError("num_samples > 1 needs temperature > 0 (greedy answers would all be the same)")
 
 
 @dataclass
@@ -32,17 +52,18 @@ class RunConfig:
 
     run_dir: str = "runs/self-bootstrap"
     student: str = DEFAULT_STUDENT
-    # "self", "local:<model spec>", "openai", or "module.path:ClassName"
+    # "self", "local:<model spec>", "openai", "grounded:<spec>", "arithmetic" or "module.path:ClassName"
     teacher: str = "self"
-    teacher_kwargs: dict[str, Any] = field(default_factory=dict)
+    teacher_kwargs: dict[str, Any] = field(default_factory=dict)  # the teacher's constructor arguments
     principles: str | None = None  # default: data/principles.yaml
-    prompts: str = str(DATA_DIR / "prompts.jsonl")  # JSONL/JSON/CSV/Parquet file or dataset id; see distill.prompts
+    # One or more JSONL/JSON/CSV/Parquet/TXT files or dataset ids; see distill.prompts
+    prompts: str | list[str] = str(DATA_DIR / "prompts.jsonl")
     prompts_per_round: int = 32
     fresh_prompts_each_round: bool = True  # False: the same prompts every round
     rounds: int = 2  # at most this many training rounds in all
-    max_rounds_per_stage: int = 2
-    # A stage also ends, before this, when the teacher finds faults in fewer than
+    # A stage also ends before this when the teacher finds faults in fewer than
     # monitor.converged_fault_rate of the answers.
+    max_rounds_per_stage: int = 2
     # Prompts answered, critiqued, revised and written per step: the generation batch and the resume unit.
     chunk_size: int = 32
     replay: str | None = str(DATA_DIR / "replay.jsonl")  # original instruction data mixed into training
@@ -51,14 +72,12 @@ class RunConfig:
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths()])
     approval_items: int = 16  # held-out questions the judge rates each round
     seed: int = 0
-    # Budgets sized so the default demo (2 rounds of 32 prompts) fits in 15 minutes on 2 CPU cores.
-    answer: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
+    answer: AnswerConfig = field(default_factory=lambda: AnswerConfig(max_new_tokens=64))
     critique: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
     revision: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96))
     filters: FilterConfig = field(default_factory=FilterConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    # 20 items per set keeps a round's evaluation near a minute; raise it for tighter intervals.
-    eval: EvalConfig = field(default_factory=lambda: EvalConfig(limit=20))
+    eval: EvalConfig = field(default_factory=lambda: EvalConfig(limit=20))  # raise the limit for tighter intervals
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
 
     def __post_init__(self) -> None:
@@ -68,30 +87,43 @@ class RunConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
+    @property
+    def prompt_files(self) -> list[str]:
+        return [self.prompts] if isinstance(self.prompts, str) else list(self.prompts)
+
     def to_dict(self) -> dict:
         return _plain(dataclasses.asdict(self))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the config as YAML (atomically: a killed write leaves the old file)."""
-        path = Path(path)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-        os.replace(tmp, path)
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike, **overrides: Any) -> "RunConfig":
-        """Read a YAML config; unknown keys and wrong types are errors naming the file and key."""
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such config file") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML: {e}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+        """Read a YAML config; unknown keys and wrong types are errors naming the file and key.
+        ``overrides`` that are not None replace top-level keys."""
+        data = load_yaml(path)
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return from_dict(cls, data, str(path))
+        return cls.from_data(data, str(path))
+
+    @classmethod
+    def from_data(cls, data: dict, source: str = "<config>") -> "RunConfig":
+        """Build from plain (YAML-shaped) data, checking keys and types; errors name ``source``."""
+        return from_dict(cls, data, source)
+
+
+def load_yaml(path: str | os.PathLike) -> dict:
+    """A YAML config file's top-level mapping; a missing or malformed file is a :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+    return data
 
 
 def _plain(value: Any) -> Any:
@@ -105,7 +137,7 @@ def _plain(value: Any) -> Any:
 def from_dict(cls: type, data: dict, source: str = "<config>", prefix: str = "") -> Any:
     """Build a (nested) dataclass from plain data, checking keys and simple types."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs = {}
     for key, value in data.items():
         where = f"{source}: key {prefix}{key}"
@@ -142,6 +174,8 @@ def _convert(hint: Any, value: Any, where: str, source: str, prefix: str) -> Any
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if args and args[0] is str and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
         return origin(value)
     if origin is dict or hint is dict:
         if not isinstance(value, dict):
@@ -151,6 +185,6 @@ def _convert(hint: Any, value: Any, where: str, source: str, prefix: str) -> Any
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if isinstance(hint, type) and not isinstance(value, hint):
+    if isinstance(hint, type) and (not isinstance(value, hint) or (hint is int and isinstance(value, bool))):
         raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
     return value

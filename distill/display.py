@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from distill.records import Manifest, Sample
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +36,11 @@ class Display:
     def phase_note(self, phase: str, note: str) -> None:
         """A short status for a running phase (training: the latest loss)."""
 
-    def sample(self, record: dict) -> None: ...
+    def sample(self, record: "Sample") -> None: ...
     def round_end(self, row: dict) -> None: ...
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
-    def finish(self, manifest: dict) -> None: ...
+    def finish(self, manifest: "Manifest") -> None: ...
 
     def trainer_callback(self):
         """A transformers ``TrainerCallback`` that reports training progress here, or None."""
@@ -154,10 +157,9 @@ class PlainDisplay(Display):
     def info(self, message: str) -> None:
         self._print(message)
 
-    def finish(self, manifest: dict) -> None:
-        d = manifest.get("decision") or {}
-        self._print(f"finished: {manifest.get('status')} — {d.get('reason', '')}; best round {manifest.get('best_round')}")
-        for warning in d.get("warnings") or []:  # drift the monitor saw but did not stop for
+    def finish(self, manifest: "Manifest") -> None:
+        self._print(f"finished: {manifest.status} — {manifest.reason}; best round {manifest.best_round}")
+        for warning in manifest.warnings:  # drift the monitor saw but did not stop for
             self.warn(warning)
 
     def trainer_callback(self):

@@ -1,19 +1,10 @@
-"""Gold-answer evaluation: load JSONL eval sets in the common shapes, score a student on them,
-and turn one round's results into the metric dict the monitor and the report read.
+"""Gold-answer evaluation: load eval sets, score a student on them, and turn one round's results
+into the metric dict the monitor and the report read.
 
-Formats (detected from the fields of the first record, or forced):
-
-``short``   ``{"question": ..., "answer": "Paris"}`` or ``"answers"/"aliases": [...]``
-            (also SQuAD's ``"answers": {"text": [...]}``); scored by alias match.
-``gsm8k``   ``{"question": ..., "answer": "... #### 42"}``; scored by the final number.
-``mc``      ``{"question": ..., "choices": [...], "answer": 1}`` (also ``label``/``answer_index``,
-            and ARC's ``{"choices": {"text": [...], "label": [...]}, "answerKey": "B"}``);
-            scored by the log-likelihood of each choice after the chat-templated question.
-``yesno``   ``{"question": ..., "answer": true}``; scored by the first yes/no in the answer.
-
-A ``passage`` or ``context`` field (BoolQ, SQuAD) is put before the question when asking.
-
-See :mod:`distill.scoring` for the exact matching rules.
+Eval files are question records (:mod:`distill.questions`) with an answer each, all of one
+format: ``short`` (alias match), ``gsm8k`` (the final number), ``yesno`` (the first yes or no)
+and ``mc`` (the log-likelihood of each choice after the chat-templated question). The matching
+rules are in :mod:`distill.scoring`; training prompts with references are checked by the same.
 """
 
 from __future__ import annotations
@@ -25,51 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from distill import scoring
-from distill.jsonl import read_jsonl, where
+from distill.interface import SamplingConfig
 from distill.paths import DATA_DIR
+from distill.questions import Question, QuestionDataError, load_questions
 
-if TYPE_CHECKING:  # the student pulls in torch; keep loading/scoring importable without it
+if TYPE_CHECKING:  # the student pulls in torch; loading and scoring do not need it
     from distill.student import Student
 
-FORMATS = ("short", "gsm8k", "mc", "yesno")
-QUESTION_KEYS = ("question", "prompt", "query", "input")
-ANSWER_KEYS = ("answer", "answers", "aliases", "label", "answer_index", "answerKey", "target")
-CHOICE_KEYS = ("choices", "options")
-CONTEXT_KEYS = ("passage", "context")
 EVAL_DIR = DATA_DIR / "eval"
 
 ApproveFn = Callable[[list[str], list[str]], list["bool | None"]]
 
 
-class EvalDataError(ValueError):
+class EvalDataError(QuestionDataError):
     """An eval file that cannot be read; the message names the file, the line and the field."""
-
-
-@dataclass
-class EvalItem:
-    """One question with its gold answer, in a format-independent shape."""
-
-    question: str
-    gold: Any  # short: list[str] aliases; gsm8k: float; mc: int index; yesno: bool
-    line: int
-    choices: list[str] | None = None
-    context: str | None = None  # a passage the question is about (BoolQ, SQuAD), shown before it
-
-    @property
-    def prompt(self) -> str:
-        """What the model is asked: the context (if any), a blank line, then the question."""
-        return f"{self.context}\n\n{self.question}" if self.context else self.question
-
-    @property
-    def gold_text(self) -> str:
-        """The gold answer as a person would write it (for tables and reports)."""
-        if isinstance(self.gold, bool):
-            return "yes" if self.gold else "no"
-        if self.choices is not None:
-            return self.choices[self.gold]
-        if isinstance(self.gold, float):
-            return str(int(self.gold)) if self.gold == int(self.gold) else str(self.gold)
-        return " | ".join(self.gold)
 
 
 @dataclass
@@ -78,7 +38,7 @@ class EvalSet:
 
     name: str
     format: str
-    items: list[EvalItem]
+    items: list[Question]
     path: str | None = None
 
 
@@ -87,7 +47,7 @@ class EvalConfig:
     """How the student is asked and scored."""
 
     max_new_tokens: int = 48  # gold answers are short; GSM8K-style reasoning is cut here too
-    batch_size: int | None = None  # None: the student's batch from free memory (1.7x faster than 16 here)
+    batch_size: int | None = None  # None: the student's batch from free memory
     limit: int | None = None  # first N items of each set
     mc_length_normalize: bool = False  # mean instead of summed log-prob per choice (favours long choices less)
     # Appended to the question for generated answers; the eval question itself stays unchanged.
@@ -100,142 +60,18 @@ class EvalConfig:
     )
 
 
-# ----------------------------------------------------------------------------- loading
-
-
-def _first_key(record: dict, keys: Sequence[str]) -> str | None:
-    return next((k for k in keys if k in record), None)
-
-
-def detect_format(record: dict) -> str:
-    """The format a record is in, judged from its fields; raises ValueError naming what is missing."""
-    if _first_key(record, CHOICE_KEYS):
-        return "mc"
-    key = _first_key(record, ANSWER_KEYS)
-    if key is None:
-        raise ValueError(f"no answer field (one of {', '.join(ANSWER_KEYS)})")
-    value = record[key]
-    if isinstance(value, bool):
-        return "yesno"
-    if isinstance(value, str) and "####" in value:
-        return "gsm8k"
-    return "short"
-
-
-def _question(record: dict) -> str:
-    key = _first_key(record, QUESTION_KEYS)
-    if key is None:
-        raise _FieldError("question", f"missing (one of {', '.join(QUESTION_KEYS)})")
-    if not isinstance(record[key], str) or not record[key].strip():
-        raise _FieldError(key, "must be a non-empty string")
-    return record[key].strip()
-
-
-class _FieldError(Exception):
-    def __init__(self, field_name: str, problem: str) -> None:
-        super().__init__(problem)
-        self.field = field_name
-        self.problem = problem
-
-
-def _parse_item(record: dict, fmt: str, line: int) -> EvalItem:
-    item = _parse_gold(record, fmt, line)
-    ckey = _first_key(record, CONTEXT_KEYS)
-    if ckey is not None:
-        if not isinstance(record[ckey], str):
-            raise _FieldError(ckey, "must be a string")
-        item.context = record[ckey].strip() or None
-    return item
-
-
-def _parse_gold(record: dict, fmt: str, line: int) -> EvalItem:
-    question = _question(record)
-    if fmt == "mc":
-        ckey = _first_key(record, CHOICE_KEYS)
-        if ckey is None:
-            raise _FieldError("choices", "missing (multiple choice needs a list of choices)")
-        choices = record[ckey]
-        labels: list[str] | None = None
-        if isinstance(choices, dict):  # ARC: {"text": [...], "label": ["A", "B", ...]}
-            labels, choices = choices.get("label"), choices.get("text")
-        if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) for c in choices):
-            raise _FieldError(ckey, "must be a list of at least two strings")
-        akey = _first_key(record, ("answer", "label", "answer_index", "answerKey", "target"))
-        if akey is None:
-            raise _FieldError("answer", "missing (index of the right choice)")
-        ans = record[akey]
-        if isinstance(ans, str) and not ans.strip().lstrip("-").isdigit():
-            letters = labels or [chr(ord("A") + i) for i in range(len(choices))]
-            if ans.strip() not in letters:
-                raise _FieldError(akey, f"{ans!r} is not one of the choice labels {letters}")
-            ans = letters.index(ans.strip())
-        elif isinstance(ans, str):
-            ans = int(ans)
-        if isinstance(ans, bool) or not isinstance(ans, int):
-            raise _FieldError(akey, "must be the integer index of the right choice")
-        if not 0 <= ans < len(choices):
-            raise _FieldError(akey, f"index {ans} is out of range for {len(choices)} choices")
-        return EvalItem(question, ans, line, choices=list(choices))
-    key = _first_key(record, ANSWER_KEYS)
-    if key is None:
-        raise _FieldError("answer", f"missing (one of {', '.join(ANSWER_KEYS)})")
-    value = record[key]
-    if fmt == "yesno":
-        if isinstance(value, str) and value.strip().lower() in ("yes", "no", "true", "false"):
-            value = value.strip().lower() in ("yes", "true")
-        if not isinstance(value, bool):
-            raise _FieldError(key, "must be true or false (or \"yes\"/\"no\")")
-        return EvalItem(question, value, line)
-    if fmt == "gsm8k":
-        if not isinstance(value, str) or "####" not in value:
-            raise _FieldError(key, "must be a string ending in '#### <number>'")
-        number = scoring.parse_number(value.split("####")[-1])
-        if number is None:
-            raise _FieldError(key, f"no number after '####' in {value.split('####')[-1].strip()!r}")
-        return EvalItem(question, number, line)
-    # short answer: a string, a number, a list of aliases, or SQuAD's {"text": [...]}
-    if isinstance(value, dict) and "text" in value:
-        value = value["text"]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    aliases = [value] if isinstance(value, str) else value
-    if not isinstance(aliases, list) or not aliases or not all(isinstance(a, (str, int, float)) for a in aliases):
-        raise _FieldError(key, "must be a string or a non-empty list of strings")
-    aliases = [str(a) for a in aliases]
-    if not any(scoring.normalize_answer(a) for a in aliases):
-        raise _FieldError(key, "is empty after normalisation (only punctuation or articles)")
-    return EvalItem(question, aliases, line)
-
-
 def load_eval_set(path: str | os.PathLike, format: str | None = None, name: str | None = None) -> EvalSet:
-    """Read a JSONL eval file; the format is detected from the first record unless given.
+    """Read an eval file (see :mod:`distill.questions` for the record shapes). Every record needs
+    an answer, and every record has the format of the first unless ``format`` forces one.
 
     Raises :class:`EvalDataError` naming the file, the line and the field on bad input.
     """
-    # Read line by line rather than with `datasets`: errors must name the line, and
-    # datasets would unify the schema across records (turning bools or index ints into
-    # other types) before we could check them.
     path = Path(path)
-    if format is not None and format not in FORMATS:
-        raise EvalDataError(f"{path}: unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    if not path.is_file():
-        raise EvalDataError(f"{path}: no such eval file")
-    items: list[EvalItem] = []
-    fmt = format
-    for line_no, record in read_jsonl(path, EvalDataError):
-        at = where(path, line_no)
-        if fmt is None:
-            try:
-                fmt = detect_format(record)
-            except ValueError as exc:
-                raise EvalDataError(f"{at}: field 'answer': {exc}; cannot detect the format") from None
-        try:
-            items.append(_parse_item(record, fmt, line_no))
-        except _FieldError as exc:
-            raise EvalDataError(f"{at}: field {exc.field!r} ({fmt} format): {exc.problem}") from None
-    if not items:
-        raise EvalDataError(f"{path}: no records")
-    return EvalSet(name or path.stem, fmt or "short", items, str(path))
+    try:
+        items = load_questions(path, format=format, need_answer=True, one_format=True, what="eval file")
+    except QuestionDataError as e:
+        raise EvalDataError(str(e)) from None
+    return EvalSet(name or path.stem, items[0].format, items, str(path))
 
 
 def default_eval_paths() -> list[Path]:
@@ -284,19 +120,6 @@ def distinct_n(texts: Sequence[str], n: int = 2) -> float:
 # ----------------------------------------------------------------------------- scoring
 
 
-def score_generated(item: EvalItem, fmt: str, answer: str) -> tuple[bool, Any]:
-    """(correct, parsed prediction) for a generated answer to ``item``."""
-    if fmt == "gsm8k":
-        pred = scoring.final_number(answer)
-        return scoring.same_number(pred, item.gold), pred
-    if fmt == "yesno":
-        pred = scoring.first_yes_no(answer)
-        return pred is not None and pred == item.gold, pred
-    if fmt == "short":
-        return scoring.alias_match(answer, item.gold), None
-    raise ValueError(f"format {fmt!r} is not scored from generated text")
-
-
 def choice_logprobs(student: "Student", question: str, choices: Sequence[str], normalize: bool = False) -> list[float]:
     """Log-likelihood of each choice as the assistant's answer to ``question`` (chat template applied)."""
     return student.continuation_logprobs(question, choices, normalize=normalize)
@@ -316,8 +139,6 @@ def evaluate(
                          "items": [{"question", "answer", "gold", "prediction", "correct", ...}]}},
          "overall": {"n", "correct", "accuracy", "ci95"}, "config": {...}}
     """
-    from distill.student import SamplingConfig
-
     cfg = config or EvalConfig()
     names = [es.name for es in eval_sets]
     if len(set(names)) != len(names):
@@ -344,7 +165,7 @@ def evaluate(
         else:
             for it in items:
                 comp = next(completions)
-                ok, pred = score_generated(it, es.format, comp.text)
+                ok, pred = it.score(comp.text)
                 records.append(dict(question=it.question, answer=comp.text, gold=it.gold_text, prediction=pred,
                                     correct=bool(ok), tokens=comp.completion_tokens,
                                     finish_reason=comp.finish_reason, line=it.line))

@@ -1,4 +1,9 @@
-"""Filters that keep or drop a corrected pair, each recording its reason on the record."""
+"""Filters that keep or drop a sample for training, each recording its reason on the record.
+
+A sample is trained on when the teacher found a fault and wrote a usable revision that, where a
+reference check exists, passes it; or, with ``keep_verified``, when the check verified the
+student's own answer (STaR / ReST-EM keep correct answers of the model itself).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from distill.dedupe import NearDuplicateIndex, tokenize
+from distill.records import Sample
 
 
 @dataclass
@@ -17,6 +23,7 @@ class FilterConfig:
     min_words_for_length_check: int = 40  # ... and longer than this many words is "far longer than needed"
     repetition_ngram: int = 4
     max_repeated_ngram_share: float = 0.3  # share of n-grams that are repeats: degenerate above this
+    keep_verified: bool = True  # train on the student's own answers that a reference check verified
 
 
 def repeated_ngram_share(text: str, n: int) -> float:
@@ -51,39 +58,48 @@ class PairFilter:
         for text in pool:
             self.index.add(text)
 
-    def reason(self, record: dict) -> str | None:
-        """Why this record is dropped, or None to keep it. Does not change the pool."""
+    def reason(self, sample: Sample) -> str | None:
+        """Why this sample is dropped, or None to keep it. Does not change the pool."""
         cfg = self.config
-        verdict = record.get("verdict")
-        if verdict == "unparseable":
+        if sample.verdict == "unparseable":
             return "verdict unparseable"
-        if verdict != "fault":
-            return "no fault found"
-        revision = record.get("revision") or ""
+        if sample.verdict != "fault":
+            if not (sample.answer_passed and cfg.keep_verified):
+                return "no fault found"
+            if sample.answer_finish == "length":
+                return "answer cut off at the token limit"
+            return self._duplicate(sample)
+        revision = sample.revision or ""
         if not revision.strip():
             return "revision empty"
-        if _norm(revision) == _norm(record.get("answer") or ""):
+        if _norm(revision) == _norm(sample.answer or ""):
             return "revision unchanged"
         if _META.search(revision.split(".")[0]):
             return "revision comments instead of answering"
-        if record.get("revision_finish") == "length":
+        if sample.revision_finish == "length":
             return "revision cut off at the token limit"
         if repeated_ngram_share(revision, cfg.repetition_ngram) > cfg.max_repeated_ngram_share:
             return "degenerate repetition"
-        words, answer_words = len(revision.split()), len((record.get("answer") or "").split())
+        words, answer_words = len(revision.split()), len((sample.answer or "").split())
         if words > cfg.min_words_for_length_check and words > cfg.max_length_ratio * max(answer_words, 1):
             return "far longer than needed"
-        if tokenize(record["prompt"]):
-            dup, match, score = self.index.is_duplicate(record["prompt"])
+        if sample.revision_passed is False:
+            return "revision still disagrees with the reference"
+        return self._duplicate(sample)
+
+    def _duplicate(self, sample: Sample) -> str | None:
+        if tokenize(sample.prompt):
+            dup, match, score = self.index.is_duplicate(sample.prompt)
             if dup:
                 return f"near-duplicate prompt (ROUGE-L {score:.2f} with {match!r})"
         return None
 
-    def apply(self, record: dict) -> dict:
-        """Set ``kept`` and ``drop_reason`` on the record; a kept prompt joins the pool."""
-        why = self.reason(record)
-        record["kept"] = why is None
-        record["drop_reason"] = why
+    def apply(self, sample: Sample) -> Sample:
+        """Set ``kept``, ``drop_reason`` and ``target`` on the sample; a kept prompt joins the pool."""
+        why = self.reason(sample)
+        sample.kept = why is None
+        sample.drop_reason = why
+        sample.target = (sample.revision if sample.verdict == "fault" else sample.answer) if why is None else None
         if why is None:
-            self.index.add(record["prompt"])
-        return record
+            self.index.add(sample.prompt)
+        return sample

@@ -23,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from distill.display import PHASES, Display, PhaseClock, trainer_progress_callback
-from distill.show import decision_text, rounds_table, sample_panel
+from distill.records import Manifest, Sample
+from distill.show import decision_text, read_manifest, rounds_table, sample_panel
 
 
 class RateColumn(ProgressColumn):
@@ -95,8 +96,8 @@ class RichDisplay(Display):
         self.round: int | None = None
         self.stage: str | None = None
         self.rows: list[dict] = []
-        self.manifest: dict = {}
-        self.latest: dict | None = None
+        self.manifest = Manifest()
+        self.latest: Sample | None = None
         self.messages: deque[Text] = deque(maxlen=4)
         self.live = Live(get_renderable=self._render, console=self.console, refresh_per_second=refresh_per_second,
                          transient=False, redirect_stdout=True, redirect_stderr=True)
@@ -115,12 +116,12 @@ class RichDisplay(Display):
             where.append("   (scoring the untouched student)", style="dim")
         parts: list[RenderableType] = [head, where, self.progress]
         if self.rows:
-            parts.append(rounds_table(self.rows, best_round=self.manifest.get("best_round"), max_rows=self.max_rows))
+            parts.append(rounds_table(self.rows, best_round=self.manifest.best_round, max_rows=self.max_rows))
         if self.latest is not None:
             parts.append(sample_panel(self.latest, width=self.console.width, lines=self.sample_lines))
         if self.messages:
             parts.append(Text("\n").join(self.messages))
-        if self.manifest.get("decision"):
+        if self.manifest.decision:
             parts.append(decision_text(self.manifest))
         return Group(*parts)
 
@@ -162,12 +163,10 @@ class RichDisplay(Display):
         # and, on resume, the earlier rounds) comes from it.
         if not self.run_dir:
             return
-        from distill.show import _read_json
-
-        manifest = _read_json(Path(self.run_dir) / "manifest.json")
+        manifest = read_manifest(Path(self.run_dir))
         if manifest:
             self.manifest = manifest
-            self.rows = [dict(r) for r in manifest.get("history") or []]
+            self.rows = [dict(r) for r in manifest.history]
 
     def _task(self, phase: str) -> Task:
         task_id = self.tasks[phase]
@@ -208,7 +207,7 @@ class RichDisplay(Display):
         self.progress.update(self.tasks[phase], note=f"{note}  done".strip(), busy=self.clock.tick(phase))
         self.progress.stop_task(self.tasks[phase])
 
-    def sample(self, record: dict) -> None:
+    def sample(self, record: Sample) -> None:
         self.latest = record
 
     def round_end(self, row: dict) -> None:
@@ -227,9 +226,9 @@ class RichDisplay(Display):
     def info(self, message: str) -> None:
         self.messages.append(Text(message, style="cyan"))
 
-    def finish(self, manifest: dict) -> None:
+    def finish(self, manifest: Manifest) -> None:
         self.manifest = manifest
-        self.rows = [dict(r) for r in manifest.get("history") or []] or self.rows
+        self.rows = [dict(r) for r in manifest.history] or self.rows
         self.close()  # stopping draws the final frame
 
     def trainer_callback(self) -> Any:

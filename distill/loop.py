@@ -9,70 +9,95 @@ already there, so the same call on an existing run folder resumes it:
 * ``round-NN/model/``        the merged model, written atomically; present means trained
 * ``round-NN/eval.json``     the round's metrics, written atomically; present means evaluated
 * ``manifest.json``          stage, rounds, status, the monitor's decision and the best round
+
+When the teacher checks answers (``grounded:<spec>``, ``arithmetic``) and a prompt carries a
+reference, the answer is checked against it by the evaluation's own rules before any critique,
+a revision is kept only if it passes the same check, and a verified answer may itself be
+trained on (``filters.keep_verified``), as STaR and ReST-EM do.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distill.config import RunConfig
-from distill.data import load_instructions, mix
 from distill.dedupe import NearDuplicateIndex
 from distill.display import Display, PlainDisplay, SafeDisplay
-from distill.evaluate import evaluate, load_eval_set, round_metrics
+from distill.evaluate import load_eval_set
 from distill.filters import PairFilter
+from distill.interface import Completion, Critique, DistillError, Item, Principle, TeacherError
 from distill.monitor import Monitor
-from distill.principles import Item, Stage, load_principles
-from distill.prompts import PromptItem, load_prompts, sample_round
+from distill.principles import Stage, load_principles
+from distill.prompts import PromptDataError, load_prompts, sample_round
+from distill.questions import Question
+from distill.records import Manifest, Sample
 from distill.runfolder import RunFolder, append_records, read_json, read_records, write_json
-from distill.student import Student
-from distill.train import answer_loss, is_complete, train_lora
 
-FINAL = ("converged", "stopped", "finished")
+if TYPE_CHECKING:
+    from distill.student import Student
 
 
-class TeacherFailed(RuntimeError):
+class TeacherFailed(DistillError):
     """Some teacher requests failed after their retries; the finished records are saved."""
 
+    exit_status = 1
 
-def load_teacher(spec: str, student: Student, kwargs: dict[str, Any]):
-    # By name, through the teachers package: distill never imports a concrete teacher.
-    return importlib.import_module("teachers").load_teacher(spec, student=student, **kwargs)
+
+def load_teacher(spec: str, student: "Student", kwargs: dict[str, Any]):
+    """A teacher by spec, through the ``teachers`` package (imported here, by name only:
+    ``distill`` never imports a concrete teacher class)."""
+    from teachers import load_teacher as load
+
+    return load(spec, student=student, **kwargs)
+
+
+def teacher_spec(teacher: Any) -> str:
+    """The spec that names a teacher object's class (saved in the run's config)."""
+    cls = type(teacher)
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 class BootstrapLoop:
-    """Runs (or resumes) one run described by a :class:`RunConfig`."""
+    """Runs (or resumes) one run described by a :class:`RunConfig`.
 
-    def __init__(self, config: RunConfig, display: Display | None = None) -> None:
+    ``teacher`` is a teacher object to use instead of building one from ``config.teacher``;
+    it is used as given (a teacher built from a spec that takes ``student`` follows the
+    student from round to round)."""
+
+    def __init__(self, config: RunConfig, display: Display | None = None, teacher: Any = None) -> None:
         self.folder = RunFolder(config.run_dir)
         saved = self.folder.config_path
         if saved.exists():
             # Resuming: the run folder's own config wins, so a resumed run does what it started doing.
             config = RunConfig.load(saved)
+        elif teacher is not None:
+            config = replace(config, teacher=teacher_spec(teacher))
         self.config = config
         self.display = SafeDisplay(display or PlainDisplay())
         self.stages: list[Stage] = load_principles(config.principles)
         self.eval_sets = [load_eval_set(p) for p in config.eval_sets]
+        from distill.data import load_instructions  # datasets: only once the cheap checks passed
+
         self.heldout = list(load_instructions(config.replay_heldout)) if config.replay_heldout else []
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
         self.monitor = Monitor(config.monitor)
-        self._teacher = None
+        self._teacher = teacher
+        self._fixed_teacher = teacher is not None
         self._teacher_student: Student | None = None
 
     # -- set-up -------------------------------------------------------------------------
-    def _prompt_pool(self) -> list[PromptItem]:
+    def _prompt_pool(self) -> list[Question]:
         """Training prompts, minus any that near-duplicate an eval question (no training on the test)."""
         index = NearDuplicateIndex(self.config.filters.near_duplicate_threshold)
         for es in self.eval_sets:
             for it in es.items:
                 index.add(it.question)
         pool, dropped = [], 0
-        for p in load_prompts(self.config.prompts):
+        for p in (q for source in self.config.prompt_files for q in load_prompts(source)):
             if index.is_duplicate(p.prompt)[0]:
                 dropped += 1
             else:
@@ -80,13 +105,15 @@ class BootstrapLoop:
         if dropped:
             self.display.warn(f"{dropped} prompts near-duplicate an eval question and are not used for training")
         if not pool:
-            raise ValueError(f"{self.config.prompts}: no usable prompts")
+            raise PromptDataError(f"{', '.join(self.config.prompt_files)}: no usable prompts")
         return pool
 
-    def teacher(self, student: Student):
+    def teacher(self, student: "Student"):
         """The teacher for this student. One that works through the student (the self teacher, or a
         custom one that asked for it) is rebuilt when the student changes; others are kept."""
         current = self._teacher
+        if self._fixed_teacher:
+            return current
         follows_student = current is not None and getattr(current, "student", None) is self._teacher_student
         if current is None or (follows_student and self._teacher_student is not student):
             self._teacher = load_teacher(self.config.teacher, student, self.config.teacher_kwargs)
@@ -94,84 +121,85 @@ class BootstrapLoop:
         return self._teacher
 
     # -- the run ------------------------------------------------------------------------
-    def run(self) -> dict:
+    def run(self) -> Manifest:
+        from distill.student import Student
+
         cfg, folder = self.config, self.folder
         folder.path.mkdir(parents=True, exist_ok=True)
         if not folder.config_path.exists():
             cfg.save(folder.config_path)
-        manifest = folder.manifest() or {
-            "status": "running", "stage_index": 0, "rounds_in_stage": 0, "rounds": [], "history": [],
-            "best_round": 0, "decision": None, "replay_share": cfg.replay_share,
-        }
+        manifest = folder.manifest() or Manifest(replay_share=cfg.replay_share)
         self.display.start(str(folder.path), cfg.to_dict())
-        if manifest["status"] in FINAL:
-            self.display.info(f"run already {manifest['status']}: {manifest['decision']['reason']}")
+        if manifest.finished:
+            self.display.info(f"run already {manifest.status}: {manifest.reason}")
             self.display.finish(manifest)
             return manifest
 
         # A resumed run goes on from its latest round's model (loading the base one too was wasted).
-        student = Student(manifest["rounds"][-1]["model"] if manifest["rounds"] else cfg.student)
-        if not manifest["history"]:
-            manifest["history"].append(self._evaluate(0, student, self.stages[0]))
+        student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student)
+        if not manifest.history:
+            manifest.history.append(self._evaluate(0, student, self.stages[0]))
             folder.save_manifest(manifest)
 
-        while manifest["status"] == "running":
-            n = len(manifest["rounds"]) + 1
-            stage = self.stages[manifest["stage_index"]]
+        while manifest.status == "running":
+            n = len(manifest.rounds) + 1
+            stage = self.stages[manifest.stage_index]
             self.display.round_start(n, stage.name)
             summary = self._collect(n, stage, student)
-            student = self._train(n, student, manifest["replay_share"])
+            student = self._train(n, student, manifest.replay_share)
             metrics = self._evaluate(n, student, stage)
             summary.update(model=student.spec, train_loss=self._train_loss(n))
-            manifest["rounds"].append(summary)
-            manifest["history"].append({**metrics, **{k: summary[k] for k in ("fault_rate", "kept", "train_loss", "stage")}})
-            manifest["rounds_in_stage"] += 1
+            manifest.rounds.append(summary)
+            manifest.history.append({**metrics, **{k: summary[k] for k in ("fault_rate", "kept", "train_loss", "stage")}})
+            manifest.rounds_in_stage += 1
             self._decide(manifest)
             folder.save_manifest(manifest)
-            self.display.round_end(_row(manifest["history"][-1]))
+            self.display.round_end(_row(manifest.history[-1]))
         self._finish(manifest)
         return manifest
 
     # -- one round: records -------------------------------------------------------------
-    def _round_prompts(self, n: int) -> list[PromptItem]:
+    def _round_prompts(self, n: int) -> list[Question]:
         path = self.folder.round_dir(n) / "prompts.json"
         saved = read_json(path)
         if saved is None:
-            used = {r["prompt"] for k in range(1, n) for r in read_records(self.folder.samples_path(k))}
+            used = {s.prompt for k in range(1, n) for s in self.folder.samples(k)}
             items = sample_round(self.pool, self.config.prompts_per_round, n, self.config.seed, used,
                                  self.config.fresh_prompts_each_round)
-            saved = [{"prompt": p.prompt, "reference": p.reference} for p in items]
+            saved = [q.to_json() for q in items]
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json(path, saved)
-        return [PromptItem(**p) for p in saved]
+        return [Question.from_json(p) for p in saved]
 
-    def _collect(self, n: int, stage: Stage, student: Student) -> dict:
+    def _collect(self, n: int, stage: Stage, student: "Student") -> dict:
         """Answer, critique, revise and filter the round's prompts, appending records chunk by chunk."""
         cfg = self.config
         prompts = self._round_prompts(n)
         path = self.folder.samples_path(n)
-        done = read_records(path)
+        done = self.folder.samples(n)
         # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
-        earlier = [r["prompt"] for k in range(1, n) for r in read_records(self.folder.samples_path(k)) if r["kept"]]
-        filt = PairFilter(cfg.filters, earlier + [r["prompt"] for r in done if r["kept"]])
-        todo = [i for i in range(len(prompts)) if i not in {r["index"] for r in done}]
+        earlier = [s.prompt for k in range(1, n) for s in self.folder.samples(k) if s.kept]
+        filt = PairFilter(cfg.filters, earlier + [s.prompt for s in done if s.kept])
+        finished = {s.index for s in done}
+        todo = [i for i in range(len(prompts)) if i not in finished]
+        teacher = self.teacher(student)
         if todo:
-            teacher = self.teacher(student)
-            for phase in ("answer", "critique", "revise"):
-                self.display.phase_start(phase, len(prompts))
-                self.display.phase_advance(phase, len(prompts) - len(todo))
+            k = cfg.answer.num_samples
+            for phase, per in (("answer", k), ("critique", 1), ("revise", 1)):
+                self.display.phase_start(phase, len(prompts) * per)
+                self.display.phase_advance(phase, (len(prompts) - len(todo)) * per)
             chunks: dict[int, list[int]] = {}
             for i in todo:  # chunks are fixed index ranges, so a resumed run batches the same way
                 chunks.setdefault(i // cfg.chunk_size, []).append(i)
-            failed: list[dict] = []
+            failed: list[Sample] = []
             for c, idx in chunks.items():
                 principle = stage.principles[(c + n) % len(stage.principles)]
                 records = self._chunk(n, stage, principle, [prompts[i] for i in idx], idx, student, teacher)
                 # A record whose teacher request failed after its retries is not finished work: it is
                 # not written, so the next run of the same command asks again.
-                failed += [r for r in records if r["error"]]
-                records = [filt.apply(r) for r in records if not r["error"]]
-                append_records(path, records)
+                failed += [r for r in records if r.error]
+                records = [filt.apply(r) for r in records if not r.error]
+                append_records(path, [r.to_json() for r in records])
                 done.extend(records)
                 if records:
                     self.display.sample(records[-1])
@@ -180,27 +208,29 @@ class BootstrapLoop:
             if failed:
                 raise TeacherFailed(
                     f"round {n}: the teacher failed on {len(failed)} of {len(todo)} prompts after its retries "
-                    f"(first: {failed[0]['error']}). The {len(todo) - len(failed)} finished records are saved in "
+                    f"(first: {failed[0].error}). The {len(todo) - len(failed)} finished records are saved in "
                     f"{path}; run the same command again to retry the rest."
                 )
-        judged = [r for r in done if r["verdict"] in ("fault", "no_fault")]
-        faults = sum(r["verdict"] == "fault" for r in judged)
-        return {
-            "round": n, "stage": stage.name, "prompts": len(done), "faults": faults,
-            "fault_rate": faults / len(judged) if judged else None,
-            "unparseable": sum(r["verdict"] == "unparseable" for r in done),
-            "kept": sum(r["kept"] for r in done),
-            "dropped": {reason: sum(r["drop_reason"] == reason for r in done)
-                        for reason in sorted({r["drop_reason"] for r in done if r["drop_reason"]})},
-        }
+        return _summary(n, stage.name, done, grounded=bool(getattr(teacher, "grounded", False)))
 
-    def _chunk(self, n, stage, principle, items: list[PromptItem], idx: list[int], student: Student, teacher) -> list[dict]:
-        from teachers.base import TeacherError  # the error type is part of the teacher interface
+    def _answers(self, student: "Student", items: list[Question]) -> list[list[Completion]]:
+        """``answer.num_samples`` answers per prompt (one batch for all of them)."""
+        cfg = self.config.answer
+        k = cfg.num_samples
+        flat = student.generate([q.prompt for q in items for _ in range(k)], cfg,
+                                progress=lambda done, tokens: self.display.phase_advance("answer", done, tokens))
+        return [flat[i * k:(i + 1) * k] for i in range(len(items))]
 
+    def _chunk(self, n: int, stage: Stage, principle: Principle, items: list[Question], idx: list[int],
+               student: "Student", teacher) -> list[Sample]:
         cfg = self.config
-        answers = student.generate([p.prompt for p in items], cfg.answer,
-                                   progress=lambda done, tokens: self.display.phase_advance("answer", done, tokens))
-        crit_items = [Item(p.prompt, a.text, p.reference) for p, a in zip(items, answers)]
+        grounded = bool(getattr(teacher, "grounded", False))
+        candidates = self._answers(student, items)
+        # With a reference check, the first answer that passes it is the one reviewed (rejection sampling).
+        checks = [q.check if grounded and q.checkable else None for q in items]
+        answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
+        crit_items = [Item(q.prompt, a.text, q.reference if grounded else None, check)
+                      for q, a, check in zip(items, answers, checks)]
         try:
             critiques = teacher.critique(crit_items, principle, cfg.critique)
         except TeacherError as e:  # keep what finished; failed items are marked "error"
@@ -208,7 +238,7 @@ class BootstrapLoop:
             self.display.warn(str(e))
         self.display.phase_advance("critique", len(items), sum(c.completion.completion_tokens for c in critiques))
         faulty = [k for k, c in enumerate(critiques) if c.verdict == "fault"]
-        revisions: dict[int, Any] = {}
+        revisions: dict[int, Completion] = {}
         if faulty:
             try:
                 revs = teacher.revise([crit_items[k] for k in faulty], [critiques[k] for k in faulty], principle, cfg.revision)
@@ -217,54 +247,67 @@ class BootstrapLoop:
                 self.display.warn(str(e))
             revisions = dict(zip(faulty, revs))
         self.display.phase_advance("revise", len(items), sum(r.completion_tokens for r in revisions.values()))
-        records = []
-        for k, (p, a, c) in enumerate(zip(items, answers, critiques)):
-            rev = revisions.get(k)
-            records.append({
-                "round": n, "index": idx[k], "stage": stage.name, "principle": principle.name,
-                "prompt": p.prompt, "reference": p.reference,
-                "answer": a.text, "answer_finish": a.finish_reason,
-                "critique": c.text, "verdict": c.verdict, "verdict_source": c.verdict_source,
-                "revision": rev.text if rev is not None and rev.error is None else None,
-                "revision_finish": rev.finish_reason if rev is not None else None,
-                "error": (rev.error if rev is not None and rev.error else c.completion.error),
-                "teacher": teacher.name,
-                "usage": {
-                    "answer": {"prompt": a.prompt_tokens, "completion": a.completion_tokens},
-                    "critique": {"prompt": c.completion.prompt_tokens, "completion": c.completion.completion_tokens},
-                    "revision": {"prompt": rev.prompt_tokens, "completion": rev.completion_tokens} if rev else None,
-                },
-                "seconds": {"answer": a.seconds, "critique": c.completion.seconds, "revision": rev.seconds if rev else None},
-                "time": time.time(),
-            })
-        return records
+        return [self._record(n, idx[k], stage, principle, item, answers[k], candidates[k], critiques[k],
+                             revisions.get(k), teacher.name)
+                for k, item in enumerate(crit_items)]
+
+    @staticmethod
+    def _record(n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
+                candidates: list[Completion], c: Critique, rev: Completion | None, teacher: str) -> Sample:
+        revision = rev.text if rev is not None and rev.error is None else None
+        checked = item.check is not None
+        return Sample(
+            round=n, index=index, stage=stage.name, principle=principle.name, prompt=item.prompt,
+            reference=item.reference, answer=a.text, answer_finish=a.finish_reason,
+            critique=c.text, verdict=c.verdict, verdict_source=c.verdict_source,
+            revision=revision, revision_finish=rev.finish_reason if rev is not None else None,
+            error=(rev.error if rev is not None and rev.error else c.completion.error),
+            teacher=teacher,
+            check=c.verdict_source if c.verdict_source in ("reference", "verifier") else None,
+            answer_passed=item.check(a.text) if checked else None,
+            revision_passed=item.check(revision) if checked and revision is not None else None,
+            candidates=[x.text for x in candidates] if len(candidates) > 1 else [],
+            usage={
+                "answer": {"prompt": sum(x.prompt_tokens for x in candidates),
+                           "completion": sum(x.completion_tokens for x in candidates)},
+                "critique": {"prompt": c.completion.prompt_tokens, "completion": c.completion.completion_tokens},
+                "revision": {"prompt": rev.prompt_tokens, "completion": rev.completion_tokens} if rev else None,
+            },
+            seconds={"answer": a.seconds, "critique": c.completion.seconds, "revision": rev.seconds if rev else None},
+            time=time.time(),
+        )
 
     # -- one round: training ------------------------------------------------------------
-    def _train(self, n: int, student: Student, replay_share: float) -> Student:
+    def _train(self, n: int, student: "Student", replay_share: float) -> "Student":
         """Fine-tune on the round's kept pairs mixed with replay data; the merged model is the new student.
         With no kept pairs there is nothing to learn from, and the student stays as it is."""
+        from distill.atomic import is_complete
+        from distill.student import Student
+
         out = self.folder.round_dir(n)
-        if not is_complete(out / "model"):
-            kept = [r for r in read_records(self.folder.samples_path(n)) if r["kept"]]
-            if not kept:
-                self.display.warn(f"round {n}: no corrected pair was kept; the student is not trained this round")
-                return student
-            pairs = [{"prompt": [{"role": "user", "content": r["prompt"]}],
-                      "completion": [{"role": "assistant", "content": r["revision"]}]} for r in kept]
-            # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
-            ratio = replay_share / (1 - replay_share)
-            data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
-            self.display.phase_start("train", len(data), "examples")
-            callback = self.display.trainer_callback()
-            # The display draws training progress itself: the trainer's own tqdm bars would clash.
-            train_cfg = replace(self.config.train, disable_tqdm=True) if callback is not None else self.config.train
-            # Trained in place: the student's own weights become the merged model, so a round
-            # holds one copy of the model rather than three (student, trainee, reloaded result).
-            result = train_lora(student.model, student.tokenizer, data, out, train_cfg,
-                                callbacks=[callback] if callback is not None else None)
-            self.display.phase_end("train")
-            return Student(out / "model", model=result.model, tokenizer=result.tokenizer)
-        return Student(out / "model")
+        if is_complete(out / "model"):
+            return Student(out / "model")
+        kept = [s for s in self.folder.samples(n) if s.kept]
+        if not kept:
+            self.display.warn(f"round {n}: no pair was kept; the student is not trained this round")
+            return student
+        from distill.data import mix
+        from distill.train import train_lora
+
+        pairs = [{"prompt": [{"role": "user", "content": s.prompt}],
+                  "completion": [{"role": "assistant", "content": s.target}]} for s in kept]
+        # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
+        ratio = replay_share / (1 - replay_share)
+        data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
+        self.display.phase_start("train", len(data), "examples")
+        callback = self.display.trainer_callback()
+        # Trained in place: the student's own weights become the merged model, so a round
+        # holds one copy of the model rather than three (student, trainee, reloaded result).
+        result = train_lora(student.model, student.tokenizer, data, out, self.config.train,
+                            callbacks=[callback] if callback is not None else None,
+                            quiet=callback is not None)  # the display draws progress; the trainer's bars would clash
+        self.display.phase_end("train")
+        return Student(out / "model", model=result.model, tokenizer=result.tokenizer)
 
     def _train_loss(self, n: int) -> float | None:
         log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}
@@ -272,7 +315,10 @@ class BootstrapLoop:
         return losses[-1] if losses else None
 
     # -- one round: evaluation and decision ----------------------------------------------
-    def _evaluate(self, n: int, student: Student, stage: Stage) -> dict:
+    def _evaluate(self, n: int, student: "Student", stage: Stage) -> dict:
+        from distill.evaluate import evaluate, round_metrics
+        from distill.train import answer_loss
+
         path = self.folder.eval_path(n)
         saved = read_json(path)
         if saved is not None:
@@ -293,9 +339,8 @@ class BootstrapLoop:
         return metrics
 
     def _approve(self, teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:
-        """The judge's verdict on held-out answers, on an evenly spread subset (None elsewhere)."""
-        from teachers.base import TeacherError
-
+        """The judge's verdict on held-out answers, on an evenly spread subset (None elsewhere).
+        The judge sees no reference here: approval is its own opinion, the number that can be gamed."""
         k = min(self.config.approval_items, len(questions))
         picks = sorted({round(i * len(questions) / k) for i in range(k)}) if k else []
         items = [Item(questions[i], answers[i]) for i in picks]
@@ -308,43 +353,63 @@ class BootstrapLoop:
             out[i] = {"no_fault": True, "fault": False}.get(c.verdict)
         return out
 
-    def _decide(self, manifest: dict) -> None:
+    def _decide(self, manifest: Manifest) -> None:
         """Ask the monitor, then apply the loop's own limits (rounds per stage, total rounds)."""
         cfg = self.config
-        last = manifest["rounds"][-1]
-        last_stage = manifest["stage_index"] + 1 == len(self.stages)
+        last = manifest.rounds[-1]
+        last_stage = manifest.stage_index + 1 == len(self.stages)
         decision = self.monitor.decide(
-            manifest["history"], fault_rate=last["fault_rate"], rounds_in_stage=manifest["rounds_in_stage"],
-            last_stage=last_stage, replay_share=manifest["replay_share"],
+            manifest.history, fault_rate=last["fault_rate"], rounds_in_stage=manifest.rounds_in_stage,
+            last_stage=last_stage, replay_share=manifest.replay_share,
         )
-        if decision.action == "continue" and manifest["rounds_in_stage"] >= cfg.max_rounds_per_stage:
+        keeping = self.monitor.keeping(manifest.history)
+        if decision.action == "continue" and manifest.rounds_in_stage >= cfg.max_rounds_per_stage:
             why = f"{cfg.max_rounds_per_stage} rounds in stage {last['stage']!r}"
             decision = (replace(decision, action="next_stage", reason=f"{why}; moving to the next stage") if not last_stage
-                        else replace(decision, action="stop", kind="budget", reason=f"{why}, the last stage; keeping round {decision.best_round}"))
-        if decision.action in ("continue", "next_stage") and len(manifest["rounds"]) >= cfg.rounds:
-            decision = replace(decision, action="stop", kind="budget",
-                               reason=f"round budget of {cfg.rounds} used; keeping round {decision.best_round}")
+                        else replace(decision, action="stop", kind="budget", reason=f"{why}, the last stage; {keeping}"))
+        if decision.action in ("continue", "next_stage") and len(manifest.rounds) >= cfg.rounds:
+            decision = replace(decision, action="stop", kind="budget", reason=f"round budget of {cfg.rounds} used; {keeping}")
         if decision.replay_share is not None:
-            manifest["replay_share"] = decision.replay_share
+            manifest.replay_share = decision.replay_share
         if decision.action == "next_stage":
-            manifest["stage_index"] += 1
-            manifest["rounds_in_stage"] = 0
-            self.display.info(f"next stage {self.stages[manifest['stage_index']].name!r}: {decision.reason}")
+            manifest.stage_index += 1
+            manifest.rounds_in_stage = 0
+            self.display.info(f"next stage {self.stages[manifest.stage_index].name!r}: {decision.reason}")
         elif decision.action == "stop":
-            manifest["status"] = {"converged": "converged", "budget": "finished"}.get(decision.kind, "stopped")
-        manifest["decision"] = decision.to_dict()
-        manifest["best_round"] = decision.best_round
+            manifest.status = {"converged": "converged", "budget": "finished"}.get(decision.kind, "stopped")
+        manifest.decision = decision.to_dict()
+        manifest.best_round = decision.best_round
         if decision.kind in ("divergence", "forgetting"):
             self.display.warn(decision.reason)
 
-    def _finish(self, manifest: dict) -> None:
+    def _finish(self, manifest: Manifest) -> None:
         from distill.report import write_report
 
-        samples = {n: read_records(self.folder.samples_path(n)) for n in range(1, len(manifest["rounds"]) + 1)}
-        path = write_report(self.folder.path, manifest["history"], manifest["decision"], samples)
-        manifest["report"] = str(path)
+        samples = {n: self.folder.samples(n) for n in range(1, len(manifest.rounds) + 1)}
+        path = write_report(self.folder.path, manifest.history, manifest.decision, samples, rounds=manifest.rounds)
+        manifest.report = str(path)
         self.folder.save_manifest(manifest)
         self.display.finish(manifest)
+
+
+def _summary(n: int, stage: str, done: list[Sample], grounded: bool) -> dict:
+    """One round's counts for the manifest: faults, kept pairs, checks, drop reasons; with a
+    grounded teacher, how many prompts had no reference (critiqued without one)."""
+    judged = [s for s in done if s.verdict in ("fault", "no_fault")]
+    faults = sum(s.verdict == "fault" for s in judged)
+    checked = [s for s in done if s.answer_passed is not None]
+    return {
+        "round": n, "stage": stage, "prompts": len(done), "faults": faults,
+        "fault_rate": faults / len(judged) if judged else None,
+        "unparseable": sum(s.verdict == "unparseable" for s in done),
+        "kept": sum(s.kept for s in done),
+        "kept_verified": sum(s.kept and s.verdict == "no_fault" for s in done),
+        "checked": len(checked),
+        "answers_passed": sum(bool(s.answer_passed) for s in checked),
+        "ungrounded": sum(s.reference is None for s in done) if grounded else None,
+        "dropped": {reason: sum(s.drop_reason == reason for s in done)
+                    for reason in sorted({s.drop_reason for s in done if s.drop_reason})},
+    }
 
 
 def _row(metrics: dict) -> dict:
@@ -352,6 +417,8 @@ def _row(metrics: dict) -> dict:
     return {k: metrics.get(k) for k in keys}
 
 
-def run(config: RunConfig, display: Display | None = None) -> dict:
-    """Run or resume the run described by ``config``; returns the final manifest."""
-    return BootstrapLoop(config, display).run()
+def run(config: RunConfig, display: Display | None = None, teacher: Any = None) -> Manifest:
+    """Run or resume the run described by ``config``; returns the final :class:`Manifest`.
+
+    ``teacher`` is an optional teacher object used instead of ``config.teacher``."""
+    return BootstrapLoop(config, display, teacher).run()

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
-import shutil
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from distill.atomic import is_complete, write_folder
+from distill.interface import DistillError
+
+if TYPE_CHECKING:  # torch and transformers load only when a model is
+    import torch
+    from transformers import PreTrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 DEFAULT_STUDENT = "smollm2-135m-instruct"
 
@@ -49,7 +51,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
 }
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(DistillError, ValueError):
     """A model spec that cannot be resolved or loaded; the message says why and what to do."""
 
 
@@ -83,35 +85,36 @@ def _gguf_cache_dir(gguf: Path) -> Path:
     return cache_root() / "gguf" / f"{gguf.stem}-{key}"
 
 
-COMPLETE_MARKER = "distill-complete.json"
+def strip_quantization(config: "PreTrainedConfig", model: "PreTrainedModel") -> None:
+    """Make a loaded or merged model's config describe a plain full-precision model.
 
-
-def _is_complete(folder: Path) -> bool:
-    return (folder / COMPLETE_MARKER).is_file()
+    A GGUF-loaded model's config carries a quantization entry, and transformers refuses to save
+    such a model; the weights are dequantized already, so the entry is dropped."""
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.architectures = [type(model).__name__]
 
 
 def convert_gguf(gguf: Path) -> Path:
     """Convert a GGUF file once into a cached Hugging Face folder and return the folder.
 
-    The folder is written under a temporary name and renamed into place only when
-    complete (with a marker file written last), so a process killed mid-write leaves
-    nothing that a later load trusts.
-    """
+    Written atomically (:func:`distill.atomic.write_folder`): a process killed mid-write leaves
+    nothing that a later load trusts."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     gguf = Path(gguf)
     final = _gguf_cache_dir(gguf)
-    if _is_complete(final):
+    if is_complete(final):
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
-    try:
+
+    def write(tmp: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         # transformers refuses to save a GGUF-loaded model; a fresh model built from the
         # same config without the quantization entry saves as a normal folder.
         config = loaded.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config
-        config.architectures = [type(loaded).__name__]
+        strip_quantization(config, loaded)
         with torch.device("meta"):
             fresh = type(loaded)(config)
         fresh.load_state_dict(loaded.state_dict(), assign=True)
@@ -119,17 +122,8 @@ def convert_gguf(gguf: Path) -> Path:
         fresh.generation_config = loaded.generation_config
         fresh.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / COMPLETE_MARKER).write_text(json.dumps({"source": str(gguf), "converted_at": time.time()}))
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            # Another process finished first: keep its folder, drop ours.
-            if not _is_complete(final):
-                shutil.rmtree(final, ignore_errors=True)
-                os.rename(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+
+    return write_folder(final, write, source=str(gguf))
 
 
 def _looks_like_hub_id(spec: str) -> bool:
@@ -194,13 +188,18 @@ def resolve_folder(spec: str | os.PathLike) -> str:
 def load_model(
     spec: str | os.PathLike = DEFAULT_STUDENT,
     *,
-    dtype: torch.dtype = torch.float32,
-    device: str | torch.device | None = None,
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    dtype: "torch.dtype | None" = None,
+    device: "str | torch.device | None" = None,
+) -> "tuple[PreTrainedModel, PreTrainedTokenizerBase]":
     """Load a causal LM and its tokenizer from any spec (see module docstring).
 
-    Returns the model in eval mode on ``device`` (default: CUDA when available, else CPU).
+    Returns the model in eval mode, in ``dtype`` (default fp32), on ``device`` (default: CUDA
+    when available, else CPU).
     """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = dtype or torch.float32
     folder = resolve_folder(spec)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)

@@ -20,12 +20,19 @@ distinct-2 falling below ``diversity_floor`` times round 0's, is added to ``Deci
 "Beyond noise" means both an absolute drop of at least ``min_gold_drop`` and a two-proportion
 z statistic of at least ``noise_z`` (1.96 ~ the 95% intervals of the two rounds): a drop of a
 few items on a small eval set never triggers.
+
+**The best round** is the one to keep. A trained round qualifies only when it beats round 0
+beyond noise: better on at least one gold set (the same test per set, Bonferroni-corrected for
+the number of sets), worse beyond noise on none, overall gold accuracy not lower, and held-out
+loss not past the forgetting threshold. Among qualifying rounds the highest gold accuracy wins;
+when none qualifies, round 0 — the untouched student — is the one to keep.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
 from typing import Literal
 
 Action = Literal["continue", "next_stage", "stop"]
@@ -84,16 +91,86 @@ def _acc(m: dict) -> float:
     return -math.inf if v is None else float(v)
 
 
-def best_round(history: list[dict]) -> int:
-    """Round with the highest gold accuracy; ties go to lower held-out loss, then the earlier round."""
+def _z(p1: float, n1: int, p2: float, n2: int) -> float:
+    """Two-proportion z statistic of p2 - p1 (pooled standard error)."""
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
+    return (p2 - p1) / se
+
+
+def _bonferroni(z: float, tests: int) -> float:
+    """The z threshold that keeps a two-sided level ``2 * (1 - Phi(z))`` over ``tests`` tests."""
+    if tests <= 1:
+        return z
+    alpha = math.erfc(z / math.sqrt(2)) / tests  # two-sided tail of z, shared among the tests
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[str], list[str]]:
+    """(sets where ``cur`` is better beyond noise, sets where it is worse beyond noise) than ``base``.
+
+    Beyond noise per set: a change of at least ``min_gold_drop`` and a two-proportion z of at
+    least ``noise_z``, Bonferroni-corrected for the number of sets compared (so five sets do
+    not give five chances to look better by luck)."""
+    names = [k for k in (base.get("sets") or {}) if k in (cur.get("sets") or {})]
+    z_needed = _bonferroni(config.noise_z, len(names))
+    up, down = [], []
+    for name in names:
+        b, c = base["sets"][name], cur["sets"][name]
+        if not b.get("n") or not c.get("n"):
+            continue
+        diff = c["accuracy"] - b["accuracy"]
+        if abs(diff) < config.min_gold_drop:
+            continue
+        z = _z(b["accuracy"], b["n"], c["accuracy"], c["n"])
+        if z >= z_needed:
+            up.append(name)
+        elif z <= -z_needed:
+            down.append(name)
+    return up, down
+
+
+def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
+    """True when round ``m`` is better than the untouched student beyond noise: better on some
+    gold set, worse on none, overall gold accuracy not lower, and held-out loss not risen past
+    the forgetting threshold."""
+    base = history[0]
+    if m["round"] == 0:
+        return False
+    up, down = set_changes(base, m, config)
+    if not up or down or _acc(m) < _acc(base):
+        return False
+    b_loss, c_loss = base.get("heldout_loss"), m.get("heldout_loss")
+    return not (b_loss and c_loss is not None and (c_loss - b_loss) / b_loss > config.forgetting_threshold)
+
+
+def best_round(history: list[dict], config: "MonitorConfig | None" = None) -> int:
+    """The round to keep: among rounds that beat round 0 beyond noise (:func:`beats_round0`),
+    the one with the highest gold accuracy (ties: lower held-out loss, then the earlier round);
+    round 0, the untouched student, when none does."""
     if not history:
         raise ValueError("best_round needs at least one round of metrics")
+    config = config or MonitorConfig()
+    better = [m for m in history[1:] if beats_round0(history, m, config)]
+    if not better:
+        return history[0]["round"]
 
     def key(m: dict) -> tuple:
         loss = m.get("heldout_loss")
         return (-_acc(m), math.inf if loss is None else loss, m["round"])
 
-    return min(history, key=key)["round"]
+    return min(better, key=key)["round"]
+
+
+def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
+    """Which round is kept and why, for a decision's reason."""
+    config = config or MonitorConfig()
+    best = best_round(history, config)
+    if best == 0:
+        return ("keeping round 0: no round beat the untouched student beyond noise" if len(history) > 1
+                else "keeping round 0")
+    up, _ = set_changes(history[0], history[best], config)
+    return f"keeping round {best} (better than round 0 beyond noise on {', '.join(up)})"
 
 
 def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
@@ -102,18 +179,15 @@ def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
     n1, n2 = ref.get("gold_n") or 0, cur.get("gold_n") or 0
     if p1 is None or p2 is None or n1 == 0 or n2 == 0:
         return False
-    drop = p1 - p2
-    if drop < config.min_gold_drop:
+    if p1 - p2 < config.min_gold_drop:
         return False
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
-    return drop / se >= config.noise_z
+    return -_z(p1, n1, p2, n2) >= config.noise_z
 
 
 def _diverging(history: list[dict], upto: int, config: MonitorConfig) -> bool:
     """Round ``history[upto]`` diverges from the best round before it."""
     cur = history[upto]
-    ref = history[best_round(history[:upto])]  # rounds are numbered 0..; index == round
+    ref = history[best_round(history[:upto], config)]  # rounds are numbered 0..; index == round
     a_ref, a_cur = ref.get("approval_rate"), cur.get("approval_rate")
     if a_ref is None or a_cur is None:
         return False
@@ -138,6 +212,10 @@ class Monitor:
 
     def __init__(self, config: MonitorConfig | None = None) -> None:
         self.config = config or MonitorConfig()
+
+    def keeping(self, history: list[dict]) -> str:
+        """Which round is kept and why (see :func:`keeping`)."""
+        return keeping(history, self.config)
 
     def decide(
         self,
@@ -167,7 +245,8 @@ class Monitor:
         for i, m in enumerate(history):
             if m.get("round") != i:
                 raise ValueError(f"history[{i}] has round {m.get('round')!r}; rounds must be 0, 1, 2, ... in order")
-        best = best_round(history)
+        best = best_round(history, cfg)
+        keep = keeping(history, cfg)
         trained = len(history) - 1
         if trained == 0:
             return Decision("continue", "baseline", "round 0 measured; training starts", best)
@@ -178,12 +257,12 @@ class Monitor:
         if trained >= cfg.min_rounds and trained >= cfg.patience and all(
             _diverging(history, i, cfg) for i in range(len(history) - cfg.patience, len(history))
         ):
-            ref = history[best_round(history[:-1])]
+            ref = history[best_round(history[:-1], cfg)]
             return Decision(
                 "stop", "divergence",
                 f"divergence: judge approval rose {ref['approval_rate']:.1%} -> {cur['approval_rate']:.1%} while gold "
                 f"accuracy fell {ref['gold_accuracy']:.1%} -> {cur['gold_accuracy']:.1%} (beyond noise, "
-                f"round {ref['round']} -> {cur['round']}); keeping round {best}",
+                f"round {ref['round']} -> {cur['round']}); {keep}",
                 best,
             )
 
@@ -203,19 +282,19 @@ class Monitor:
                                         f"{what}; raising the replay share {replay_share:.2f} -> {new:.2f}", best, new)
                     return Decision("stop", "forgetting",
                                     f"{what}; replay share already at its maximum {cfg.max_replay_share:.2f}; "
-                                    f"keeping round {best}", best)
-                return Decision("stop", "forgetting", f"{what}; keeping round {best}", best)
+                                    f"{keep}", best)
+                return Decision("stop", "forgetting", f"{what}; {keep}", best)
 
         # 3. convergence
         if fault_rate is not None and stage_rounds >= cfg.min_rounds and fault_rate < cfg.converged_fault_rate:
             what = (f"converged: the teacher found faults in {fault_rate:.1%} of prompts "
                     f"(< {cfg.converged_fault_rate:.0%})")
             if last_stage:
-                return Decision("stop", "converged", f"{what} in the last stage; keeping round {best}", best)
+                return Decision("stop", "converged", f"{what} in the last stage; {keep}", best)
             return Decision("next_stage", "converged", f"{what}; moving to the next stage", best)
 
         # 4. budget
         if cfg.max_rounds is not None and trained >= cfg.max_rounds:
-            return Decision("stop", "budget", f"round budget of {cfg.max_rounds} reached; keeping round {best}", best)
+            return Decision("stop", "budget", f"round budget of {cfg.max_rounds} reached; {keep}", best)
 
         return Decision("continue", "ok", f"round {cur['round']}: no stopping rule fired", best)

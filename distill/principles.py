@@ -21,22 +21,14 @@ from pathlib import Path
 
 import yaml
 
+from distill.interface import DistillError, Principle
 from distill.paths import DATA_DIR
 
 DEFAULT_PRINCIPLES = DATA_DIR / "principles.yaml"
 
 
-class PrinciplesError(ValueError):
+class PrinciplesError(DistillError, ValueError):
     """A principles file that cannot be used; the message names file, stage, principle and field."""
-
-
-@dataclass(frozen=True)
-class Principle:
-    """One critique request (what to look for) and one revision request (how to fix it)."""
-
-    name: str
-    critique: str
-    revision: str
 
 
 @dataclass(frozen=True)
@@ -120,12 +112,3 @@ def load_principles(path: str | os.PathLike | None = None) -> list[Stage]:
         raise PrinciplesError(f"{p}: not valid YAML: {e}") from e
     return parse_principles(data, str(p))
 
-
-@dataclass
-class Item:
-    """One thing to critique: the request, the answer under review and, when the prompt record
-    carries one, a trusted reference answer (the grounded path shows it to the critic)."""
-
-    prompt: str
-    answer: str
-    reference: str | None = None

@@ -1,83 +1,63 @@
-"""Prompts the student answers each round: from data/ by default, or any file or dataset named."""
+"""Prompts the student answers each round: from data/ by default, or any file or dataset named.
+
+Prompt records are question records (:mod:`distill.questions`): a record may carry a reference
+answer in any shape an eval file uses, and a grounded teacher then checks against it. Records
+without one are asked too; they are critiqued without a reference.
+"""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
-from distill.jsonl import read_jsonl, where
-
-PROMPT_FIELDS = ("prompt", "instruction", "question", "messages", "turns")
-REFERENCE_FIELDS = ("reference", "answer", "output", "response")
+from distill.questions import Question, QuestionDataError, load_questions
 
 
-class PromptDataError(ValueError):
+class PromptDataError(QuestionDataError):
     """A prompt source that cannot be read; the message names the file, the line and the field."""
 
 
-@dataclass(frozen=True)
-class PromptItem:
-    """One training prompt and, for grounded teachers, an optional reference answer."""
-
-    prompt: str
-    reference: str | None = None
+def _dropped_candidate(row: dict) -> bool:
+    return row.get("kept") is False  # a filtered-out Self-Instruct record: evidence, not a prompt
 
 
-def _from_row(row: dict, where: str) -> PromptItem:
-    key = next((k for k in PROMPT_FIELDS if row.get(k) not in (None, "", [])), None)
-    if key is None:
-        raise PromptDataError(f"{where}: no prompt field (expected one of: {', '.join(PROMPT_FIELDS)})")
-    value = row[key]
-    if key == "messages":  # the last user turn is the prompt
-        users = [m.get("content") for m in value if isinstance(m, dict) and m.get("role") == "user"]
-        if not users or not isinstance(users[-1], str):
-            raise PromptDataError(f"{where}: field 'messages' has no user message with text content")
-        value = users[-1]
-    elif key == "turns":  # MT-Bench style: the first turn
-        value = value[0]
-    elif key == "instruction" and row.get("input"):
-        value = f"{value}\n\n{row['input']}"
-    if not isinstance(value, str):
-        raise PromptDataError(f"{where}: field {key!r} must be text, got {type(value).__name__}")
-    ref_key = next((k for k in REFERENCE_FIELDS if isinstance(row.get(k), str) and row[k].strip()), None)
-    return PromptItem(value.strip(), row[ref_key].strip() if ref_key else None)
-
-
-def load_prompts(source: str | Path) -> list[PromptItem]:
-    """Read prompts from a .jsonl/.json/.csv/.parquet/.txt file (a .txt has one prompt a line) or,
-    online, a hub dataset id. Rows need one of the fields in ``PROMPT_FIELDS``; JSONL rows with
-    ``"kept": false`` (dropped Self-Instruct candidates) are skipped."""
+def load_prompts(source: str | Path) -> list[Question]:
+    """Read prompts from a .jsonl/.json/.csv/.parquet file, a .txt file (one prompt a line) or,
+    online, a hub dataset id. Rows need a question field (see :mod:`distill.questions`); JSONL
+    rows with ``"kept": false`` (dropped Self-Instruct candidates) are skipped."""
     path = Path(source)
     if path.suffix == ".txt":
-        return [PromptItem(line.strip()) for line in path.read_text().splitlines() if line.strip()]
-    if path.suffix == ".jsonl":
         if not path.is_file():
             raise PromptDataError(f"{path}: no such prompt file")
-        items = []
-        for n, row in read_jsonl(path, PromptDataError):
-            if row.get("kept") is False:  # a filtered-out record (Self-Instruct output): evidence, not a prompt
-                continue
-            items.append(_from_row(row, where(path, n)))
-        return items
-    # Other formats and hub datasets through `datasets`, which already knows them.
+        return [Question(line.strip(), line=n, source=str(path))
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+    if path.suffix in (".jsonl", ".json", ".csv", ".parquet") or path.exists():
+        try:
+            return load_questions(path, free_text=True, skip=_dropped_candidate, what="prompt file")
+        except QuestionDataError as e:
+            raise PromptDataError(str(e)) from None
+    return _hub_prompts(str(source))
+
+
+def _hub_prompts(source: str) -> list[Question]:
+    from distill.models import hub_reachable  # one notion of "online" for models and data
+
+    if not hub_reachable():
+        raise PromptDataError(f"{source}: no such file, and the machine is offline, so it cannot be a hub data set")
     import datasets
 
-    builders = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
-    if path.suffix in builders:
-        if not path.is_file():
-            raise PromptDataError(f"{path}: no such prompt file")
-        rows = datasets.load_dataset(builders[path.suffix], data_files=str(path), split="train")
-    else:
-        from distill.models import hub_reachable
+    from distill.questions import FieldError, parse_question
 
-        if not hub_reachable():
-            raise PromptDataError(f"{source}: no such file, and the machine is offline, so it cannot be a hub data set")
-        rows = datasets.load_dataset(str(source), split="train")
-    return [_from_row(row, f"{source}: row {i}") for i, row in enumerate(rows, 1)]
+    out = []
+    for i, row in enumerate(datasets.load_dataset(source, split="train"), 1):
+        try:
+            out.append(parse_question(dict(row), free_text=True))
+        except FieldError as e:
+            raise PromptDataError(f"{source}: row {i}: field {e.field!r}: {e.problem}") from None
+    return out
 
 
-def sample_round(pool: list[PromptItem], n: int, round_number: int, seed: int, used: set[str], fresh: bool) -> list[PromptItem]:
+def sample_round(pool: list[Question], n: int, round_number: int, seed: int, used: set[str], fresh: bool) -> list[Question]:
     """The prompts of one round: a deterministic sample, preferring prompts not used before when
     ``fresh``; the same first ``n`` every round otherwise."""
     if not fresh:
@@ -89,3 +69,6 @@ def sample_round(pool: list[PromptItem], n: int, round_number: int, seed: int, u
         old = [p for p in pool if p.prompt in used]
         chosen += rng.sample(old, min(n - len(chosen), len(old)))
     return chosen
+
+
+__all__ = ["PromptDataError", "Question", "load_prompts", "sample_round"]

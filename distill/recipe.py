@@ -1,4 +1,11 @@
-"""What every recipe script shares: the common flags, and turning them into a run."""
+"""What every recipe script shares: the common flags, turning them into a run, and running it.
+
+Precedence, lowest first: ``RunConfig``'s defaults, the recipe's own defaults, the ``--config``
+YAML file, then the flags actually given on the command line. A flag left out never overrides
+the file. (transformers' ``HfArgumentParser`` / TRL's ``TrlParser`` cannot say which flags were
+given, and flatten nested sections such as ``eval.limit``; a flag left at its default would
+overwrite the file, which is the bug this order exists to prevent.)
+"""
 
 from __future__ import annotations
 
@@ -7,55 +14,97 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from distill.cli import guarded
 from distill.config import RunConfig
 from distill.models import DEFAULT_STUDENT
 
+# common flag -> the config field it sets (dotted for nested sections)
+COMMON = {
+    "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
+    "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit",
+}
 
-def parser(description: str, run_dir: str) -> argparse.ArgumentParser:
-    """An argument parser with the flags common to every recipe."""
-    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--run-dir", default=run_dir, help="run folder; an existing one is resumed")
-    ap.add_argument("--student", default=DEFAULT_STUDENT, help="student model spec: embedded name, HF folder, .gguf or hub id")
-    ap.add_argument("--rounds", type=int, default=2, help="training rounds at most")
-    ap.add_argument("--prompts", type=int, default=32, help="prompts per round")
-    ap.add_argument("--prompt-file", default=None, help="prompts (JSONL/JSON/CSV/Parquet/TXT or dataset id); default data/prompts.jsonl")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--config", default=None, help="YAML run config; flags given here override it")
-    ap.add_argument("--eval-limit", type=int, default=None, help="score at most this many items of each eval set")
-    ap.add_argument("--quiet", action="store_true", help="no progress output")
-    ap.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")
+
+def parser(description: str, run_dir: str, **defaults: Any) -> argparse.ArgumentParser:
+    """An argument parser with the flags common to every recipe.
+
+    ``run_dir`` and ``defaults`` (config fields, dotted for nested ones) are the recipe's own
+    defaults: a ``--config`` file overrides them, a flag given overrides both."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.set_defaults(_recipe_defaults={"run_dir": run_dir, **defaults})
+    d = RunConfig()
+    shown = {**{k: _get(d, v) for k, v in COMMON.items()}, "run_dir": run_dir,
+             **{k: v for k, v in defaults.items()}}
+
+    def default(field: str) -> str:
+        return f" (default: from --config, else {shown.get(field, _get(d, COMMON.get(field, field)))})"
+
+    ap.add_argument("--run-dir", help="run folder; an existing one is resumed" + default("run_dir"))
+    ap.add_argument("--student", help="student model spec: embedded name, HF folder, .gguf or hub id" + default("student"))
+    ap.add_argument("--rounds", type=int, help="training rounds at most" + default("rounds"))
+    ap.add_argument("--prompts", type=int, help="prompts per round" + default("prompts_per_round"))
+    ap.add_argument("--prompt-file", action="append",
+                    help="prompts (JSONL/JSON/CSV/Parquet/TXT or dataset id); repeat for several" + default("prompts"))
+    ap.add_argument("--seed", type=int, help="random seed" + default("seed"))
+    ap.add_argument("--config", help="YAML run config; flags given here override it")
+    ap.add_argument("--eval-limit", type=int, help="score at most this many items of each eval set" + default("eval.limit"))
+    out = ap.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="no progress output")
+    out.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     return ap
 
 
+def _get(config: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        config = getattr(config, part)
+    return config
+
+
+def _set(data: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value
+
+
 def build_config(args: argparse.Namespace, **fields: Any) -> RunConfig:
-    """A RunConfig from the common flags plus recipe-specific fields."""
-    base = RunConfig.load(args.config) if args.config else RunConfig()
-    base.run_dir = args.run_dir
-    base.student = args.student
-    base.rounds = args.rounds
-    base.prompts_per_round = args.prompts
-    base.seed = args.seed
-    if args.prompt_file:
-        base.prompts = args.prompt_file
-    if args.eval_limit is not None:
-        base.eval.limit = args.eval_limit
-    for key, value in fields.items():
-        setattr(base, key, value)
-    return base
+    """A RunConfig from the recipe's defaults, ``--config``, the common flags given, and ``fields``
+    (recipe-specific config fields, dotted for nested ones; ``None`` means not given)."""
+    from distill.config import load_yaml
+
+    data: dict = {}
+    for key, value in getattr(args, "_recipe_defaults", {}).items():
+        _set(data, key, value)
+    if args.config:
+        file_data = load_yaml(args.config)
+        for key, value in file_data.items():  # one level deep: sections merge, so a file's `eval` keeps `limit`
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+    given = {COMMON[k]: getattr(args, k) for k in COMMON if getattr(args, k, None) is not None}
+    given.update({k: v for k, v in fields.items() if v is not None})
+    for key, value in given.items():
+        _set(data, key, value)
+    if isinstance(data.get("prompts"), list) and len(data["prompts"]) == 1:
+        data["prompts"] = data["prompts"][0]
+    return RunConfig.from_data(data, args.config or "<recipe flags>")
 
 
-def choose_display(args: argparse.Namespace):
-    """Live rich display on a terminal, plain lines elsewhere, nothing with --quiet."""
-    from distill.display import make_display
+def run_recipe(args: argparse.Namespace, **fields: Any) -> int:
+    """Build the config (see :func:`build_config`), run or resume it, and say where the report is.
 
-    return make_display(quiet=args.quiet, plain=args.plain)
+    Returns the exit status: a user's mistake is one line on stderr and status 2, no traceback
+    (``--debug`` shows it)."""
+    def go() -> int:
+        from distill.display import make_display
+        from distill.loop import run
 
+        cfg = build_config(args, **fields)
+        manifest = run(cfg, make_display(quiet=args.quiet, plain=args.plain))
+        if not args.quiet:
+            print(f"report: {manifest.report or Path(cfg.run_dir) / 'report.md'}", file=sys.stdout)
+        return 0
 
-def run_recipe(args: argparse.Namespace, config: RunConfig) -> dict:
-    """Run (or resume) and say where the report is."""
-    from distill.loop import run
-
-    manifest = run(config, choose_display(args))
-    if not args.quiet:
-        print(f"report: {Path(config.run_dir) / 'report.md'}", file=sys.stdout)
-    return manifest
+    return guarded(Path(sys.argv[0]).name, go, debug=args.debug)

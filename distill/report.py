@@ -7,10 +7,10 @@ Inputs are plain data, so the loop can call it from whatever it keeps in the run
   (keys used: round, gold_accuracy, gold_ci95, sets, approval_rate, heldout_loss,
   distinct_2, mean_answer_tokens; missing or None values are shown as "-").
 * ``decision``: a :class:`distill.monitor.Decision` or its dict form (action, kind, reason, best_round).
-* ``samples_by_round``: ``{round: [{"prompt", "answer", "critique", "revision"}, ...]}``
-  (the loop's sample records; optional ``kept``, ``verdict`` and ``drop_reason`` are shown when
-  present). Up to ``max_samples`` per round are shown, kept pairs first, then other revised
-  ones, then the rest, each group in file order.
+* ``samples_by_round``: ``{round: [Sample or its JSON dict, ...]}`` (the loop's records). Up to
+  ``max_samples`` per round are shown, kept pairs first, then other revised ones, then the
+  rest, each group in file order.
+* ``rounds``: the manifest's per-round summaries (kept pairs, checks, drop reasons), optional.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+
+from distill.records import Sample  # noqa: E402
+
+BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on at least one "
+             "gold set (two-proportion test, 95%, Bonferroni-corrected for the number of sets), worse beyond "
+             "noise on none, overall gold accuracy not lower, and held-out loss not past the forgetting threshold.")
 
 
 @dataclass
@@ -61,10 +67,10 @@ def _series(history: Sequence[Mapping], key: str) -> tuple[list[int], list[float
     return [p[0] for p in pts], [float(p[1]) for p in pts]
 
 
-def pick_samples(samples: Sequence[Mapping], k: int) -> list[Mapping]:
+def pick_samples(samples: Sequence[Sample], k: int) -> list[Sample]:
     """Up to ``k`` samples: kept pairs first (they are what was trained on), then revised, then the rest."""
-    def rank(s: Mapping) -> int:
-        return 0 if s.get("kept") else 1 if s.get("revision") else 2
+    def rank(s: Sample) -> int:
+        return 0 if s.kept else 1 if s.revision else 2
 
     return sorted(samples, key=rank)[:k]  # sorted is stable: file order within a group
 
@@ -136,8 +142,9 @@ def write_report(
     run_dir: str | os.PathLike,
     history: Sequence[Mapping],
     decision: Any,
-    samples_by_round: Mapping[int, Sequence[Mapping]] | None = None,
+    samples_by_round: Mapping[int, Sequence[Sample | Mapping]] | None = None,
     config: ReportConfig | None = None,
+    rounds: Sequence[Mapping] | None = None,
 ) -> Path:
     """Write ``run_dir/report.md`` and ``run_dir/plots/*.png``; returns the report's path."""
     cfg = config or ReportConfig()
@@ -153,6 +160,12 @@ def write_report(
         lines.append(f"**{dec.get('action', '?')}** ({dec.get('kind', '?')}): {dec.get('reason', '')}")
         lines.append("")
         lines.append(f"Best round: **{dec.get('best_round', '-')}**")
+        if best == 0 and len(history) > 1:
+            lines.append("")
+            lines.append("No trained round beat the untouched student beyond noise: the model to use is round 0's "
+                         "(the student as it was).")
+        lines.append("")
+        lines.append(f"*{BEST_RULE}*")
         if dec.get("replay_share") is not None:
             lines.append(f"New replay share: {dec['replay_share']:.2f}")
         for warning in dec.get("warnings") or []:
@@ -181,6 +194,23 @@ def write_report(
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
 
+    if rounds:
+        lines += ["## Training data", ""]
+        lines.append("| round | stage | prompts | faults | kept | kept as verified | answers checked (passed) "
+                     "| without reference | most common drop reasons |")
+        lines.append("|" + "---|" * 9)
+        for r in rounds:
+            drops = sorted((r.get("dropped") or {}).items(), key=lambda kv: -kv[1])[:3]
+            checked = r.get("checked") or 0
+            lines.append("| " + " | ".join([
+                str(r.get("round")), str(r.get("stage", "-")), str(r.get("prompts", "-")), str(r.get("faults", "-")),
+                str(r.get("kept", "-")), str(r.get("kept_verified", "-")),
+                f"{checked} ({r.get('answers_passed', 0)})" if checked else "-",
+                "-" if r.get("ungrounded") is None else str(r["ungrounded"]),
+                "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
+            ]) + " |")
+        lines.append("")
+
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{p.stem}](plots/{p.name})" for p in plots]
@@ -189,21 +219,25 @@ def write_report(
     if samples_by_round:
         lines += ["## Samples: before -> critique -> after", ""]
         for rnd in sorted(samples_by_round):
-            samples = pick_samples(list(samples_by_round[rnd]), cfg.max_samples)
+            records = [x if isinstance(x, Sample) else Sample.from_json({"round": rnd, "index": i, **x})
+                       for i, x in enumerate(samples_by_round[rnd])]
+            samples = pick_samples(records, cfg.max_samples)
             if not samples:
                 continue
             lines += [f"### Round {rnd}", ""]
             for i, s in enumerate(samples, 1):
-                status = [f"verdict: {s['verdict']}"] if s.get("verdict") else []
-                if "kept" in s:
-                    status.append("kept" if s["kept"] else f"dropped ({s.get('drop_reason') or 'no reason given'})")
-                tail = f" ({'; '.join(status)})" if status else ""
-                lines.append(f"**{i}. Prompt:** {_clip(s.get('prompt'), cfg.max_chars)}{tail}")
+                status = [f"verdict: {s.verdict}"]
+                if s.check:
+                    status.append(f"decided by the {s.check} check: answer {'passed' if s.answer_passed else 'failed'}")
+                status.append("kept" if s.kept else f"dropped ({s.drop_reason or 'no reason given'})")
+                lines.append(f"**{i}. Prompt:** {_clip(s.prompt, cfg.max_chars)} ({'; '.join(status)})")
                 lines.append("")
-                for label, key in (("Before", "answer"), ("Critique", "critique"), ("After", "revision")):
+                fields = [("Reference", s.reference)] if s.reference else []
+                fields += [("Before", s.answer), ("Critique", s.critique), ("After", s.revision)]
+                for label, text in fields:
                     lines.append(f"*{label}:*")
                     lines.append("")
-                    lines.append(_quote(_clip(s.get(key), cfg.max_chars)))
+                    lines.append(_quote(_clip(text, cfg.max_chars)))
                     lines.append("")
     path = run_dir / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -12,24 +12,26 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from distill.atomic import write_json
+from distill.interface import DistillError
 from distill.jsonl import where
+from distill.records import Manifest, Sample
+
+__all__ = ["RunFolder", "RunFolderError", "append_records", "read_json", "read_records", "write_json"]
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` as JSON, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+class RunFolderError(DistillError, ValueError):
+    """A file in a run folder that cannot be read; the message names it and what to do."""
 
 
 def read_json(path: Path, default: Any = None) -> Any:
+    """The JSON in ``path``, or ``default`` when there is no such file."""
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return default
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunFolderError(f"{path}: not valid JSON ({e}); restore it or remove it to redo that step") from None
 
 
 def read_records(path: Path) -> list[dict]:
@@ -49,13 +51,13 @@ def read_records(path: Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as e:
-                raise ValueError(f"{where(path, n)}: not valid JSON ({e}); fix or remove that line") from None
+                raise RunFolderError(f"{where(path, n)}: not valid JSON ({e}); fix or remove that line") from None
     return records
 
 
 def append_records(path: Path, records: Iterable[dict]) -> None:
     """Append records, one JSON line each, durable before returning."""
-    with open(path, "a") as f:
+    with open(path, "a", encoding="utf-8") as f:
         for rec in records:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()
@@ -82,15 +84,21 @@ class RunFolder:
     def samples_path(self, n: int) -> Path:
         return self.round_dir(n) / "samples.jsonl"
 
+    def samples(self, n: int) -> list[Sample]:
+        """Round ``n``'s records (a torn last line is cut off, see :func:`read_records`)."""
+        return [Sample.from_json(r) for r in read_records(self.samples_path(n))]
+
     def eval_path(self, n: int) -> Path:
         return self.round_dir(n) / "eval.json"
 
-    def manifest(self) -> dict:
-        return read_json(self.manifest_path, {}) or {}
+    def manifest(self) -> Manifest | None:
+        """The saved manifest, or None before round 0 has been measured."""
+        data = read_json(self.manifest_path)
+        return Manifest.from_json(data) if data else None
 
-    def save_manifest(self, manifest: dict) -> None:
+    def save_manifest(self, manifest: Manifest) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        write_json(self.manifest_path, manifest)
+        write_json(self.manifest_path, manifest.to_json())
 
     def rounds(self) -> list[int]:
         """Round numbers present on disk, in order (round 0 is the untouched student)."""

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from distill.dedupe import NearDuplicateIndex
 from distill.jsonl import read_jsonl, where
 from distill.runfolder import append_records, read_records
-from distill.student import Completion, SamplingConfig
+from distill.interface import Completion, DistillError, SamplingConfig, TeacherError
 
 if TYPE_CHECKING:
     from teachers.base import Teacher
@@ -48,7 +48,7 @@ DEFAULT_BLOCKED_KEYWORDS: tuple[str, ...] = (
 DEFAULT_TEMPLATE = "Come up with a new task. Here are some examples of tasks:\n{examples}\n{next}."
 
 
-class SeedDataError(ValueError):
+class SeedDataError(DistillError, ValueError):
     """A seed file that cannot be read; the message names the file, the line and the field."""
 
 
@@ -304,8 +304,6 @@ def generate_instructions(
 
     An existing ``out`` is resumed: its kept instructions rejoin the pool and requests continue
     from the next number (each request's examples depend only on the seed and its number)."""
-    from teachers.base import TeacherError
-
     cfg = config or SelfInstructConfig()
     if not seed_tasks:
         raise ValueError("Self-Instruct needs at least one seed task")

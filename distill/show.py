@@ -22,6 +22,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from distill.records import FINAL, Manifest, Sample
+
 # Column key, header, format. The same columns as the loop's round_end row.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("round", "round", "{}"),
@@ -33,7 +35,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("approval_rate", "approval", "{:.0%}"),
     ("heldout_loss", "held-out loss", "{:.3f}"),
 )
-FINAL = ("converged", "stopped", "finished")
 
 
 def _cell(value: Any, fmt: str) -> str:
@@ -74,7 +75,7 @@ def cut(text: Any, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
 
 
-def sample_panel(record: Mapping[str, Any] | None, width: int = 100, lines: int = 2) -> Panel:
+def sample_panel(record: Sample | None, width: int = 100, lines: int = 2) -> Panel:
     """The latest sample: question, answer, critique with verdict, revision, kept or why dropped.
 
     Each field is cut to about ``lines`` lines of a ``width``-column terminal."""
@@ -82,19 +83,20 @@ def sample_panel(record: Mapping[str, Any] | None, width: int = 100, lines: int 
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    if not record:
+    if record is None:
         grid.add_row("", Text("no sample yet", style="dim"))
     else:
-        verdict = record.get("verdict") or "-"
-        grid.add_row("question", cut(record.get("prompt"), limit))
-        grid.add_row("answer", cut(record.get("answer"), limit))
-        grid.add_row("critique", Text.assemble((f"[{verdict}] ", _verdict_style(verdict)), cut(record.get("critique"), limit)))
-        grid.add_row("revision", cut(record.get("revision"), limit) if record.get("revision") else Text("-", style="dim"))
-        kept = Text("kept", style="green") if record.get("kept") else Text(f"dropped: {record.get('drop_reason') or '-'}", style="yellow")
+        verdict = record.verdict or "-"
+        grid.add_row("question", cut(record.prompt, limit))
+        if record.reference:
+            grid.add_row("reference", cut(record.reference, limit))
+        grid.add_row("answer", cut(record.answer, limit))
+        decided = f" [checked: {'passed' if record.answer_passed else 'failed'}]" if record.answer_passed is not None else ""
+        grid.add_row("critique", Text.assemble((f"[{verdict}]{decided} ", _verdict_style(verdict)), cut(record.critique, limit)))
+        grid.add_row("revision", cut(record.revision, limit) if record.revision else Text("-", style="dim"))
+        kept = Text("kept", style="green") if record.kept else Text(f"dropped: {record.drop_reason or '-'}", style="yellow")
         grid.add_row("pair", kept)
-    where = ""
-    if record:
-        where = f" (round {record.get('round', '?')}, {record.get('stage', '?')} / {record.get('principle', '?')})"
+    where = f" (round {record.round}, {record.stage or '?'} / {record.principle or '?'})" if record else ""
     return Panel(grid, title=f"Latest sample{where}", title_align="left", border_style="blue")
 
 
@@ -102,21 +104,20 @@ def _verdict_style(verdict: str) -> str:
     return {"fault": "red", "no_fault": "green"}.get(verdict, "yellow")
 
 
-def decision_text(manifest: Mapping[str, Any]) -> Text:
+def decision_text(manifest: Manifest) -> Text:
     """Status, stage and the monitor's last decision (warnings in colour)."""
-    status = manifest.get("status", "?")
+    status = manifest.status
     out = Text.assemble(("status ", "bold"), (status, "green" if status in FINAL else "cyan"))
-    decision = manifest.get("decision") or {}
+    decision = manifest.decision or {}
     if decision:
         kind = decision.get("kind") or ""
         style = "red" if kind in ("divergence", "forgetting") else "default"
         out.append(f"   decision {decision.get('action', '?')}", style="bold")
         out.append(f" ({kind})" if kind else "")
         out.append(f": {decision.get('reason', '')}", style=style)
-        for w in decision.get("warnings") or []:
+        for w in manifest.warnings:
             out.append(f"\nwarning: {w}", style="yellow")
-    if manifest.get("best_round") is not None:
-        out.append(f"\nbest round {manifest['best_round']}", style="bold green")
+        out.append(f"\nbest round {manifest.best_round}", style="bold green")
     return out
 
 
@@ -153,27 +154,35 @@ def _round_dirs(run: Path) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
+def read_manifest(run: Path) -> Manifest | None:
+    """The run's manifest, or None when there is none yet (or it is caught mid-replace)."""
+    data = _read_json(run / "manifest.json")
+    return Manifest.from_json(data) if isinstance(data, dict) and data else None
+
+
 def load_run(run_dir: str | Path) -> dict:
     """What a run folder says about the run: manifest, config, latest sample, round in progress.
 
-    Raises FileNotFoundError when ``run_dir`` is not a run folder at all."""
+    Raises :class:`~distill.runfolder.RunFolderError` when ``run_dir`` is not a run folder at all."""
+    from distill.runfolder import RunFolderError
+
     run = Path(run_dir)
     if not (run / "config.yaml").exists() and not (run / "manifest.json").exists():
-        raise FileNotFoundError(f"{run}: not a run folder (no config.yaml or manifest.json)")
+        raise RunFolderError(f"{run}: not a run folder (no config.yaml or manifest.json)")
     try:
         config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {}
     except (FileNotFoundError, yaml.YAMLError):
         config = {}
-    manifest = _read_json(run / "manifest.json") or {}
+    manifest = read_manifest(run)
     latest, in_progress = None, None
-    finished = len(manifest.get("rounds") or [])
+    finished = len(manifest.rounds) if manifest else 0
     for n, path in reversed(_round_dirs(run)):
         records = _complete_records(path / "samples.jsonl")
-        if n > finished and n > 0 and manifest.get("status", "running") == "running":
+        if n > finished and n > 0 and (manifest is None or manifest.status == "running"):
             prompts = _read_json(path / "prompts.json") or []
             in_progress = {"round": n, "records": len(records), "prompts": len(prompts)}
         if records and latest is None:
-            latest = records[-1]
+            latest = Sample.from_json(records[-1])
         if latest is not None:
             break
     return {"path": str(run), "config": config, "manifest": manifest, "latest": latest, "in_progress": in_progress}
@@ -187,9 +196,9 @@ def render_run(run_dir: str | Path, width: int = 100) -> RenderableType:
                          "   ", ("teacher ", "bold"), str(cfg.get("teacher", "?")))
     parts: list[RenderableType] = [head]
     if manifest:
-        stage = (manifest.get("rounds") or [{}])[-1].get("stage") if manifest.get("rounds") else None
-        parts.append(Text.assemble(("stage ", "bold"), f"{stage or '-'} (index {manifest.get('stage_index', 0)})",
-                                   "   ", ("rounds ", "bold"), f"{len(manifest.get('rounds') or [])} of {cfg.get('rounds', '?')}"))
+        stage = manifest.rounds[-1].get("stage") if manifest.rounds else None
+        parts.append(Text.assemble(("stage ", "bold"), f"{stage or '-'} (index {manifest.stage_index})",
+                                   "   ", ("rounds ", "bold"), f"{len(manifest.rounds)} of {cfg.get('rounds', '?')}"))
         parts.append(decision_text(manifest))
     else:
         parts.append(Text("no manifest yet: the run is evaluating the untouched student", style="cyan"))
@@ -197,10 +206,10 @@ def render_run(run_dir: str | Path, width: int = 100) -> RenderableType:
         ip = run["in_progress"]
         parts.append(Text(f"round {ip['round']} in progress: {ip['records']}/{ip['prompts'] or '?'} samples written",
                           style="cyan"))
-    parts.append(rounds_table(manifest.get("history") or [], best_round=manifest.get("best_round")))
+    parts.append(rounds_table(manifest.history if manifest else [], best_round=manifest.best_round if manifest else None))
     parts.append(sample_panel(run["latest"], width=width))
-    if manifest.get("report"):
-        parts.append(Text(f"report: {manifest['report']}"))
+    if manifest and manifest.report:
+        parts.append(Text(f"report: {manifest.report}"))
     return Group(*parts)
 
 
@@ -215,8 +224,8 @@ def show(run_dir: str | Path, console: Console | None = None, follow: bool = Fal
 
     with Live(render_run(run_dir, width=console.width), console=console, refresh_per_second=1) as live:
         while True:
-            status = (load_run(run_dir)["manifest"] or {}).get("status")
-            if status in FINAL:
+            manifest = load_run(run_dir)["manifest"]
+            if manifest is not None and manifest.finished:
                 break
             time.sleep(interval)
             live.update(render_run(run_dir, width=console.width))

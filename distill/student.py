@@ -4,67 +4,24 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
+from typing import Callable, Sequence
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
+from distill.interface import ChatLike, Completion, DistillError, SamplingConfig, as_chat
 from distill.models import DEFAULT_STUDENT, ModelSpecError, load_model
-
-Message = dict[str, str]
-Chat = list[Message]
-ChatLike = Union[str, Chat]  # a bare string is one user message
-
-
-@dataclass
-class SamplingConfig:
-    """Generation settings shared by the student and every teacher."""
-
-    max_new_tokens: int = 128
-    temperature: float = 0.0  # 0 means greedy
-    top_p: float = 1.0
-    seed: int | None = 0
-    # None: the student picks the batch from free memory (larger batches are the main CPU
-    # speed-up, see bench/); a number is used as given.
-    batch_size: int | None = None
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature <= 0
-
-
-@dataclass
-class Completion:
-    """One generated answer with its accounting. ``error`` is set (and ``text`` empty) when
-    a backend failed on this item after its retries; the rest of the batch is still kept."""
-
-    text: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish_reason: str = "stop"  # "stop" (EOS or stop string) | "length" (hit max_new_tokens) | "error"
-    seconds: float = 0.0  # wall time of the batch (or request) that produced it
-    error: str | None = None
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 class ChatTemplateError(ModelSpecError):
     """The tokenizer has no chat template, so chats cannot be rendered the model's way."""
 
 
-class PromptTooLongError(ValueError):
+class PromptTooLongError(DistillError, ValueError):
     """A prompt does not fit in the model's context together with the requested new tokens."""
 
 
 ProgressFn = Callable[[int, int], None]  # (items finished in this call, new tokens in this batch)
-
-
-def as_chat(item: ChatLike) -> Chat:
-    return [{"role": "user", "content": item}] if isinstance(item, str) else list(item)
 
 
 def set_threads() -> None:
@@ -149,7 +106,7 @@ class Student:
                 mask[row, len(prompt) + max(len(c) - 1, 0) :] = 0
             positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(len(conts), -1)
             logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
-                                past_key_values=cache, use_cache=True).logits
+                                cache=cache, use_cache=True).logits
             logp = torch.log_softmax(logits.float(), dim=-1)
             for row, c in enumerate(conts):
                 # token k + 1 of the continuation is predicted by the logits at its token k
@@ -252,7 +209,7 @@ class Student:
             mask[row, shared : shared + width - len(t)] = 0
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
         position = positions[:, -1:]
         alive = list(range(len(prompts)))  # batch row -> prompt index
         new: list[list[int]] = [[] for _ in prompts]
@@ -270,13 +227,13 @@ class Student:
                 token, mask, position = token[keep], mask[keep], position[keep]
             mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=-1)
             position = position + 1
-            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True)
+            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
         return new
 
     def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
         """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""
         cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=torch.tensor([tokens], device=self.model.device), past_key_values=cache,
+        out = self.model(input_ids=torch.tensor([tokens], device=self.model.device), cache=cache,
                          use_cache=True, logits_to_keep=1)
         if rows > 1:
             cache.batch_repeat_interleave(rows)

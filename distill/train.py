@@ -14,12 +14,9 @@ no quantization entries) that ``from_pretrained``, ``transformers serve`` and vL
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,104 +26,13 @@ import datasets
 import numpy as np
 import torch
 from datasets import Dataset
-from peft import LoraConfig
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
-from trl import SFTConfig, SFTTrainer
+from trl import SFTTrainer
 
+from distill.atomic import write_folder, write_json
 from distill.data import COMPLETION, PROMPT, as_dataset
-from distill.models import load_model
-
-COMPLETE_MARKER = "distill-complete.json"
-LLAMA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-# transformers 5 renamed gradient_checkpointing to activation_checkpointing (old name deprecated).
-_CHECKPOINTING_ARG = (
-    "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ else "gradient_checkpointing"
-)
-
-
-def _bf16_supported() -> bool:
-    # On CPUs without native bf16 (AVX2 machines like the dev boxes) bf16 autocast makes a
-    # LoRA step about 11x slower, so bf16 is only chosen on a GPU that supports it.
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-
-
-@dataclass
-class TrainConfig:
-    """Settings of one round of LoRA fine-tuning. Defaults suit a ~100M-parameter student on 2 CPU cores."""
-
-    learning_rate: float = 2e-4
-    epochs: float = 2.0
-    max_steps: int = -1  # > 0 overrides epochs
-    # Examples per optimizer step = batch_size x gradient_accumulation_steps (8). Micro-batches of 2
-    # pad less and keep the logits (batch x length x vocab) small: on 2 CPU cores 2x4 trained 1.35x
-    # faster than 8x1 with half the peak memory (1.8 vs 3.6 GB) and the same loss (bench/README).
-    batch_size: int = 2
-    gradient_accumulation_steps: int = 4
-    max_length: int = 512  # tokens of prompt + answer; longer examples are truncated (no padding to it)
-    warmup: float = 0.0  # warmup steps; a float in (0, 1) is a share of all steps
-    lr_scheduler_type: str = "linear"
-    weight_decay: float = 0.0
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = LLAMA_TARGET_MODULES  # every attention and MLP projection of a LLaMA block
-    seed: int = 0
-    bf16: bool | None = None  # None: from the hardware (only on a GPU with native bf16)
-    gradient_checkpointing: bool = False  # costs time; only worth it when memory is short
-    logging_steps: int = 1  # every step, so the loss history is complete
-    # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
-    # with other busy processes, 1 thread was ~5x faster per step than 2 here (no thread waits).
-    num_threads: int | None = None
-    # True: the trainer prints nothing (no bars, no log lines), for callers that show progress
-    # themselves; the logs still reach log_history.json and the callbacks.
-    disable_tqdm: bool = False
-
-    def use_bf16(self) -> bool:
-        return _bf16_supported() if self.bf16 is None else self.bf16
-
-    def lora_config(self) -> LoraConfig:
-        """The peft configuration for this round."""
-        return LoraConfig(
-            r=self.lora_r,
-            lora_alpha=self.lora_alpha,
-            lora_dropout=self.lora_dropout,
-            target_modules=list(self.target_modules),
-            bias="none",
-            task_type="CAUSAL_LM",
-        )
-
-    def sft_config(self, output_dir: Path) -> SFTConfig:
-        """The TRL configuration for this round (hardware-dependent choices made explicit)."""
-        bf16 = self.use_bf16()
-        return SFTConfig(
-            output_dir=str(output_dir),
-            learning_rate=self.learning_rate,
-            num_train_epochs=self.epochs,
-            max_steps=self.max_steps,
-            per_device_train_batch_size=self.batch_size,
-            per_device_eval_batch_size=self.batch_size,
-            gradient_accumulation_steps=self.gradient_accumulation_steps,
-            warmup_steps=self.warmup,
-            lr_scheduler_type=self.lr_scheduler_type,
-            weight_decay=self.weight_decay,
-            max_length=self.max_length,
-            completion_only_loss=True,  # loss on the answer only
-            padding_free=False,  # correct padding-free batches need flash attention; CPU has none
-            packing=False,
-            bf16=bf16,
-            fp16=False,
-            **{_CHECKPOINTING_ARG: self.gradient_checkpointing},
-            seed=self.seed,
-            data_seed=self.seed,
-            logging_steps=self.logging_steps,
-            save_strategy="no",  # the adapter and the merged model are saved by us, atomically
-            report_to="none",
-            disable_tqdm=self.disable_tqdm,
-            dataloader_num_workers=0,
-            dataloader_pin_memory=torch.cuda.is_available(),
-        )
+from distill.models import load_model, strip_quantization
+from distill.train_config import TrainConfig
 
 
 @dataclass
@@ -145,33 +51,6 @@ class TrainResult:
     log_history: list[dict] = field(default_factory=list)
 
 
-def _atomic_save(final: Path, write) -> Path:
-    """Write a folder under a temporary name, mark it complete, then rename it into place.
-
-    A run killed mid-write leaves only a ``.tmp-*`` folder, never a half ``final``.
-    """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a served model folder must be readable by a server's user
-    old = final.parent / f".old-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
-    try:
-        write(tmp)
-        (tmp / COMPLETE_MARKER).write_text(json.dumps({"saved_at": time.time()}))
-        if final.exists():
-            os.rename(final, old)  # a rename cannot replace a non-empty folder
-        os.rename(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def is_complete(folder: Path) -> bool:
-    """True when ``folder`` was fully written by :func:`train_lora` (its marker exists)."""
-    return (Path(folder) / COMPLETE_MARKER).is_file()
-
-
 def _training_dataset(dataset: Dataset | Sequence[dict]) -> Dataset:
     ds = as_dataset(dataset, "<training data>")
     # Only the two TRL columns: anything else (e.g. `origin`) is bookkeeping, not model input.
@@ -185,26 +64,29 @@ def build_trainer(
     out_dir: Path,
     config: TrainConfig | None = None,
     callbacks: list[TrainerCallback] | None = None,
+    quiet: bool = False,
 ) -> SFTTrainer:
     """The ``SFTTrainer`` :func:`train_lora` runs (LoRA applied to ``model`` in place, data prepared).
 
     Public so that its batches can be inspected: ``trainer.get_train_dataloader()`` yields
-    exactly what training sees.
+    exactly what training sees. ``quiet``: no bars and no log lines (the logs still reach the
+    callbacks), for callers that draw progress themselves.
     """
     config = config or TrainConfig()
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("train_lora: the tokenizer has no chat template; the student's template defines the answer format")
+    args = config.sft_args(Path(out_dir) / "train", disable_tqdm=quiet)
     model.train()
-    with _datasets_bars(enabled=not config.disable_tqdm):  # dataset preparation runs in the constructor
+    with _datasets_bars(enabled=not quiet):  # dataset preparation runs in the constructor
         trainer = SFTTrainer(
             model=model,
-            args=config.sft_config(Path(out_dir) / "train"),
+            args=args,
             train_dataset=_training_dataset(dataset),
             processing_class=tokenizer,
             peft_config=config.lora_config(),
             callbacks=list(callbacks or []),
         )
-    if config.disable_tqdm:
+    if quiet:
         trainer.remove_callback(PrinterCallback)  # transformers prints every log dict when bars are off
     return trainer
 
@@ -216,13 +98,15 @@ def train_lora(
     out_dir: Path,
     config: TrainConfig | None = None,
     callbacks: list[TrainerCallback] | None = None,
+    quiet: bool = False,
 ) -> TrainResult:
     """Fine-tune a LoRA adapter on conversational prompt/completion data and merge it.
 
     ``model_or_folder`` is a loaded model (trained in place: it becomes the merged model) or
     any spec :func:`distill.models.load_model` accepts (then ``tokenizer`` may be None).
     ``dataset`` is in any format :func:`distill.data.normalize` accepts. ``callbacks`` are
-    transformers ``TrainerCallback`` objects (progress displays, early stopping...).
+    transformers ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet``
+    as in :func:`build_trainer`.
     Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically) and ``out_dir/train``
     (TRL's output folder, for logs only).
     """
@@ -235,7 +119,7 @@ def train_lora(
     else:
         model, loaded_tok = load_model(model_or_folder)
         tokenizer = tokenizer or loaded_tok
-    trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks)
+    trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks, quiet)
     train_ds = trainer.train_dataset
     threads = torch.get_num_threads()
     if config.num_threads:
@@ -246,26 +130,23 @@ def train_lora(
         torch.set_num_threads(threads)
     peft_model = trainer.model
 
-    adapter_dir = _atomic_save(out_dir / "adapter", peft_model.save_pretrained)
+    adapter_dir = write_folder(out_dir / "adapter", peft_model.save_pretrained)
     merged = peft_model.merge_and_unload()
     merged.eval()
-    cfg = merged.config
-    if hasattr(cfg, "quantization_config"):
-        del cfg.quantization_config  # a merged fp model is not quantized, whatever it was loaded from
-    cfg.architectures = [type(merged).__name__]
-    cfg.use_cache = True  # TRL switches the cache off for training; generation wants it
+    strip_quantization(merged.config, merged)  # a merged fp model is not quantized, whatever it was loaded from
+    merged.config.use_cache = True  # TRL switches the cache off for training; generation wants it
 
     def write_model(tmp: Path) -> None:
         merged.save_pretrained(tmp)  # safetensors by default
         tokenizer.save_pretrained(tmp)
 
-    model_dir = _atomic_save(out_dir / "model", write_model)
-
     logs = trainer.state.log_history
     metrics = dict(output.metrics)
     metrics["train_loss"] = float(output.training_loss)
     (out_dir / "train").mkdir(parents=True, exist_ok=True)
-    (out_dir / "train" / "log_history.json").write_text(json.dumps({"config": asdict(config), "log_history": logs}, indent=1))
+    # Before the model folder: a complete model/ means the round is trained, logs included.
+    write_json(out_dir / "train" / "log_history.json", {"config": asdict(config), "log_history": logs})
+    model_dir = write_folder(out_dir / "model", write_model)
     return TrainResult(
         adapter_dir=adapter_dir,
         model_dir=model_dir,
@@ -331,7 +212,8 @@ def answer_metrics(
     """
     ds = _training_dataset(examples)
     with tempfile.TemporaryDirectory(prefix="distill-eval-") as tmp, _quiet_evaluation():
-        args = TrainConfig(batch_size=batch_size, max_length=max_length, disable_tqdm=True).sft_config(Path(tmp))
+        args = TrainConfig().sft_args(Path(tmp), per_device_train_batch_size=batch_size,
+                                      per_device_eval_batch_size=batch_size, max_length=max_length, disable_tqdm=True)
         was_training = model.training
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer)
         loader = trainer.get_eval_dataloader(trainer.train_dataset)  # sequential, TRL's collator

@@ -5,9 +5,10 @@ Here the student critiques itself under a strict system message of our own. Any 
 ``--teacher mypkg.mod:MyTeacher``.
 """
 
+import sys
 from pathlib import Path
 
-from distill.recipe import build_config, parser, run_recipe
+from distill.recipe import parser, run_recipe
 from teachers import Teacher
 
 STRICT = "You are a strict fact checker. Be brief. Never praise."
@@ -24,7 +25,7 @@ class StrictSelfTeacher(Teacher):
 
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/custom-teacher")
-    ap.add_argument("--teacher", default=f"{Path(__file__).stem}:StrictSelfTeacher", help="module.path:ClassName")
+    ap = parser(__doc__, run_dir="runs/custom-teacher", teacher=f"{Path(__file__).stem}:StrictSelfTeacher")
+    ap.add_argument("--teacher", help="module.path:ClassName (default: this file's StrictSelfTeacher)")
     args = ap.parse_args()
-    run_recipe(args, build_config(args, teacher=args.teacher))
+    sys.exit(run_recipe(args, teacher=args.teacher))

@@ -4,15 +4,20 @@ The API key is read from the environment variable named by --api-key-env; it is 
 the run folder or the logs (the run's config.yaml records only the variable's name).
 """
 
-from distill.recipe import build_config, parser, run_recipe
+import sys
+
+from distill.recipe import parser, run_recipe
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/openai-teacher")
-    ap.add_argument("--base-url", default=None, help="endpoint, e.g. http://127.0.0.1:8000/v1 (default: the client's)")
-    ap.add_argument("--teacher-model", default="gpt-4o-mini", help="model name the server knows")
-    ap.add_argument("--api-key-env", default="OPENAI_API_KEY", help="name of the variable holding the key; '' for none")
-    ap.add_argument("--max-concurrency", type=int, default=4, help="requests in flight at once")
+    ap = parser(__doc__, run_dir="runs/openai-teacher", teacher="openai")
+    ap.add_argument("--teacher", help="'openai', or 'grounded:openai' to check answers against prompt references "
+                                      "(default: from --config, else openai)")
+    ap.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8000/v1 (default: the client's)")
+    ap.add_argument("--teacher-model", help="model name the server knows (default: gpt-4o-mini)")
+    ap.add_argument("--api-key-env", help="name of the variable holding the key, '' for none (default: OPENAI_API_KEY)")
+    ap.add_argument("--max-concurrency", type=int, help="requests in flight at once (default: 4)")
     args = ap.parse_args()
-    teacher_kwargs = dict(base_url=args.base_url, model=args.teacher_model,
-                          api_key_env=args.api_key_env or None, max_concurrency=args.max_concurrency)
-    run_recipe(args, build_config(args, teacher="openai", teacher_kwargs=teacher_kwargs))
+    sys.exit(run_recipe(args, teacher=args.teacher, **{
+        "teacher_kwargs.base_url": args.base_url, "teacher_kwargs.model": args.teacher_model,
+        "teacher_kwargs.api_key_env": args.api_key_env, "teacher_kwargs.max_concurrency": args.max_concurrency,
+    }))

@@ -4,8 +4,10 @@ The method the project exists for. Every round is also scored against gold answe
 questions, so a student that only learns to please itself is caught and the best round kept.
 """
 
-from distill.recipe import build_config, parser, run_recipe
+import sys
+
+from distill.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     args = parser(__doc__, run_dir="runs/self-bootstrap").parse_args()
-    run_recipe(args, build_config(args, teacher="self"))
+    sys.exit(run_recipe(args, teacher="self"))

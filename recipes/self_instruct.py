@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from distill.cli import guarded
+from distill.config import ConfigError
 from distill.models import DEFAULT_STUDENT
-from distill.self_instruct import SeedDataError, SelfInstructConfig, load_seed_tasks
+from distill.self_instruct import SelfInstructConfig, load_seed_tasks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,16 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--max-requests", type=int, default=None, help="give up after this many requests (default 20 per --num)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     args = ap.parse_args(argv)
+    return guarded(Path(sys.argv[0]).name, lambda: generate(args), debug=args.debug)
 
-    config = SelfInstructConfig(
-        num_instructions=args.num, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-        temperature=args.temperature, top_p=args.top_p, seed=args.seed, max_requests=args.max_requests,
-    )
+
+def generate(args: argparse.Namespace) -> int:
     try:
-        tasks = load_seed_tasks(args.seed_file)  # fail on a bad seed file before loading any model
-    except SeedDataError as e:
-        ap.error(str(e))
+        config = SelfInstructConfig(
+            num_instructions=args.num, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature, top_p=args.top_p, seed=args.seed, max_requests=args.max_requests,
+        )
+    except ValueError as e:
+        raise ConfigError(f"bad flag value: {e}") from None
+    tasks = load_seed_tasks(args.seed_file)  # fail on a bad seed file before loading any model
 
     from distill.self_instruct import generate_instructions
     from teachers.loader import load_teacher

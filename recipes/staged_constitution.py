@@ -3,16 +3,19 @@ first, then factual errors, then whatever stages the file adds), moving on when 
 faults in fewer than --stage-threshold of the answers or after --rounds-per-stage rounds.
 """
 
-from distill.recipe import build_config, parser, run_recipe
+import sys
+
+from distill.recipe import parser, run_recipe
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/staged-constitution")
-    ap.add_argument("--principles", default=None, help="principles YAML (default data/principles.yaml)")
-    ap.add_argument("--teacher", default="self", help="teacher spec: self, local:SPEC, openai, module.path:Class")
-    ap.add_argument("--rounds-per-stage", type=int, default=2)
-    ap.add_argument("--stage-threshold", type=float, default=0.1, help="fault share below which a stage is done")
-    ap.set_defaults(rounds=4)
+    ap = parser(__doc__, run_dir="runs/staged-constitution", rounds=4, teacher="self")
+    ap.add_argument("--principles", help="principles YAML (default: from --config, else data/principles.yaml)")
+    ap.add_argument("--teacher", help="teacher spec: self, local:SPEC, openai, grounded:SPEC, module.path:Class "
+                                      "(default: from --config, else self)")
+    ap.add_argument("--rounds-per-stage", type=int, help="rounds before moving on (default: from --config, else 2)")
+    ap.add_argument("--stage-threshold", type=float,
+                    help="fault share below which a stage is done (default: from --config, else 0.1)")
     args = ap.parse_args()
-    config = build_config(args, teacher=args.teacher, principles=args.principles, max_rounds_per_stage=args.rounds_per_stage)
-    config.monitor.converged_fault_rate = args.stage_threshold
-    run_recipe(args, config)
+    sys.exit(run_recipe(args, teacher=args.teacher, principles=args.principles,
+                        max_rounds_per_stage=args.rounds_per_stage,
+                        **{"monitor.converged_fault_rate": args.stage_threshold}))

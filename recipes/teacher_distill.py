@@ -4,10 +4,12 @@ The teacher is any model spec (HF folder, .gguf file, embedded name, hub id when
 chat template of its own; it may use a different tokenizer from the student.
 """
 
-from distill.recipe import build_config, parser, run_recipe
+import sys
+
+from distill.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     ap = parser(__doc__, run_dir="runs/teacher-distill")
     ap.add_argument("--teacher", required=True, help="teacher model spec, e.g. ./Qwen2.5-1.5B-Instruct or a .gguf file")
     args = ap.parse_args()
-    run_recipe(args, build_config(args, teacher=f"local:{args.teacher}"))
+    sys.exit(run_recipe(args, teacher=f"local:{args.teacher}"))

@@ -2,17 +2,21 @@
 
 Load one by spec with :func:`load_teacher`; write your own by subclassing :class:`Teacher`
 and overriding ``complete``. Concrete backends are imported lazily, by spec, so importing
-this package loads no model and no HTTP client.
+this package loads no model and no HTTP client. Of ``distill`` this package uses only the
+interface module (:mod:`distill.interface`); a local model teacher also uses the Student.
 """
 
-from distill.principles import Item
-from teachers.base import Critique, Teacher, TeacherError, Usage, parse_verdict
+from distill.interface import Completion, Critique, Item, Principle, SamplingConfig, TeacherError
+from teachers.base import Teacher, Usage, parse_verdict
 from teachers.loader import SPEC_HELP, TeacherSpecError, load_teacher
 
 __all__ = [
     "SPEC_HELP",
+    "Completion",
     "Critique",
     "Item",
+    "Principle",
+    "SamplingConfig",
     "Teacher",
     "TeacherError",
     "TeacherSpecError",

@@ -1,7 +1,7 @@
 """The teacher interface: complete a batch of chats; critique and revise come for free.
 
 A backend subclasses :class:`Teacher` and overrides one method, :meth:`Teacher.complete`.
-The base class turns a :class:`~distill.principles.Principle` into critique and revision
+The base class turns a :class:`~distill.interface.Principle` into critique and revision
 chats, parses the critique's verdict and totals token usage. A teacher that wants full
 control (a programmatic verifier, a tool-using critic) overrides :meth:`Teacher.critique`
 or :meth:`Teacher.revise` instead.
@@ -17,23 +17,17 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import asdict, dataclass, field
-from typing import Literal, Sequence
+from dataclasses import asdict, dataclass
+from typing import Sequence
 
-from distill.principles import Item, Principle
-from distill.student import Chat, ChatLike, Completion, SamplingConfig, as_chat
+from distill.interface import (Chat, ChatLike, Completion, Critique, DistillError, Item, Principle, SamplingConfig,
+                               TeacherError, Verdict, as_chat)
 
-__all__ = [
-    "Critique",
-    "Item",
-    "Teacher",
-    "TeacherError",
-    "Usage",
-    "Verdict",
-    "parse_verdict",
-]
+__all__ = ["Teacher", "TeacherSpecError", "Usage", "parse_verdict"]
 
-Verdict = Literal["fault", "no_fault", "unparseable", "error"]
+
+class TeacherSpecError(DistillError, ValueError):
+    """A teacher spec, or a teacher argument, that cannot be used; the message says what was expected."""
 
 # The framing around a principle's own words. Teachers may override these class attributes.
 CRITIQUE_TEMPLATE = """Below is a request and an answer to it.
@@ -73,19 +67,6 @@ Task: {revision}
 Reply with the corrected answer only, written as a direct answer to the request."""
 
 
-class TeacherError(RuntimeError):
-    """Some items of a batch failed after their retries.
-
-    ``results`` is the whole batch in order (finished items intact, failed ones marked with
-    ``error``); ``failed`` lists the indices of the failed items.
-    """
-
-    def __init__(self, message: str, results: list, failed: list[int]) -> None:
-        super().__init__(message)
-        self.results = results
-        self.failed = failed
-
-
 @dataclass
 class Usage:
     """Running totals for one teacher. ``cost`` stays ``None`` unless a price is set."""
@@ -103,20 +84,6 @@ class Usage:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "total_tokens": self.total_tokens}
-
-
-@dataclass
-class Critique:
-    """A critique as the teacher wrote it (``text``) beside what was parsed from it (``verdict``)."""
-
-    text: str
-    verdict: Verdict
-    completion: Completion = field(default_factory=lambda: Completion(text=""))
-    verdict_source: str = "text"  # "text": parsed from the critique; "likelihood": read from the model
-
-    @property
-    def fault(self) -> bool:
-        return self.verdict == "fault"
 
 
 # Tolerant verdict parsing. We look at lines that mention "verdict" (markdown, case and
@@ -173,6 +140,9 @@ class Teacher:
     """
 
     name: str = "teacher"
+    # True for teachers that check answers against references (the loop then shows them each
+    # prompt's reference and its check); others never see a reference.
+    grounded: bool = False
     critique_template: str = CRITIQUE_TEMPLATE
     revision_template: str = REVISION_TEMPLATE
 

@@ -1,10 +1,14 @@
-"""Grounded teachers: critique that sees a reference answer, and a programmatic verifier.
+"""Grounded teachers: answers checked against a reference answer, and a programmatic verifier.
 
-* :class:`GroundedTeacher` wraps any teacher and insists that every item carries its
-  reference answer; the base critique prompt then shows it to the critic as trusted.
-* :class:`ArithmeticVerifier` shows how an external check plugs in: it overrides
-  ``critique`` and checks every ``a + b = c`` style equation in the answer (and the final
-  number against a numeric reference) by computing it, with no model involved.
+* :class:`GroundedTeacher` wraps any teacher. For an item with a reference check (the loop sets
+  one from the prompt's reference, by the evaluation's matching rules) the check decides: an
+  answer that passes needs no critique; one that fails is critiqued and revised by the inner
+  teacher with the reference in view, and the loop keeps the revision only if it passes the same
+  check (STaR's rationalization, filtered as in ReST-EM). Items without a reference are critiqued
+  by the inner teacher as it would anyway.
+* :class:`ArithmeticVerifier` shows how an external check plugs in without a model: it overrides
+  ``critique`` and checks every ``a + b = c`` style equation in the answer, and the final result
+  against the reference, by computing them.
 """
 
 from __future__ import annotations
@@ -12,39 +16,60 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from dataclasses import replace
 from typing import Sequence
 
-from distill.principles import Item, Principle
-from distill.student import Chat, Completion, SamplingConfig
-from teachers.base import Critique, Teacher
+from distill.interface import Chat, Completion, Critique, Item, Principle, SamplingConfig
+from teachers.base import Teacher
+
+PASSED = "The answer reaches the reference answer's result.\nVERDICT: NO FAULT"
 
 
 class GroundedTeacher(Teacher):
-    """Any teacher, critiquing against each item's reference answer.
+    """Any teacher, with answers checked against each item's reference (see the module docstring).
 
-    ``inner`` is a :class:`Teacher` or a spec for :func:`teachers.load_teacher` (then
-    ``inner_kwargs`` are passed on). Items without a reference raise ``ValueError``."""
+    ``inner`` is a built :class:`Teacher`; ``load_teacher("grounded:<spec>", **kwargs)`` builds
+    one from a spec, passing the keyword arguments to it."""
 
-    def __init__(self, inner: Teacher | str, *, inner_kwargs: dict | None = None, **kwargs) -> None:
+    grounded = True
+
+    def __init__(self, inner: Teacher, **kwargs) -> None:
         super().__init__(**kwargs)
-        if isinstance(inner, str):
-            from teachers.loader import load_teacher
-
-            inner = load_teacher(inner, **(inner_kwargs or {}))
         self.inner = inner
         self.name = f"grounded:{inner.name}"
+
+    @property
+    def student(self):
+        """The student the inner teacher works through, if any (the loop rebuilds a teacher
+        that follows the student when the student changes)."""
+        return getattr(self.inner, "student", None)
 
     def complete(self, chats: list[Chat], config: SamplingConfig) -> list[Completion]:
         return self.inner.complete(chats, config)
 
     def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
-        missing = [i for i, it in enumerate(items) if not (it.reference and it.reference.strip())]
-        if missing:
-            raise ValueError(
-                f"grounded teacher: item(s) {missing} have no reference answer; give each prompt record a "
-                "'reference' field or use an ungrounded teacher"
-            )
-        return super().critique(items, principle, config)
+        out: list[Critique | None] = [None] * len(items)
+        failed = []
+        for i, item in enumerate(items):
+            if item.reference and item.check is not None and item.check(item.answer):
+                out[i] = Critique(PASSED, "no_fault", Completion(PASSED), verdict_source="reference")
+            elif item.reference and item.check is not None:
+                failed.append(i)
+        # Failed checks: the inner model explains what is wrong with the reference in view; the
+        # check, not its verdict line, decided that there is a fault.
+        if failed:
+            for i, c in zip(failed, Teacher.critique(self, [items[i] for i in failed], principle, config)):
+                out[i] = c if c.verdict == "error" else replace(c, verdict="fault", verdict_source="reference")
+        # No reference (or one no rule can check): the inner teacher's own critique, reference shown if any.
+        rest = [i for i, c in enumerate(out) if c is None]
+        if rest:
+            for i, c in zip(rest, self.inner.critique([items[i] for i in rest], principle, config)):
+                out[i] = c
+        return out  # type: ignore[return-value]
+
+    def revise(self, items: Sequence[Item], critiques: Sequence[Critique], principle: Principle,
+               config: SamplingConfig | None = None) -> list[Completion]:
+        return Teacher.revise(self, items, critiques, principle, config)
 
 
 # A safe evaluator for plain arithmetic: eval() would run arbitrary code, and no library in
@@ -105,10 +130,11 @@ class ArithmeticVerifier(Teacher):
     disagrees with a numeric reference; ``"no_fault"`` when there was something to check
     and all of it held; ``"unparseable"`` when there was nothing it could check (or, with
     ``fallback``, whatever that teacher says). ``revise`` uses ``reviser`` (a teacher) when
-    given, else rewrites the wrong results in place.
+    given, else :meth:`correct`.
     """
 
     name = "arithmetic"
+    grounded = True  # it wants each prompt's reference: the final result is checked against it
 
     def __init__(self, *, fallback: Teacher | None = None, reviser: Teacher | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -139,7 +165,9 @@ class ArithmeticVerifier(Teacher):
         got = last_number(item.answer)
         if ref is not None:
             checks += 1
-            if got is None or not _close(got, ref):
+            # the loop's check reads the final result as the evaluation does; without one, the last number
+            right = item.check(item.answer) if item.check is not None else got is not None and _close(got, ref)
+            if not right:
                 problems.append(f"The final result should be {_fmt(ref)}, not {'missing' if got is None else _fmt(got)}.")
         return problems, fixes, checks
 
@@ -150,10 +178,10 @@ class ArithmeticVerifier(Teacher):
             problems, _, checks = self.check(item)
             if problems:
                 text = " ".join(problems) + "\nVERDICT: FAULT"
-                out[i] = Critique(text=text, verdict="fault", completion=Completion(text=text))
+                out[i] = Critique(text, "fault", Completion(text), verdict_source="verifier")
             elif checks:
                 text = f"Checked {checks} calculation(s); all correct.\nVERDICT: NO FAULT"
-                out[i] = Critique(text=text, verdict="no_fault", completion=Completion(text=text))
+                out[i] = Critique(text, "no_fault", Completion(text), verdict_source="verifier")
             else:
                 unchecked.append(i)
         if unchecked and self.fallback is not None:
@@ -170,15 +198,28 @@ class ArithmeticVerifier(Teacher):
     ) -> list[Completion]:
         if self.reviser is not None:
             return super().revise(items, critiques, principle, config)
-        out = []
-        for item in items:
-            text = item.answer
-            _, fixes, _ = self.check(item)
-            for wrong, right in fixes:
-                text = text.replace(wrong, right)
-            ref = last_number(item.reference) if item.reference else None
-            got = last_number(text)
-            if ref is not None and (got is None or not _close(got, ref)):
-                text = f"{text.rstrip()}\nThe answer is {_fmt(ref)}."
-            out.append(Completion(text=text))
-        return out
+        return [Completion(text=self.correct(item)) for item in items]
+
+    def correct(self, item: Item) -> str:
+        """The answer with its wrong equations recomputed; when its final result is still wrong,
+        the reference's own worked solution (GSM8K's ``work #### n``), else the bare result.
+        Never the old answer with a different number appended: that would teach contradictions."""
+        text = item.answer
+        _, fixes, _ = self.check(item)
+        for wrong, right in fixes:
+            text = text.replace(wrong, right)
+        # a wrong result carried to the end ("36 + 1 = 38. So 38.") is carried corrected too
+        stale = {last_number(wrong): _fmt(last_number(right)) for wrong, right in fixes}
+        final = last_number(text)
+        if final in stale:
+            spots = list(re.finditer(rf"(?<![\d.]){re.escape(_fmt(final))}(?![\d])", text))
+            if spots:
+                text = text[: spots[-1].start()] + stale[final] + text[spots[-1].end():]
+        ref = last_number(item.reference) if item.reference else None
+        if ref is None:
+            return text
+        fixed = replace(item, answer=text)
+        if not self.check(fixed)[0]:
+            return text
+        work = item.reference.split("####")[0].strip().rstrip(".") if "####" in item.reference else ""
+        return f"{work}. The answer is {_fmt(ref)}." if work else f"The answer is {_fmt(ref)}."

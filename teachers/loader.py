@@ -5,19 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from teachers.base import Teacher
+from teachers.base import Teacher, TeacherSpecError
 
 if TYPE_CHECKING:
     from distill.student import Student
 
 SPEC_HELP = (
-    "a teacher spec is 'self', 'local:<model spec>', 'openai', 'grounded:<teacher spec>' or "
+    "a teacher spec is 'self', 'local:<model spec>', 'openai', 'grounded:<teacher spec>', 'arithmetic' or "
     "'module.path:ClassName' (a Teacher subclass)"
 )
-
-
-class TeacherSpecError(ValueError):
-    """A teacher spec that names nothing loadable; the message says what was expected."""
 
 
 def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Teacher:
@@ -26,8 +22,12 @@ def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Te
     * ``self``: the student critiques itself, sharing its model object (needs ``student``).
     * ``local:<model spec>``: a local transformers model (any spec ``distill.models`` accepts).
     * ``openai``: an OpenAI-compatible endpoint; kwargs are :class:`OpenAITeacherConfig` fields.
-    * ``grounded:<spec>``: the inner teacher, critiquing against each item's reference answer.
+    * ``grounded:<spec>``: the inner teacher (built with ``kwargs``), checking answers against
+      each item's reference and critiquing with it in view.
+    * ``arithmetic``: a programmatic checker of arithmetic (no model).
     * ``module.path:ClassName``: a custom :class:`Teacher` subclass.
+
+    Constructor arguments a backend does not take are a :class:`TeacherSpecError` naming them.
     """
     spec = spec.strip()
     if spec == "self":
@@ -35,26 +35,29 @@ def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Te
 
         if student is None:
             raise TeacherSpecError("teacher 'self' needs the student: load_teacher('self', student=student)")
-        return SelfTeacher(student, **kwargs)
+        return _build(SelfTeacher, spec, student, **kwargs)
     if spec.startswith("local:"):
         from teachers.local import LocalTeacher
 
         model_spec = spec[len("local:"):]
         if not model_spec:
             raise TeacherSpecError("teacher 'local:' needs a model spec after the colon, e.g. 'local:smollm2-135m-instruct'")
-        return LocalTeacher(model_spec, **kwargs)
+        return _build(LocalTeacher, spec, model_spec, **kwargs)
     if spec == "openai":
         from teachers.openai_api import OpenAITeacher
 
-        return OpenAITeacher(**kwargs)
+        return _build(OpenAITeacher, spec, **kwargs)
     if spec.startswith("grounded:"):
         from teachers.grounded import GroundedTeacher
 
-        return GroundedTeacher(load_teacher(spec[len("grounded:"):], student=student), **kwargs)
+        inner = spec[len("grounded:"):].strip()
+        if not inner:
+            raise TeacherSpecError("teacher 'grounded:' needs a teacher spec after the colon, e.g. 'grounded:self'")
+        return GroundedTeacher(load_teacher(inner, student=student, **kwargs))
     if spec == "arithmetic":
         from teachers.grounded import ArithmeticVerifier
 
-        return ArithmeticVerifier(**kwargs)
+        return _build(ArithmeticVerifier, spec, **kwargs)
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
         raise TeacherSpecError(f"unknown teacher spec {spec!r}: {SPEC_HELP}")
@@ -69,13 +72,25 @@ def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Te
         raise TeacherSpecError(f"teacher spec {spec!r}: {class_name!r} is not a subclass of teachers.base.Teacher")
     if student is not None and "student" in _params(cls):
         kwargs.setdefault("student", student)
-    return cls(**kwargs)
+    return _build(cls, spec, **kwargs)
 
 
-def _params(cls: type) -> set[str]:
+def _params(cls: type) -> dict:
     import inspect
 
     try:
-        return set(inspect.signature(cls).parameters)
+        return dict(inspect.signature(cls).parameters)
     except (TypeError, ValueError):
-        return set()
+        return {}
+
+
+def _build(cls: type, spec: str, *args, **kwargs) -> Teacher:
+    """``cls(*args, **kwargs)``, with keyword arguments it does not take named in a one-line error."""
+    params = _params(cls)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    unknown = sorted(k for k in kwargs if k not in params) if params and not takes_any else []
+    if unknown:
+        known = sorted(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD)
+        raise TeacherSpecError(f"teacher {spec!r} takes no argument(s) {', '.join(unknown)} (teacher_kwargs); "
+                               f"it takes: {', '.join(known) or 'none'}")
+    return cls(*args, **kwargs)

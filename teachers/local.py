@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from distill.models import load_model
-from distill.principles import Item, Principle
-from distill.student import Chat, Completion, SamplingConfig, Student
-from teachers.base import Critique, Teacher, TeacherError
+from distill.interface import Chat, Completion, Critique, Item, Principle, SamplingConfig
+from teachers.base import Teacher, TeacherSpecError
+
+if TYPE_CHECKING:
+    from distill.student import Student
 
 # What the critique's last line would say; scored when the model did not write it itself.
 VERDICT_PREFILL = "\n\nVERDICT:"
@@ -38,7 +39,7 @@ class LocalTeacher(Teacher):
         self,
         spec: str | os.PathLike | None = None,
         *,
-        student: Student | None = None,
+        student: "Student | None" = None,
         chat_template: str | None = None,
         device: str | None = None,
         likelihood_verdicts: bool = True,
@@ -47,7 +48,12 @@ class LocalTeacher(Teacher):
         super().__init__(**kwargs)
         if student is None:
             if spec is None:
-                raise ValueError("LocalTeacher needs a model spec")
+                raise TeacherSpecError("LocalTeacher needs a model spec")
+            # The one place a teacher reaches past distill.interface: a local model answers
+            # through the same batched generation engine as the student.
+            from distill.models import load_model
+            from distill.student import Student
+
             model, tokenizer = load_model(spec, device=device)
             if chat_template is not None:
                 tokenizer.chat_template = chat_template

@@ -18,13 +18,13 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from distill.student import Chat, Completion, SamplingConfig
-from teachers.base import Teacher, TeacherError
+from distill.interface import Chat, Completion, SamplingConfig, TeacherError
+from teachers.base import Teacher, TeacherSpecError
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,14 @@ class OpenAITeacher(Teacher):
 
     def __init__(self, config: OpenAITeacherConfig | None = None, *, sampling: SamplingConfig | None = None, **kwargs) -> None:
         if config is None:
-            config = OpenAITeacherConfig(**kwargs)
+            unknown = sorted(set(kwargs) - {f.name for f in fields(OpenAITeacherConfig)})
+            if unknown:
+                raise TeacherSpecError(f"the OpenAI-compatible teacher takes no argument(s) {', '.join(unknown)}; "
+                                       f"it takes: {', '.join(f.name for f in fields(OpenAITeacherConfig))}")
+            try:
+                config = OpenAITeacherConfig(**kwargs)
+            except ValueError as e:
+                raise TeacherSpecError(f"the OpenAI-compatible teacher: {e}") from None
         elif kwargs:
             raise TypeError("pass either an OpenAITeacherConfig or keyword fields, not both")
         super().__init__(
@@ -114,7 +121,7 @@ class OpenAITeacher(Teacher):
         if config.api_key_env:
             key = os.environ.get(config.api_key_env)
             if not key:
-                raise ValueError(
+                raise TeacherSpecError(
                     f"the OpenAI-compatible teacher reads its API key from the environment variable "
                     f"{config.api_key_env!r}, which is not set (for a local server that needs no key, pass api_key_env=None)"
                 )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from distill.student import Student
+from typing import TYPE_CHECKING
+
+from teachers.base import TeacherSpecError
 from teachers.local import LocalTeacher
+
+if TYPE_CHECKING:
+    from distill.student import Student
 
 
 class SelfTeacher(LocalTeacher):
@@ -12,9 +17,9 @@ class SelfTeacher(LocalTeacher):
     Because it holds the very same ``Student``, a student updated in place (or rebuilt and
     passed again) is what critiques in the next round."""
 
-    def __init__(self, student: Student, **kwargs) -> None:
+    def __init__(self, student: "Student", **kwargs) -> None:
         if student is None:
-            raise ValueError("the 'self' teacher needs the student: load_teacher('self', student=student)")
+            raise TeacherSpecError("the 'self' teacher needs the student: load_teacher('self', student=student)")
         super().__init__(student=student, **kwargs)
         self.name = "self"
 

@@ -23,31 +23,12 @@ import pyte
 import pytest
 import yaml
 
-from distill.student import Completion
-from teachers import Teacher
+from distill.records import Manifest, Sample
+
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS, COLS = 60, 150
 ESCAPE = re.compile(rb"\x1b")
-CRITIQUE_MARK = "Scripted critique"
-
-
-class ScriptedTeacher(Teacher):
-    """Finds a fault in every answer and writes a fixed correction, so pairs are kept and the
-    student trains: the display then has every phase to show, training included."""
-
-    name = "scripted"
-
-    def complete(self, chats, config):
-        out = []
-        for i, chat in enumerate(chats):
-            text = chat[-1]["content"]
-            if CRITIQUE_MARK in text:  # a revision request quotes our critique
-                reply = f"Here is a careful and corrected answer, number {i}."
-            else:
-                reply = f"{CRITIQUE_MARK}: the answer is garbled.\nVERDICT: FAULT"
-            out.append(Completion(text=reply, prompt_tokens=10, completion_tokens=8))
-        return out
 
 
 def _config(tmp_path: Path, student: Path, teacher: str, name: str) -> Path:
@@ -62,7 +43,7 @@ def _config(tmp_path: Path, student: Path, teacher: str, name: str) -> Path:
         "answer": {"max_new_tokens": 8},
         "critique": {"max_new_tokens": 8},
         "revision": {"max_new_tokens": 8},
-        "train": {"max_steps": 1, "batch_size": 4, "num_threads": 1},
+        "train": {"sft": {"max_steps": 1, "per_device_train_batch_size": 4}, "num_threads": 1},
         "eval": {"limit": 2, "max_new_tokens": 8},
         "replay": str(ROOT / "data" / "replay.jsonl"),
     }
@@ -211,7 +192,7 @@ def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run, capsys):
 
 
 def test_piped_distill_run_is_plain_lines_with_training_progress(tmp_path, tiny_folder):
-    cfg = _config(tmp_path, tiny_folder, "test_display:ScriptedTeacher", "piped")
+    cfg = _config(tmp_path, tiny_folder, "fakes:FixerTeacher", "piped")
     out = subprocess.run([sys.executable, "-m", "distill.cli", "run", str(cfg)], capture_output=True,
                          env=_env(), cwd=ROOT, timeout=300)
     text = out.stdout.decode()
@@ -254,12 +235,12 @@ def test_display_that_raises_never_stops_the_run(tmp_path, tiny_folder, caplog, 
     from distill.loop import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
-    cfg = RunConfig.load(_config(tmp_path, tiny_folder, "test_display:ScriptedTeacher", "exploding"))
+    cfg = RunConfig.load(_config(tmp_path, tiny_folder, "fakes:FixerTeacher", "exploding"))
     display = ExplodingDisplay()
     with caplog.at_level("ERROR"):
         manifest = run(cfg, display)
-    assert manifest["status"] == "finished"
-    assert manifest["rounds"][0]["kept"] == 4 and manifest["rounds"][0]["train_loss"] is not None
+    assert manifest.status == "finished"
+    assert manifest.rounds[0]["kept"] == 4 and manifest.rounds[0]["train_loss"] is not None
     assert (tmp_path / "exploding" / "round-01" / "model").is_dir()
     # Every kind of call was tried and each failure logged, training steps included.
     for name in ("start", "round_start", "phase_start", "phase_advance", "round_end", "finish", "phase_total"):
@@ -284,13 +265,13 @@ def test_rich_display_renders_every_event_offscreen():
     d.phase_total("train", 2, "steps")
     d.phase_advance("train", 1)
     d.phase_note("train", "step 1/2 loss 2.500")
-    d.sample({"round": 1, "prompt": "Why is the sky blue? " * 40, "answer": "Because.", "critique": "VERDICT: FAULT",
-              "verdict": "fault", "revision": "Rayleigh scattering.", "kept": True})
+    d.sample(Sample(round=1, index=0, prompt="Why is the sky blue? " * 40, answer="Because.", critique="VERDICT: FAULT",
+                    verdict="fault", revision="Rayleigh scattering.", kept=True))
     d.warn("approval up while gold accuracy fell")
     d.round_end({"round": 1, "stage": "contradictions", "fault_rate": 0.5, "kept": 3, "train_loss": 2.5,
                  "gold_accuracy": 0.25, "approval_rate": 1.0, "heldout_loss": 3.0})
-    d.finish({"status": "stopped", "best_round": 1, "history": [],
-              "decision": {"action": "stop", "kind": "divergence", "reason": "approval up, accuracy down"}})
+    d.finish(Manifest(status="stopped", best_round=1,
+                      decision={"action": "stop", "kind": "divergence", "reason": "approval up, accuracy down"}))
     text = console.export_text()
     assert not d.live.is_started and "TQDM_DISABLE" not in os.environ  # other code gets its bars back
     assert re.search(r"answer\s+━+\S*\s+2/4 items", text), text
@@ -329,7 +310,7 @@ def test_interleaved_phases_are_timed_by_their_own_work():
     for d in (plain, rich):
         for p in phases:
             d.phase_end(p)
-    rich.finish({"status": "finished", "history": [], "decision": {}})
+    rich.finish(Manifest(status="finished"))
     wall = time.perf_counter() - t0
     secs = {p: float(re.search(rf"{p}: done 2/2 items in ([\d.]+)s", out.getvalue()).group(1)) for p in phases}
     for timed in (secs, busy):
@@ -343,7 +324,7 @@ def test_plain_display_ends_with_the_monitors_warnings():
     from distill.display import PlainDisplay
 
     out = io.StringIO()
-    PlainDisplay(out).finish({"status": "finished", "best_round": 2, "decision": {
-        "reason": "round budget of 2 used", "warnings": ["length drift: mean answer 21.3 -> 15.1 tokens since round 0"]}})
+    PlainDisplay(out).finish(Manifest(status="finished", best_round=2, decision={
+        "reason": "round budget of 2 used", "warnings": ["length drift: mean answer 21.3 -> 15.1 tokens since round 0"]}))
     assert out.getvalue().splitlines() == ["finished: finished — round budget of 2 used; best round 2",
                                            "WARNING: length drift: mean answer 21.3 -> 15.1 tokens since round 0"]

@@ -14,7 +14,6 @@ from distill import scoring
 from distill.evaluate import (
     EvalConfig,
     EvalDataError,
-    EvalItem,
     choice_logprobs,
     default_eval_paths,
     distinct_n,
@@ -22,9 +21,9 @@ from distill.evaluate import (
     evaluate,
     load_eval_set,
     round_metrics,
-    score_generated,
     wilson_interval,
 )
+from distill.questions import Question
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,14 +94,16 @@ def test_first_yes_no(text, expected):
 
 
 def test_score_generated_each_format():
-    short = EvalItem("Capital of France?", ["Paris"], 1)
-    assert score_generated(short, "short", "It's Paris.") == (True, None)
-    gsm = EvalItem("2+3?", 5.0, 1)
-    assert score_generated(gsm, "gsm8k", "2 + 3 = 5. So the answer is 5.0") == (True, 5.0)
-    assert score_generated(gsm, "gsm8k", "The answer is 5, no wait, 6") == (False, 6.0)
-    yn = EvalItem("Is ice cold?", True, 1)
-    assert score_generated(yn, "yesno", "Yes, ice is cold.") == (True, True)
-    assert score_generated(yn, "yesno", "Ice is cold.") == (False, None)
+    short = Question("Capital of France?", format="short", gold=["Paris"])
+    assert short.score("It's Paris.") == (True, None)
+    gsm = Question("2+3?", format="gsm8k", gold=5.0)
+    assert gsm.score("2 + 3 = 5. So the answer is 5.0") == (True, 5.0)
+    assert gsm.score("The answer is 5, no wait, 6") == (False, 6.0)
+    yn = Question("Is ice cold?", format="yesno", gold=True)
+    assert yn.score("Yes, ice is cold.") == (True, True) and yn.check("Yes.")
+    assert yn.score("Ice is cold.") == (False, None)
+    with pytest.raises(ValueError, match="cannot be checked"):
+        Question("Which?", format="mc", gold=0, choices=["a", "b"]).score("a")
 
 
 def test_wilson_interval_known_values():
@@ -172,7 +173,9 @@ def test_context_passages_are_asked_and_checked_for_leakage(tmp_path):
     [
         (['{"question": "a", "answer": "b"}', '{"question": "c", "answer": '], None, r", line 2: not valid JSON"),
         ([{"question": "a", "answer": "b"}, ["not", "an", "object"]], None, r", line 2: expected a JSON object"),
-        ([{"question": "a"}], None, r", line 1: field 'answer': no answer field"),
+        ([{"question": "a"}], None, r", line 1: field 'answer': missing"),
+        ([{"question": "a", "answer": True}, {"question": "b", "answer": ["x", 3]}], None, r", line 2: field 'answer' \(yesno format\)"),
+        ([{"question": "a", "answer": "b"}, {"question": "c", "answer": [1, [2]]}], None, r", line 2: field 'answer' \(short format\).*list"),
         ([{"q": "a", "answer": "b"}], None, r", line 1: field 'question'"),
         ([{"question": "a", "answer": "b"}, {"question": "", "answer": "c"}], None, r", line 2: field 'question'.*non-empty"),
         ([{"question": "a", "choices": ["x", "y"], "answer": 2}], None, r", line 1: field 'answer' \(mc format\).*out of range"),
@@ -328,7 +331,7 @@ def test_evaluate_each_format_with_real_model(student, tmp_path):
     # each generated record's verdict is the documented rule applied to the text it holds
     for name, fmt in (("short", "short"), ("gsm", "gsm8k"), ("yn", "yesno")):
         for rec, item in zip(result["sets"][name]["items"], next(s for s in sets if s.name == name).items):
-            assert rec["correct"] == score_generated(item, fmt, rec["answer"])[0]
+            assert item.format == fmt and rec["correct"] == item.check(rec["answer"])
             assert 0 < rec["tokens"] <= 10
     mc = result["sets"]["mc"]
     assert mc["correct"] == 2 and [r["answer"] for r in mc["items"]] == ["green", "honey"]

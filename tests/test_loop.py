@@ -14,8 +14,6 @@ import pytest
 import yaml
 
 from distill.runfolder import read_records
-from distill.student import Completion
-from teachers.base import Teacher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +27,7 @@ SMALL = {
     "answer": {"max_new_tokens": 24},
     "critique": {"max_new_tokens": 24},
     "revision": {"max_new_tokens": 32},
-    "train": {"max_steps": 2, "batch_size": 4},
+    "train": {"sft": {"max_steps": 2, "per_device_train_batch_size": 4}},
     "eval": {"limit": 2},
 }
 
@@ -60,10 +58,10 @@ def test_two_rounds_end_to_end(tmp_path, default_folder):
     config = RunConfig.load(write_config(tmp_path, str(default_folder)))
     manifest = run(config)
     run_dir = Path(config.run_dir)
-    assert manifest["status"] in ("finished", "stopped", "converged")
-    assert [m["round"] for m in manifest["history"]] == [0, 1, 2]
+    assert manifest.status in ("finished", "stopped", "converged")
+    assert [m["round"] for m in manifest.history] == [0, 1, 2]
     # stages advance after max_rounds_per_stage: contradictions, then factual errors
-    assert [r["stage"] for r in manifest["rounds"]] == ["contradictions", "factual errors"]
+    assert [r["stage"] for r in manifest.rounds] == ["contradictions", "factual errors"]
     for n in (1, 2):
         records = read_records(run_dir / f"round-{n:02d}" / "samples.jsonl")
         assert sorted(r["index"] for r in records) == list(range(4))
@@ -75,37 +73,17 @@ def test_two_rounds_end_to_end(tmp_path, default_folder):
         assert 0 <= evald["gold_accuracy"] <= 1 and evald["heldout_loss"] > 0
         if any(r["kept"] for r in records):
             assert (run_dir / f"round-{n:02d}" / "model" / "config.json").is_file()
-    m0 = manifest["history"][0]
+    m0 = manifest.history[0]
     assert m0["approval_rate"] is not None and m0["heldout_loss"] > 0
-    assert manifest["decision"]["reason"] and manifest["best_round"] in (0, 1, 2)
+    assert manifest.reason and manifest.best_round in (0, 1, 2)
     report = (run_dir / "report.md").read_text()
-    assert manifest["decision"]["reason"].split(";")[0] in report
+    assert manifest.reason.split(";")[0] in report
     assert list((run_dir / "plots").glob("*.png"))
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["prompts_per_round"] == 4
     # the same command on a finished run does nothing more
     again = run(RunConfig.load(run_dir / "config.yaml"))
-    assert again["history"] == manifest["history"]
-
-
-class SlowFixerTeacher(Teacher):
-    """A custom teacher for the resume test: always finds a fault and writes a correction that
-    depends only on the request (so batching cannot change it), slowly enough to be killed midway."""
-
-    name = "slow-fixer"
-
-    def complete(self, chats, config):
-        time.sleep(0.4)
-        out = []
-        for chat in chats:
-            text = chat[-1]["content"]
-            request = text.split("Request:", 1)[-1].split("Answer:", 1)[0].strip()
-            if "Critique:" in text:
-                reply = f"A careful answer to '{request}': it depends on the details."
-            else:
-                reply = "The answer does not address the request.\nVERDICT: FAULT"
-            out.append(Completion(text=reply, prompt_tokens=len(text.split()), completion_tokens=len(reply.split())))
-        return out
+    assert again.history == manifest.history
 
 
 def _comparable(run_dir: Path) -> dict[int, list[dict]]:
@@ -134,10 +112,10 @@ def test_resume_after_sigkill_in_generation_and_training(tmp_path, tiny_folder):
     and the resumed greedy run ends with the same records as an uninterrupted one."""
     from distill.config import RunConfig
     from distill.loop import run
-    from distill.train import is_complete
+    from distill.atomic import is_complete
 
-    extra = dict(teacher="test_loop:SlowFixerTeacher", prompts_per_round=8, chunk_size=2, approval_items=2,
-                 train={"max_steps": 40, "batch_size": 2}, eval={"limit": 2, "max_new_tokens": 8},
+    extra = dict(teacher="fakes:SlowFixerTeacher", prompts_per_round=8, chunk_size=2, approval_items=2,
+                 train={"sft": {"max_steps": 40, "per_device_train_batch_size": 2}}, eval={"limit": 2, "max_new_tokens": 8},
                  answer={"max_new_tokens": 8}, critique={"max_new_tokens": 8}, revision={"max_new_tokens": 8})
     (tmp_path / "ref").mkdir()
     reference = run(RunConfig.load(write_config(tmp_path / "ref", str(tiny_folder), **extra)))
@@ -169,8 +147,8 @@ def test_resume_after_sigkill_in_generation_and_training(tmp_path, tiny_folder):
 
     # 3. resume to the end
     final = run(RunConfig.load(cfg))
-    assert final["status"] == reference["status"]
+    assert final.status == reference.status
     assert _comparable(run_dir) == _comparable(tmp_path / "ref" / "run")
     for n in (1, 2):
         assert is_complete(run_dir / f"round-{n:02d}" / "model")
-    assert [m["round"] for m in final["history"]] == [0, 1, 2]
+    assert [m["round"] for m in final.history] == [0, 1, 2]

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from distill import models
-from distill.models import COMPLETE_MARKER, DEFAULT_STUDENT, ModelSpecError, embedded_gguf, load_model, resolve_folder
+from distill.atomic import COMPLETE_MARKER
+from distill.models import DEFAULT_STUDENT, ModelSpecError, embedded_gguf, load_model, resolve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,9 +10,17 @@ from distill.monitor import Decision, Monitor, MonitorConfig, best_round, signif
 
 
 def rounds(*specs: tuple, n: int = 300) -> list[dict]:
-    """History from (gold accuracy, approval rate, held-out loss) per round."""
-    return [dict(round=i, gold_accuracy=acc, gold_n=n, approval_rate=app, heldout_loss=loss)
+    """History from (gold accuracy, approval rate, held-out loss) per round; one gold set."""
+    return [dict(round=i, gold_accuracy=acc, gold_n=n, approval_rate=app, heldout_loss=loss,
+                 sets={"gold": dict(accuracy=acc, n=n, correct=round(acc * n))})
             for i, (acc, app, loss) in enumerate(specs)]
+
+
+def with_sets(history: list[dict], **sets: list[float]) -> list[dict]:
+    """The same history with per-set accuracies (n=200 each) instead of the single set."""
+    for i, m in enumerate(history):
+        m["sets"] = {name: dict(accuracy=accs[i], n=200, correct=round(accs[i] * 200)) for name, accs in sets.items()}
+    return history
 
 
 def test_round_zero_is_the_baseline():
@@ -21,10 +29,17 @@ def test_round_zero_is_the_baseline():
 
 
 def test_divergence_stops_and_keeps_best_round():
-    history = rounds((0.40, 0.50, 2.0), (0.42, 0.55, 2.0), (0.30, 0.80, 2.0))
+    history = rounds((0.40, 0.50, 2.0), (0.50, 0.55, 2.0), (0.38, 0.80, 2.0))
     d = Monitor().decide(history)
     assert (d.action, d.kind, d.best_round) == ("stop", "divergence", 1)
-    assert "approval rose 55.0% -> 80.0%" in d.reason and "42.0% -> 30.0%" in d.reason and "keeping round 1" in d.reason
+    assert "approval rose 55.0% -> 80.0%" in d.reason and "50.0% -> 38.0%" in d.reason
+    assert "keeping round 1 (better than round 0 beyond noise on gold)" in d.reason
+    # a round 1 that is better only within noise is not worth keeping: the untouched student is
+    history = rounds((0.40, 0.50, 2.0), (0.42, 0.55, 2.0), (0.30, 0.80, 2.0))
+    d = Monitor().decide(history)
+    assert (d.action, d.kind, d.best_round) == ("stop", "divergence", 0)
+    assert "approval rose 50.0% -> 80.0%" in d.reason and "40.0% -> 30.0%" in d.reason
+    assert "keeping round 0: no round beat the untouched student beyond noise" in d.reason
 
 
 def test_gold_falling_without_approval_rising_is_not_divergence():
@@ -69,7 +84,7 @@ def test_min_rounds_delays_divergence():
 def test_forgetting_stops():
     history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.3))
     d = Monitor(MonitorConfig(forgetting_threshold=0.10)).decide(history)
-    assert (d.action, d.kind, d.best_round) == ("stop", "forgetting", 1)
+    assert (d.action, d.kind, d.best_round) == ("stop", "forgetting", 0)
     assert "2.000 -> 2.300 (+15%" in d.reason
 
 
@@ -92,7 +107,7 @@ def test_convergence_moves_on_then_stops():
     d = mon.decide(history, fault_rate=0.05, last_stage=False)
     assert (d.action, d.kind) == ("next_stage", "converged")
     d = mon.decide(history, fault_rate=0.05, last_stage=True)
-    assert (d.action, d.kind, d.best_round) == ("stop", "converged", 1)
+    assert (d.action, d.kind, d.best_round) == ("stop", "converged", 0)
     assert mon.decide(history, fault_rate=0.30).action == "continue"
     # a stage must have run min_rounds rounds before it can converge
     assert Monitor(MonitorConfig(min_rounds=2)).decide(history, fault_rate=0.0, rounds_in_stage=1).action == "continue"
@@ -110,10 +125,24 @@ def test_budget():
     assert Monitor(MonitorConfig(max_rounds=3)).decide(history).action == "continue"
 
 
-def test_best_round_ties_prefer_lower_loss_then_earlier():
-    assert best_round(rounds((0.4, None, 2.0), (0.4, None, 1.9), (0.4, None, 1.9))) == 1
+def test_best_round_must_beat_round_zero_beyond_noise():
+    # better beyond noise: the highest accuracy wins, ties go to lower held-out loss, then the earlier round
+    assert best_round(rounds((0.4, None, 2.0), (0.5, None, 1.9), (0.5, None, 1.8))) == 2
+    assert best_round(rounds((0.4, None, 2.0), (0.5, None, 1.9), (0.5, None, 1.9))) == 1
+    # within noise, equal, or bought with forgetting: round 0
+    assert best_round(rounds((0.4, None, 2.0), (0.45, None, 1.9))) == 0
     assert best_round(rounds((0.4, None, None), (0.4, None, None))) == 0
-    assert best_round(rounds((0.4, None, 2.0), (0.5, None, 3.0))) == 1
+    assert best_round(rounds((0.4, None, 2.0), (0.5, None, 3.0))) == 0
+    # per set: one set up beyond noise and none down counts; a set down beyond noise vetoes
+    up = with_sets(rounds((0.4, None, 2.0), (0.45, None, 2.0)), arithmetic=[0.12, 0.40], facts=[0.6, 0.58])
+    assert best_round(up) == 1
+    mixed = with_sets(rounds((0.4, None, 2.0), (0.45, None, 2.0)), arithmetic=[0.12, 0.40], facts=[0.6, 0.40])
+    assert best_round(mixed) == 0
+    # five sets give five chances to look better by luck: z = 2.2 on one of them is not enough
+    sets = {f"s{i}": [0.5, 0.5] for i in range(4)}
+    lucky = with_sets(rounds((0.5, None, 2.0), (0.52, None, 2.0)), s4=[0.50, 0.61], **sets)
+    assert best_round(lucky) == 0
+    assert best_round(with_sets(rounds((0.5, None, 2.0), (0.52, None, 2.0)), s4=[0.50, 0.61])) == 1
 
 
 def test_significant_drop_uses_sample_size():

@@ -26,7 +26,7 @@ BUDGET = {
     "answer": {"max_new_tokens": 8},
     "critique": {"max_new_tokens": 8},
     "revision": {"max_new_tokens": 8},
-    "train": {"max_steps": 1, "batch_size": 2},
+    "train": {"sft": {"max_steps": 1, "per_device_train_batch_size": 2}},
     "eval": {"limit": 1, "max_new_tokens": 8},
 }
 
@@ -75,7 +75,7 @@ def test_teacher_failure_keeps_finished_records_and_resume_retries(tmp_path, ope
         before = len(proxy.seen)
         manifest = run(RunConfig.load(run_dir / "config.yaml"))
         assert sorted(r["index"] for r in read_records(samples)) == [0, 1, 2, 3]
-        assert manifest["status"] == "finished"
+        assert manifest.status == "finished"
         # on resume only the failed prompt was critiqued again
         prompts = [p["prompt"] for p in read_json(run_dir / "round-01" / "prompts.json")]
         asked = [s.body["messages"][-1]["content"] for s in proxy.seen[before:]]

@@ -10,8 +10,8 @@ import pytest
 
 pytest.register_assert_rewrite("servers")  # imported here before pytest_plugins loads it
 
-from distill.principles import Item, load_principles  # noqa: E402
-from distill.student import SamplingConfig  # noqa: E402
+from distill.interface import Item, SamplingConfig  # noqa: E402
+from distill.principles import load_principles  # noqa: E402
 from servers import Fault, fault_proxy  # noqa: E402
 from teachers import TeacherError, load_teacher  # noqa: E402
 from teachers.openai_api import OpenAITeacher  # noqa: E402

@@ -13,9 +13,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def history() -> list[dict]:
     def m(r, acc, app, loss, d2, length):
         return dict(round=r, gold_accuracy=acc, gold_ci95=[acc - 0.05, acc + 0.05], gold_n=300,
-                    sets={"facts": dict(accuracy=acc + 0.1), "arithmetic": dict(accuracy=acc - 0.1)},
+                    sets={"facts": dict(accuracy=acc + 0.1, n=400), "arithmetic": dict(accuracy=acc - 0.1, n=400)},
                     approval_rate=app, heldout_loss=loss, distinct_2=d2, mean_answer_tokens=length)
-    return [m(0, 0.40, 0.50, 2.00, 0.80, 30.0), m(1, 0.45, 0.60, 2.05, 0.75, 35.0), m(2, 0.30, 0.85, 2.10, 0.60, 48.0)]
+    # round 1 beats round 0 beyond noise on both sets; round 2 then diverges
+    return [m(0, 0.40, 0.50, 2.00, 0.80, 30.0), m(1, 0.50, 0.60, 2.05, 0.75, 35.0), m(2, 0.30, 0.85, 2.10, 0.60, 48.0)]
 
 
 def samples(rnd: int, k: int) -> list[dict]:
@@ -37,7 +38,8 @@ def test_report_has_table_decision_samples_and_plots(tmp_path):
     assert header.split(" | ")[3:5] == ["arithmetic", "facts"]  # per-set columns, sorted
     rows = [line for line in text.splitlines() if re.match(r"\| (\*\*)?\d", line)]
     assert len(rows) == 3
-    assert rows[1].startswith("| **1** (best) | 45.0% | 40.0%-50.0% | 35.0% | 55.0% | 60.0% | 2.050 | 0.750 | 35.0 |")
+    assert rows[1].startswith("| **1** (best) | 50.0% | 45.0%-55.0% | 40.0% | 60.0% | 60.0% | 2.050 | 0.750 | 35.0 |")
+    assert "beats round 0 beyond noise" in text and "No trained round beat" not in text
 
     # at most five samples per round, each before -> critique -> after, multi-line answers quoted
     assert "prompt 1.5" in text and "prompt 1.6" not in text and "prompt 2.2" in text
@@ -74,6 +76,7 @@ def test_samples_prefer_kept_pairs_and_show_their_status(tmp_path):
     text = write_report(tmp_path, history()[:2], dict(action="continue", kind="ok", reason="x", best_round=1),
                         {1: recs}, ReportConfig(max_samples=3)).read_text()
     assert "**1. Prompt:** kept-one (verdict: fault; kept)" in text
+    assert "No trained round beat" not in text  # the decision's best round is round 1
     assert "**2. Prompt:** revised-dropped (verdict: fault; dropped (too similar))" in text
     assert "**3. Prompt:** p0 (verdict: no_fault; dropped (no fault found))" in text
     assert "p1" not in text

@@ -21,8 +21,7 @@ from distill.self_instruct import (
     parse_instructions,
     self_instruct,
 )
-from distill.student import Completion, SamplingConfig
-from teachers.base import Teacher
+from fakes import ScriptedTeacher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,27 +153,6 @@ def test_filter_keeps_a_new_task_and_then_treats_it_as_pool():
 
 # -- the run: records, resume, target -----------------------------------------------------------
 
-class ScriptedTeacher(Teacher):
-    """A deterministic backend (the one method a custom teacher implements): each request gets the
-    next completion of a script, so every filter path is exercised in a known order."""
-
-    name = "scripted"
-
-    def __init__(self, script: list[str]) -> None:
-        super().__init__()
-        self.script = script
-        self.prompts: list[str] = []
-
-    def complete(self, chats, config: SamplingConfig) -> list[Completion]:
-        out = []
-        for chat in chats:
-            self.prompts.append(chat[-1]["content"])
-            text = self.script[(len(self.prompts) - 1) % len(self.script)]
-            out.append(Completion(text=text, completion_tokens=len(text.split()),
-                                  finish_reason="length" if text.endswith("...") else "stop"))
-        return out
-
-
 SCRIPT = [
     "Write a recipe for a vegetarian lasagna.\n10. Describe the picture below.",
     "Sure! Here you go:\n\n",
@@ -280,9 +258,7 @@ def test_recipe_reports_a_bad_seed_file_without_loading_a_model(tmp_path, capsys
     spec.loader.exec_module(recipe)
     bad = tmp_path / "seed.jsonl"
     bad.write_text('{"name": "no_instruction", "instances": []}\n')
-    with pytest.raises(SystemExit) as e:
-        recipe.main(["--seed-file", str(bad), "--out", str(tmp_path / "out.jsonl")])
-    assert e.value.code == 2
+    assert recipe.main(["--seed-file", str(bad), "--out", str(tmp_path / "out.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}, line 1: missing field 'instruction'" in err
+    assert f"{bad}, line 1: missing field 'instruction'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.jsonl").exists()

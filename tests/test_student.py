@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from distill.student import ChatTemplateError, PromptTooLongError, SamplingConfig, Student
+from distill.interface import SamplingConfig
+from distill.student import ChatTemplateError, PromptTooLongError, Student
 
 PROMPTS = [
     "What is the capital of France?",

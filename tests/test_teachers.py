@@ -6,28 +6,13 @@ import textwrap
 
 import pytest
 
-from distill.principles import Item, Principle, load_principles
-from distill.student import Completion, SamplingConfig
-from teachers import Teacher, TeacherError, TeacherSpecError, load_teacher, parse_verdict
+from distill.interface import Item, Principle, SamplingConfig
+from distill.principles import load_principles
+from fakes import ScriptedTeacher
+from teachers import TeacherError, TeacherSpecError, load_teacher, parse_verdict
 from teachers.grounded import ArithmeticVerifier, GroundedTeacher
 
 PRINCIPLE = Principle("wrong-result", critique="Is the final result wrong?", revision="Fix the result.")
-
-
-class Scripted(Teacher):
-    """Replies with fixed texts and records the chats it was sent; item ``fail_at`` fails."""
-
-    def __init__(self, replies, fail_at=None, **kw):
-        super().__init__(**kw)
-        self.replies, self.fail_at, self.sent = list(replies), fail_at, []
-
-    def complete(self, chats, config):
-        self.sent.extend(chats)
-        out = [Completion(text=self.replies[i % len(self.replies)], prompt_tokens=10, completion_tokens=3) for i in range(len(chats))]
-        if self.fail_at is not None:
-            out[self.fail_at] = Completion(text="", finish_reason="error", error="boom")
-            raise TeacherError("1 failed", out, [self.fail_at])
-        return out
 
 
 @pytest.mark.parametrize(
@@ -51,7 +36,7 @@ def test_verdict_parsing_is_tolerant_and_never_guesses_no_fault(text, verdict):
 
 
 def test_base_critique_revise_usage_and_cost():
-    t = Scripted(["Wrong.\nVERDICT: FAULT", "ok\nVERDICT: NO FAULT", "mumble"], price_per_1k_prompt=2.0, price_per_1k_completion=4.0)
+    t = ScriptedTeacher(["Wrong.\nVERDICT: FAULT", "ok\nVERDICT: NO FAULT", "mumble"], price_per_1k_prompt=2.0, price_per_1k_completion=4.0)
     items = [Item("q1", "a1", reference="ref-answer-one"), Item("q2", "a2"), Item("q3", "a3")]
     crits = t.critique(items, PRINCIPLE, SamplingConfig(max_new_tokens=8))
     assert [c.verdict for c in crits] == ["fault", "no_fault", "unparseable"]
@@ -62,25 +47,25 @@ def test_base_critique_revise_usage_and_cost():
     revs = t.revise(items[:1], crits[:1], PRINCIPLE)
     assert revs[0].text and "Wrong." in t.sent[3][0]["content"] and PRINCIPLE.revision in t.sent[3][0]["content"]
     u = t.usage
-    assert (u.requests, u.prompt_tokens, u.completion_tokens) == (4, 40, 12)
-    assert u.cost == pytest.approx((40 * 2.0 + 12 * 4.0) / 1000)
+    words = sum(len(c.text.split()) for c in crits) + len(revs[0].text.split())
+    assert (u.requests, u.prompt_tokens, u.completion_tokens) == (4, 40, words)
+    assert u.cost == pytest.approx((40 * 2.0 + words * 4.0) / 1000)
     with pytest.raises(ValueError, match="2 items but 1 critiques"):
         t.revise(items[:2], crits[:1], PRINCIPLE)
 
 
 def test_partial_failure_keeps_finished_critiques():
-    t = Scripted(["VERDICT: FAULT"], fail_at=1)
+    t = ScriptedTeacher(["VERDICT: FAULT"], fail_at=1)
     with pytest.raises(TeacherError, match="critique under 'wrong-result'") as ei:
         t.critique([Item("a", "b"), Item("c", "d"), Item("e", "f")], PRINCIPLE)
     assert ei.value.failed == [1]
     assert [c.verdict for c in ei.value.results] == ["fault", "error", "fault"]
-    assert t.usage.requests == 3 and t.usage.errors == 1 and t.usage.completion_tokens == 6
+    assert t.usage.requests == 3 and t.usage.errors == 1 and t.usage.completion_tokens == 4
 
 
 def test_custom_teacher_by_import_path(tmp_path, monkeypatch):
     (tmp_path / "my_lab_teachers.py").write_text(textwrap.dedent('''
-        from distill.student import Completion
-        from teachers.base import Teacher
+        from teachers import Completion, Teacher
 
         class Stern(Teacher):
             def __init__(self, word="FAULT"):
@@ -144,14 +129,40 @@ def test_local_teacher_reads_unwritten_verdicts_from_likelihoods(tiny_folder):
     assert [c.verdict for c in crits] == ["fault" if o > 0 else "no_fault" for o in odds]
 
 
-def test_grounded_teacher_requires_and_shows_the_reference():
-    inner = Scripted(["VERDICT: FAULT"])
+def test_grounded_teacher_checks_first_and_critiques_with_the_reference():
+    inner = ScriptedTeacher(["Looks fine.\nVERDICT: NO FAULT"])
     g = GroundedTeacher(inner)
-    [c] = g.critique([Item("Spider legs?", "Six.", reference="Eight legs.")], PRINCIPLE)
-    assert c.fault and "Eight legs." in inner.sent[0][0]["content"]
-    assert g.usage.requests == 1
-    with pytest.raises(ValueError, match=r"item\(s\) \[1\] have no reference"):
-        g.critique([Item("a", "b", reference="c"), Item("d", "e")], PRINCIPLE)
+    says_eight = lambda text: "eight" in text.lower()  # noqa: E731 - the loop passes the eval's matching rule
+    items = [Item("Spider legs?", "Eight.", reference="Eight legs.", check=says_eight),  # passes: no model call
+             Item("Spider legs?", "Six.", reference="Eight legs.", check=says_eight),  # fails: a fault, whatever the model says
+             Item("Why is the sky blue?", "Because.")]  # no reference: the inner teacher's own critique
+    crits = g.critique(items, PRINCIPLE)
+    assert [(c.verdict, c.verdict_source) for c in crits] == [("no_fault", "reference"), ("fault", "reference"),
+                                                              ("no_fault", "text")]
+    assert len(inner.sent) == 2
+    assert "Eight legs." in inner.sent[0][0]["content"] and "Reference" not in inner.sent[1][0]["content"]
+    g.revise(items[1:2], crits[1:2], PRINCIPLE)
+    assert "Eight legs." in inner.sent[2][0]["content"] and "Six." in inner.sent[2][0]["content"]
+    assert g.grounded and g.name == "grounded:scripted"
+
+
+def test_grounded_spec_passes_its_arguments_to_the_inner_teacher(tmp_path, monkeypatch):
+    (tmp_path / "my_graders.py").write_text(textwrap.dedent('''
+        from teachers import Completion, Teacher
+
+        class Grader(Teacher):
+            def __init__(self, word="FAULT"):
+                self.word = word
+            def complete(self, chats, config):
+                return [Completion(text=f"VERDICT: {self.word}") for c in chats]
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    g = load_teacher("grounded:my_graders:Grader", word="NO FAULT")
+    assert isinstance(g, GroundedTeacher) and g.inner.word == "NO FAULT"
+    with pytest.raises(TeacherSpecError, match="takes no argument.*colour"):
+        load_teacher("grounded:my_graders:Grader", colour="red")
+    with pytest.raises(TeacherSpecError, match="needs a teacher spec after the colon"):
+        load_teacher("grounded:")
 
 
 def test_arithmetic_verifier_overrides_critique():
@@ -166,8 +177,14 @@ def test_arithmetic_verifier_overrides_critique():
     assert [c.verdict for c in crits] == ["fault", "no_fault", "unparseable", "no_fault"]
     assert "36 + 1 = 38 is wrong: it is 37" in crits[0].text and parse_verdict(crits[0].text) == "fault"
     [rev] = v.revise(items[:1], crits[:1], PRINCIPLE)
-    assert "36 + 1 = 37" in rev.text and v.critique([Item(items[0].prompt, rev.text, "37")], PRINCIPLE)[0].verdict == "no_fault"
+    assert rev.text == "12 x 3 = 36, then 36 + 1 = 37. So 37."  # the carried result is corrected too
+    assert v.critique([Item(items[0].prompt, rev.text, "37")], PRINCIPLE)[0].verdict == "no_fault"
+    # a wrong setup has no equation to fix: the reference's own worked solution is the correction
+    wrong = Item("Ben has 18 and gets 8 more. How many?", "18 - 8 = 10", reference="18 + 8 = 26\n#### 26")
+    [crit] = v.critique([wrong], PRINCIPLE)
+    assert crit.fault and crit.verdict_source == "verifier"
+    assert v.revise([wrong], [crit], PRINCIPLE)[0].text == "18 + 8 = 26. The answer is 26."
     # with a fallback, what it cannot check goes to another teacher
-    fb = Scripted(["VERDICT: NO FAULT"])
+    fb = ScriptedTeacher(["VERDICT: NO FAULT"])
     v2 = ArithmeticVerifier(fallback=fb)
     assert [c.verdict for c in v2.critique(items[2:], PRINCIPLE)] == ["no_fault", "no_fault"] and len(fb.sent) == 1

@@ -13,18 +13,12 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from distill.atomic import is_complete, write_folder
 from distill.data import load_instructions, mix
 from distill.models import load_model
 from distill.student import Student
-from distill.train import (
-    TrainConfig,
-    _atomic_save,
-    answer_loss,
-    answer_metrics,
-    build_trainer,
-    is_complete,
-    train_lora,
-)
+from distill.train import answer_loss, answer_metrics, build_trainer, train_lora
+from distill.train_config import TrainConfig
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,12 +64,13 @@ def run(default_folder, heldout, tmp_path_factory):
     before_heldout = answer_loss(model, tok, heldout)
     recorder = LogRecorder()
     # One thread: the 2 cores are shared with other test runs, where 2 threads stall each other.
-    config = TrainConfig(learning_rate=1e-3, max_steps=12, batch_size=len(TARGETS), disable_tqdm=True, num_threads=1)
+    config = TrainConfig(sft={"learning_rate": 1e-3, "max_steps": 12, "per_device_train_batch_size": len(TARGETS)},
+                         num_threads=1)
     out = tmp_path_factory.mktemp("round-01")
     t0 = time.perf_counter()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        result = train_lora(model, tok, TARGETS, out, config, callbacks=[recorder])
+        result = train_lora(model, tok, TARGETS, out, config, callbacks=[recorder], quiet=True)
     seconds = time.perf_counter() - t0
     after_targets = answer_metrics(result.model, tok, TARGETS)
     after_heldout = answer_loss(result.model, tok, heldout)
@@ -94,7 +89,7 @@ def run(default_folder, heldout, tmp_path_factory):
 
 
 def test_quiet_training_prints_nothing_but_still_reports(run):
-    # disable_tqdm is how a display takes over progress: transformers would otherwise print
+    # quiet is how a display takes over progress: transformers would otherwise print
     # every log dict; the callbacks must still see every step's logs.
     assert "'loss'" not in run["printed"] and "train_runtime" not in run["printed"], run["printed"][:500]
     assert len([e for e in run["recorder"].logs if "loss" in e]) == 12
@@ -156,7 +151,7 @@ def test_prompt_masked_answer_and_eos_trained(default_folder, tmp_path):
     # Through mix(), as a round does: its bookkeeping column must not reach the model.
     data = mix(examples[:2], examples[2:], ratio=1, seed=0)
     assert "origin" in data.column_names
-    trainer = build_trainer(model, tok, data, tmp_path, TrainConfig(batch_size=3))
+    trainer = build_trainer(model, tok, data, tmp_path, TrainConfig(sft={"per_device_train_batch_size": 3}))
     batch = next(iter(trainer.get_train_dataloader()))  # exactly what training sees
     ids, labels, attention = batch["input_ids"], batch["labels"], batch["attention_mask"]
     assert ids.shape[0] == 3 and (attention == 0).any()  # rows of different lengths, so padding exists
@@ -209,10 +204,10 @@ def test_atomic_save_leaves_nothing_half_written(tmp_path):
         raise RuntimeError("killed mid-write")
 
     with pytest.raises(RuntimeError):
-        _atomic_save(tmp_path / "model", broken)
+        write_folder(tmp_path / "model", broken)
     assert list(tmp_path.iterdir()) == []
-    _atomic_save(tmp_path / "model", lambda f: (f / "a.txt").write_text("1"))
-    _atomic_save(tmp_path / "model", lambda f: (f / "b.txt").write_text("2"))  # replaces the previous round's folder
+    write_folder(tmp_path / "model", lambda f: (f / "a.txt").write_text("1"))
+    write_folder(tmp_path / "model", lambda f: (f / "b.txt").write_text("2"))  # replaces the previous round's folder
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["b.txt", "distill-complete.json"]
     assert (tmp_path / "model").stat().st_mode & 0o777 == 0o755
     assert [p.name for p in tmp_path.iterdir()] == ["model"]

@@ -1,0 +1,120 @@
+"""The run folder's records, typed: one :class:`Sample` per prompt per round, and the :class:`Manifest`.
+
+Both are plain dataclasses with ``to_json`` / ``from_json``. Reading is lenient in the way a
+resumed or inspected run needs: keys this version does not know are kept in ``extra`` and
+written back unchanged, and keys an older version did not write get their defaults, so old run
+folders still read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+
+T = TypeVar("T", bound="_Record")
+
+FINAL = ("converged", "stopped", "finished")
+
+
+class _Record:
+    """``to_json`` / ``from_json`` for a dataclass with an ``extra`` dict of unknown keys."""
+
+    extra: dict
+
+    def to_json(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}  # type: ignore[arg-type]
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_json(cls: type[T], data: dict) -> T:
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}  # type: ignore[arg-type]
+        known = {k: v for k, v in data.items() if k in names}
+        return cls(**known, extra={k: v for k, v in data.items() if k not in names})  # type: ignore[call-arg]
+
+
+@dataclass
+class Sample(_Record):
+    """One prompt of one round: the answer, the critique, the revision, and what became of them.
+
+    Every record is kept, dropped ones too: they are the evidence. ``reference`` is what the
+    critic was shown (None: critiqued without one). ``check`` names what decided the verdict
+    when it was not only the teacher's word (``"reference"``: the answer checked against the
+    prompt's reference by the evaluation's rules; ``"verifier"``: a programmatic checker), and
+    ``answer_passed`` / ``revision_passed`` hold its results. ``target`` is the text trained on
+    when the sample is kept: the revision, or the answer itself when a check verified it."""
+
+    round: int
+    index: int
+    prompt: str
+    answer: str
+    stage: str = ""
+    principle: str = ""
+    reference: str | None = None
+    answer_finish: str | None = None
+    critique: str = ""
+    verdict: str = "unparseable"
+    verdict_source: str = "text"
+    revision: str | None = None
+    revision_finish: str | None = None
+    error: str | None = None
+    teacher: str = ""
+    check: str | None = None
+    answer_passed: bool | None = None
+    revision_passed: bool | None = None
+    candidates: list[str] = field(default_factory=list)  # every sampled answer when num_samples > 1
+    kept: bool = False
+    drop_reason: str | None = None
+    target: str | None = None
+    usage: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    time: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Sample":
+        sample = super().from_json(data)
+        if sample.kept and sample.target is None:  # written before targets were recorded
+            sample.target = sample.revision
+        return sample
+
+
+@dataclass
+class Manifest(_Record):
+    """Where a run stands: status, stage, finished rounds, metric history, the monitor's decision.
+
+    ``rounds`` holds one summary per trained round (stage, prompts, faults, kept, model, ...);
+    ``history`` one metric dict per evaluated round, round 0 (the untouched student) first."""
+
+    FINAL: ClassVar[tuple[str, ...]] = FINAL
+
+    status: str = "running"
+    stage_index: int = 0
+    rounds_in_stage: int = 0
+    rounds: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    best_round: int = 0
+    decision: dict | None = None
+    replay_share: float | None = None
+    report: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def reason(self) -> str:
+        return (self.decision or {}).get("reason", "")
+
+    @property
+    def warnings(self) -> list[str]:
+        return list((self.decision or {}).get("warnings") or [])
+
+
+def samples_from_json(rows: list[dict]) -> list[Sample]:
+    """Records as read from a ``samples.jsonl`` -> :class:`Sample` objects."""
+    return [Sample.from_json(r) for r in rows]
+
+
+__all__ = ["FINAL", "Manifest", "Sample", "samples_from_json"]

@@ -1,0 +1,109 @@
+"""Settings of one round of training: the LoRA adapter, and TRL's own arguments over this
+project's defaults. Importable without torch or TRL (they load when the arguments are built).
+
+In a run config::
+
+    train:
+      lora_r: 16
+      sft: {learning_rate: 0.0002, num_train_epochs: 2, max_steps: 20}   # any SFTConfig field
+
+Every key under ``sft`` goes to TRL's ``SFTConfig`` as is, so TRL validates it; the project's
+defaults (:data:`SFT_DEFAULTS`) are stated here once and apply where the config says nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distill.interface import DistillError
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+    from trl import SFTConfig
+
+LLAMA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+# This project's defaults for TRL's SFTConfig (TRL's own defaults suit a GPU and a larger model).
+SFT_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 2e-4,  # LoRA, not full fine-tuning
+    "num_train_epochs": 2.0,
+    # Micro-batches of 2 with 4 accumulation steps: 8 examples per step, less padding and smaller
+    # logits than 8 x 1, faster on CPU at half the memory (bench/run.py, section train).
+    "per_device_train_batch_size": 2,
+    "per_device_eval_batch_size": 2,
+    "gradient_accumulation_steps": 4,
+    "max_length": 512,  # prompt + answer tokens; longer examples are truncated (no padding to it)
+    "lr_scheduler_type": "linear",
+    "logging_steps": 1,  # every step, so the loss history is complete
+    "seed": 0,
+    "activation_checkpointing": False,  # costs time; only worth it when memory is short
+    "completion_only_loss": True,  # loss on the answer tokens only (prompt tokens are labelled -100)
+    "packing": False,
+    "padding_free": False,  # correct padding-free batches need flash attention, which CPUs lack
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+}
+# Set by the loop itself: the adapter and the merged model are saved by the toolkit, atomically.
+SFT_FIXED: dict[str, Any] = {"save_strategy": "no"}
+
+
+class TrainConfigError(DistillError, ValueError):
+    """A training setting TRL or peft refuses; the message names the key."""
+
+
+@dataclass
+class TrainConfig:
+    """One round of LoRA fine-tuning: the adapter's shape, and TRL's arguments (``sft``)."""
+
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(LLAMA_TARGET_MODULES))  # every LLaMA projection
+    sft: dict[str, Any] = field(default_factory=dict)  # SFTConfig fields over SFT_DEFAULTS
+    # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
+    # with other busy processes one thread avoids waiting for a descheduled second one.
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
+            raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
+        fixed = sorted(set(self.sft) & set(SFT_FIXED))
+        if fixed:
+            raise ValueError(f"train.sft: {', '.join(fixed)} is set by the toolkit and cannot be changed")
+
+    def setting(self, name: str) -> Any:
+        """The value an SFTConfig field will have: the config's, else the project default."""
+        return self.sft.get(name, SFT_DEFAULTS.get(name))
+
+    def sft_args(self, output_dir: str | Path, **overrides: Any) -> "SFTConfig":
+        """TRL's ``SFTConfig`` for this round: project defaults < ``sft`` < ``overrides``."""
+        from trl import SFTConfig
+
+        kwargs = {**SFT_DEFAULTS, "bf16": _bf16_supported(), **self.sft, **overrides, **SFT_FIXED,
+                  "output_dir": str(output_dir)}
+        known = {f.name for f in dataclasses.fields(SFTConfig)}
+        unknown = sorted(set(self.sft) - known)
+        if unknown:
+            raise TrainConfigError(f"train.sft: {', '.join(unknown)}: not a field of TRL's SFTConfig")
+        try:
+            return SFTConfig(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise TrainConfigError(f"train.sft: TRL refuses these settings: {str(e).splitlines()[0]}") from None
+
+    def lora_config(self) -> "LoraConfig":
+        """The peft configuration of this round's adapter."""
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
+
+
+def _bf16_supported() -> bool:
+    # bf16 autocast is much slower than fp32 on CPUs without native bf16, so by default it is
+    # chosen only on a GPU that has it; `train.sft: {bf16: true}` forces it.
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
