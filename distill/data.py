@@ -28,22 +28,15 @@ from typing import Any, Iterable, Sequence
 import datasets
 from datasets import Dataset
 
-from distill.jsonl import read_jsonl, where
+from distill.interface import DistillError
+from distill.questions import read_rows
 
 Message = dict[str, str]
 PROMPT, COMPLETION, ORIGIN = "prompt", "completion", "origin"
 _ROLES = {"system", "user", "assistant", "tool"}
 
-# File suffix -> `datasets` builder name.
-_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
-
-
-class DataFormatError(ValueError):
+class DataFormatError(DistillError, ValueError):
     """Instruction data that is not in a supported format; the message names file, row and field."""
-
-
-def _where(source: str, row: int, line: int | None) -> str:
-    return where(source, line) if line is not None else f"{source}, row {row}"
 
 
 def _messages(value: Any, field: str, where: str, *, default_role: str) -> list[Message]:
@@ -119,11 +112,6 @@ def normalize_example(row: dict, kind: str, where: str) -> dict[str, list[Messag
     return {PROMPT: prompt, COMPLETION: completion}
 
 
-def _jsonl_lines(path: Path) -> list[int]:
-    """1-based line numbers of the records of a JSONL file (blank lines skipped), checking each parses."""
-    return [n for n, _ in read_jsonl(path, DataFormatError)]
-
-
 def _hub_dataset(source: str, split: str) -> Dataset:
     from distill.models import hub_reachable  # one notion of "online" for models and data
 
@@ -135,10 +123,10 @@ def _hub_dataset(source: str, split: str) -> Dataset:
     return datasets.load_dataset(source, split=split)
 
 
-def normalize(rows: Iterable[dict] | Dataset, source: str = "<data>", lines: list[int] | None = None) -> Dataset:
+def normalize(rows: Iterable[dict] | Dataset, source: str = "<data>", locations: list[str] | None = None) -> Dataset:
     """Any supported rows (a Dataset or dicts) -> conversational prompt/completion Dataset.
 
-    ``source`` and ``lines`` (1-based JSONL line of each row) only serve error messages.
+    ``source`` and ``locations`` (where each row is, e.g. ``file, line 3``) only serve error messages.
     """
     rows = list(rows)
     if not rows:
@@ -147,10 +135,8 @@ def normalize(rows: Iterable[dict] | Dataset, source: str = "<data>", lines: lis
     for r in rows:  # union of keys: JSONL rows may differ
         columns.extend(k for k in r if k not in columns)
     kind = _detect(columns, source)
-    out = [
-        normalize_example(r, kind, _where(source, i + 1, lines[i] if lines else None))
-        for i, r in enumerate(rows)
-    ]
+    out = [normalize_example(r, kind, locations[i] if locations else f"{source}, row {i + 1}")
+           for i, r in enumerate(rows)]
     return Dataset.from_list(out)
 
 
@@ -163,15 +149,8 @@ def load_instructions(source: str | Path, split: str = "train") -> Dataset:
     """
     path = Path(source).expanduser()
     if path.is_file():
-        builder = _BUILDERS.get(path.suffix.lower())
-        if builder is None:
-            raise DataFormatError(f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(_BUILDERS)}")
-        lines = _jsonl_lines(path) if path.suffix.lower() == ".jsonl" else None
-        try:
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
-        except Exception as exc:  # noqa: BLE001 - re-raised with the file named
-            raise DataFormatError(f"{path}: cannot be read as {builder}: {exc}") from exc
-        return normalize(ds, str(path), lines)
+        located = read_rows(path, DataFormatError)  # the same reader as prompt and eval files
+        return normalize([row for _, row in located], str(path), [loc for loc, _ in located])
     if path.exists():
         raise DataFormatError(f"{path}: not a file")
     s = str(source)

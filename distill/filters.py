@@ -88,7 +88,10 @@ class PairFilter:
         return self._duplicate(sample)
 
     def _duplicate(self, sample: Sample) -> str | None:
-        if tokenize(sample.prompt):
+        # A pair whose target passed a reference check answers its own question: templated
+        # questions ("Is F the chemical symbol for fluorine?") look alike but are not duplicates.
+        checked = sample.revision_passed if sample.verdict == "fault" else sample.answer_passed
+        if tokenize(sample.prompt) and not checked:
             dup, match, score = self.index.is_duplicate(sample.prompt)
             if dup:
                 return f"near-duplicate prompt (ROUGE-L {score:.2f} with {match!r})"

@@ -84,6 +84,7 @@ class BootstrapLoop:
         self.heldout = list(load_instructions(config.replay_heldout)) if config.replay_heldout else []
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
+        config.train.validate()  # TRL checks the training settings now, not after a round of generation
         self.monitor = Monitor(config.monitor)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
@@ -137,6 +138,7 @@ class BootstrapLoop:
 
         # A resumed run goes on from its latest round's model (loading the base one too was wasted).
         student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student)
+        self.teacher(student)  # a bad teacher spec fails here, before any work
         if not manifest.history:
             manifest.history.append(self._evaluate(0, student, self.stages[0]))
             folder.save_manifest(manifest)

@@ -17,9 +17,10 @@ import hashlib
 import importlib.util
 import os
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlparse
 
 from distill.atomic import is_complete, write_folder
@@ -83,6 +84,21 @@ def _gguf_cache_dir(gguf: Path) -> Path:
     st = gguf.stat()
     key = hashlib.sha256(f"{gguf.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
     return cache_root() / "gguf" / f"{gguf.stem}-{key}"
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """transformers' progress bars off while a model loads or converts (as they were after): a
+    load takes under a second from the cache, and the bars would break a display's lines."""
+    from transformers.utils import logging as hf_logging
+
+    were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if were_on:
+            hf_logging.enable_progress_bar()
 
 
 def strip_quantization(config: "PreTrainedConfig", model: "PreTrainedModel") -> None:
@@ -200,9 +216,10 @@ def load_model(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     dtype = dtype or torch.float32
-    folder = resolve_folder(spec)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+    with quiet_loading():
+        folder = resolve_folder(spec)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
     if tokenizer.pad_token is None:

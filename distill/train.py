@@ -31,7 +31,7 @@ from trl import SFTTrainer
 
 from distill.atomic import write_folder, write_json
 from distill.data import COMPLETION, PROMPT, as_dataset
-from distill.models import load_model, strip_quantization
+from distill.models import load_model, quiet_loading, strip_quantization
 from distill.train_config import TrainConfig
 
 
@@ -137,7 +137,8 @@ def train_lora(
     merged.config.use_cache = True  # TRL switches the cache off for training; generation wants it
 
     def write_model(tmp: Path) -> None:
-        merged.save_pretrained(tmp)  # safetensors by default
+        with quiet_loading():
+            merged.save_pretrained(tmp)  # safetensors by default
         tokenizer.save_pretrained(tmp)
 
     logs = trainer.state.log_history

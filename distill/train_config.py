@@ -82,7 +82,7 @@ class TrainConfig:
         """TRL's ``SFTConfig`` for this round: project defaults < ``sft`` < ``overrides``."""
         from trl import SFTConfig
 
-        kwargs = {**SFT_DEFAULTS, "bf16": _bf16_supported(), **self.sft, **overrides, **SFT_FIXED,
+        kwargs = {**SFT_DEFAULTS, **_hardware_defaults(), **self.sft, **overrides, **SFT_FIXED,
                   "output_dir": str(output_dir)}
         known = {f.name for f in dataclasses.fields(SFTConfig)}
         unknown = sorted(set(self.sft) - known)
@@ -93,6 +93,17 @@ class TrainConfig:
         except (TypeError, ValueError) as e:
             raise TrainConfigError(f"train.sft: TRL refuses these settings: {str(e).splitlines()[0]}") from None
 
+    def validate(self) -> None:
+        """Raise :class:`TrainConfigError` now if TRL or peft would refuse these settings."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="distill-check-") as tmp:
+            self.sft_args(tmp)
+        try:
+            self.lora_config()
+        except (TypeError, ValueError) as e:
+            raise TrainConfigError(f"train: peft refuses the LoRA settings: {str(e).splitlines()[0]}") from None
+
     def lora_config(self) -> "LoraConfig":
         """The peft configuration of this round's adapter."""
         from peft import LoraConfig
@@ -101,9 +112,11 @@ class TrainConfig:
                           target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
 
 
-def _bf16_supported() -> bool:
-    # bf16 autocast is much slower than fp32 on CPUs without native bf16, so by default it is
-    # chosen only on a GPU that has it; `train.sft: {bf16: true}` forces it.
+def _hardware_defaults() -> dict[str, Any]:
+    """Defaults that depend on the machine. bf16 autocast is much slower than fp32 on CPUs without
+    native bf16, so it is chosen only on a GPU that has it (``train.sft: {bf16: true}`` forces it);
+    pinned memory only helps copies to a GPU."""
     import torch
 
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    gpu = torch.cuda.is_available()
+    return {"bf16": gpu and torch.cuda.is_bf16_supported(), "dataloader_pin_memory": gpu}

@@ -2,7 +2,7 @@
 
 Deterministic (fixed seed), so re-running reproduces the committed file byte for byte:
 
-    python scripts/make_eval.py [--out data/eval/arithmetic.jsonl] [--n 100] [--seed 7]
+    python scripts/make_eval.py [--out data/eval/arithmetic.jsonl] [--n 300] [--seed 7]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def problem(rng: random.Random) -> tuple[str, str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data/eval/arithmetic.jsonl")
-    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -218,7 +218,7 @@ class FaultProxy:
                 pass
 
             def do_GET(self) -> None:
-                self._relay(b"")
+                self._send(*self._relay(b""))
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -233,30 +233,30 @@ class FaultProxy:
                     proxy.in_flight += 1
                     proxy.max_in_flight = max(proxy.max_in_flight, proxy.in_flight)
                 try:
-                    self._apply(fault, body)
+                    reply = self._apply(fault, body)
                 finally:
+                    # Out of flight before the reply is written: once the client has its answer it
+                    # may send the next request at once, and that one must not find this one counted.
                     with proxy._lock:
                         proxy.in_flight -= 1
+                if reply is not None:
+                    self._send(*reply)
 
-            def _apply(self, fault: Fault, body: bytes) -> None:
+            def _apply(self, fault: Fault, body: bytes) -> tuple[int, dict, bytes] | None:
                 if fault.kind == "status":
                     payload = json.dumps({"error": {"message": f"injected {fault.status}", "type": "injected"}}).encode()
-                    self.send_response(fault.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
+                    headers = {"Content-Type": "application/json"}
                     if fault.retry_after is not None:
-                        self.send_header("Retry-After", fault.retry_after)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
+                        headers["Retry-After"] = fault.retry_after
+                    return fault.status, headers, payload
                 if fault.kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
-                    return
+                    return None
                 time.sleep(fault.delay if fault.kind == "slow" else proxy.hold)
-                self._relay(body)
+                return self._relay(body)
 
-            def _relay(self, body: bytes) -> None:
+            def _relay(self, body: bytes) -> tuple[int, dict, bytes]:
                 conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=600)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "authorization", "accept")}
@@ -265,9 +265,13 @@ class FaultProxy:
                     data = resp.read()
                 finally:
                     conn.close()
+                return resp.status, {"Content-Type": resp.getheader("Content-Type", "application/json")}, data
+
+            def _send(self, status: int, headers: dict, data: bytes) -> None:
                 try:
-                    self.send_response(resp.status)
-                    self.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

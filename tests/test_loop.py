@@ -152,3 +152,73 @@ def test_resume_after_sigkill_in_generation_and_training(tmp_path, tiny_folder):
     for n in (1, 2):
         assert is_complete(run_dir / f"round-{n:02d}" / "model")
     assert [m["round"] for m in final.history] == [0, 1, 2]
+
+
+def grounded_prompts(tmp_path: Path) -> Path:
+    """Two prompts of each shipped training kind (with references) and one without a reference."""
+    rows = []
+    for kind in ("arithmetic", "facts", "yesno"):
+        rows += (ROOT / "data" / "train" / f"{kind}.jsonl").read_text().splitlines()[:2]
+    rows.append(json.dumps({"prompt": "Describe a quiet morning in two sentences."}))
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_grounded_round_with_the_real_student(tmp_path, default_folder):
+    """grounded:self through a real round: answers with a reference are checked by the eval's rules
+    (verified ones trained on as they are, wrong ones critiqued and revised with the reference and
+    kept only if the revision passes); the prompt without one is critiqued without it."""
+    from distill.config import RunConfig
+    from distill.loop import run
+    from distill.prompts import load_prompts
+
+    prompts = grounded_prompts(tmp_path)
+    cfg = write_config(tmp_path, str(default_folder), teacher="grounded:self", prompts=str(prompts), rounds=1,
+                       prompts_per_round=7, chunk_size=7, eval_sets=[str(ROOT / "data" / "eval" / "arithmetic.jsonl")])
+    manifest = run(RunConfig.load(cfg))
+    assert manifest.status == "finished"
+    questions = {q.prompt: q for q in load_prompts(prompts)}
+    records = read_records(tmp_path / "run" / "round-01" / "samples.jsonl")
+    assert len(records) == 7
+    for r in records:
+        q = questions[r["prompt"]]
+        assert r["teacher"] == "grounded:self"
+        if q.format is None:  # no reference: the self teacher's own verdict, nothing checked
+            assert r["reference"] is None and r["check"] is None and r["answer_passed"] is None
+            assert r["verdict_source"] in ("text", "likelihood")
+            continue
+        assert r["reference"] == q.reference and r["check"] == "reference"
+        assert r["answer_passed"] == q.check(r["answer"])
+        assert r["verdict"] == ("no_fault" if r["answer_passed"] else "fault")
+        if r["revision"] is not None:
+            assert r["revision_passed"] == q.check(r["revision"])
+        if r["kept"]:
+            assert r["target"] == (r["answer"] if r["answer_passed"] else r["revision"])
+            assert r["answer_passed"] or r["revision_passed"]
+    summary = manifest.rounds[0]
+    assert summary["ungrounded"] == 1 and summary["checked"] == 6
+    assert summary["kept"] == sum(r["kept"] for r in records)
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| without reference |" in report and "decided by the reference check" in report
+
+
+def test_arithmetic_verifier_round_trains_on_checked_corrections(tmp_path, tiny_folder):
+    """The programmatic checker through a round: every answer is checked; wrong ones get the
+    reference's worked solution as their correction, which passes the same check, and is trained on."""
+    from distill.config import RunConfig
+    from distill.loop import run
+
+    arithmetic = tmp_path / "arithmetic.jsonl"
+    arithmetic.write_text("\n".join((ROOT / "data" / "train" / "arithmetic.jsonl").read_text().splitlines()[:4]) + "\n")
+    cfg = write_config(tmp_path, str(tiny_folder), teacher="arithmetic", prompts=str(arithmetic), rounds=1,
+                       prompts_per_round=4, chunk_size=4, answer={"max_new_tokens": 8})
+    manifest = run(RunConfig.load(cfg))
+    records = read_records(tmp_path / "run" / "round-01" / "samples.jsonl")
+    assert len(records) == 4 and all(r["check"] == "verifier" for r in records)
+    for r in records:
+        assert r["verdict"] == ("no_fault" if r["answer_passed"] else "fault")
+        assert r["kept"] and (r["answer_passed"] or r["revision_passed"])
+        if not r["answer_passed"]:  # a random tiny model's answer: corrected with the worked solution
+            assert r["target"] == r["revision"] and r["revision"].endswith(f"The answer is {r['reference'].split('#### ')[1]}.")
+    assert manifest.rounds[0]["kept"] == 4 and manifest.rounds[0]["train_loss"] is not None

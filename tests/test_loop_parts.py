@@ -85,6 +85,10 @@ def test_near_duplicate_prompt_dropped_after_first_kept():
     assert f.apply(_rec(prompt="Why is the sky blue during the day?")).kept
     second = f.apply(_rec(prompt="Why is the sky blue in the day?"))
     assert not second.kept and second.drop_reason.startswith("near-duplicate prompt (ROUGE-L")
+    # checked pairs answer their own (templated) questions: not duplicates of each other
+    assert f.apply(_rec(prompt="Is F the chemical symbol for fluorine?", verdict="no_fault", answer_passed=True)).kept
+    assert f.apply(_rec(prompt="Is N the chemical symbol for calcium?", verdict="no_fault", answer_passed=True)).kept
+    assert not f.apply(_rec(prompt="Is N the chemical symbol for calcium?")).kept  # unchecked: still a duplicate
 
 
 def test_records_keep_unknown_keys_and_read_old_ones():

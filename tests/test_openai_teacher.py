@@ -12,6 +12,7 @@ pytest.register_assert_rewrite("servers")  # imported here before pytest_plugins
 
 from distill.interface import Item, SamplingConfig  # noqa: E402
 from distill.principles import load_principles  # noqa: E402
+from distill.questions import Question  # noqa: E402
 from servers import Fault, fault_proxy  # noqa: E402
 from teachers import TeacherError, load_teacher  # noqa: E402
 from teachers.openai_api import OpenAITeacher  # noqa: E402
@@ -133,3 +134,25 @@ def test_api_key_read_from_env_and_never_leaks(openai_server, monkeypatch, caplo
     monkeypatch.delenv("DISTILL_TEST_TEACHER_KEY")
     with pytest.raises(ValueError, match="DISTILL_TEST_TEACHER_KEY"):
         teacher_for(openai_server.base_url, openai_server.model, api_key_env="DISTILL_TEST_TEACHER_KEY")
+
+
+def test_grounded_openai_checks_answers_and_shows_the_server_the_reference(openai_server, principle):
+    """`grounded:openai` gets its keyword arguments (the endpoint) for the inner teacher: a verified
+    answer costs no request; a wrong one is critiqued and revised with the reference in view."""
+    cfg = SamplingConfig(max_new_tokens=8)
+    with fault_proxy(openai_server.base_url) as proxy:
+        g = load_teacher("grounded:openai", base_url=proxy.base_url, model=openai_server.model, api_key_env=None)
+        assert g.grounded and g.name == f"grounded:openai:{openai_server.model}"
+        legs = Question("How many legs does a spider have?", format="short", gold=["eight", "8"])
+        items = [Item(legs.question, "A spider has eight legs.", legs.reference, legs.check),
+                 Item(legs.question, "A spider has six legs.", legs.reference, legs.check),
+                 Item("Why is the sky blue?", "Because of the sea.")]
+        crits = g.critique(items, principle, cfg)
+        assert [(c.verdict, c.verdict_source) for c in crits[:2]] == [("no_fault", "reference"), ("fault", "reference")]
+        assert crits[1].text and crits[2].completion.completion_tokens > 0  # both came back from the server
+        asked = [s.body["messages"][-1]["content"] for s in proxy.seen]
+        assert len(asked) == 2  # the verified answer was not sent
+        assert "Reference answer (trusted to be correct):\neight | 8" in asked[0] and "six legs" in asked[0]
+        assert "Reference" not in asked[1] and "Because of the sea." in asked[1]
+        [rev] = g.revise(items[1:2], crits[1:2], principle, cfg)
+        assert rev.ok and rev.text and "eight | 8" in proxy.seen[-1].body["messages"][-1]["content"]
