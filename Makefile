@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install clean
+.PHONY: demo test test-fast bench install clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the edit-test loop: everything but the tests marked slow (real model, loop runs, servers)
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -6,8 +6,8 @@ A spec is one of
   * a ``.gguf`` file,
   * a hub id (``org/name``), which needs the network.
 
-GGUF files are dequantized by transformers, which is slow (about 20 s for the default
-model) and yields a model that refuses ``save_pretrained``. We therefore convert each
+GGUF files are dequantized by transformers, which is slow (see the README's load times) and
+yields a model that refuses ``save_pretrained``. We therefore convert each
 GGUF once into a normal Hugging Face folder in a cache and load from there afterwards.
 """
 

@@ -55,7 +55,7 @@ class MonitorConfig:
     converged_fault_rate: float = 0.1  # fewer faults than this share of prompts = converged
     max_rounds: int | None = None
     # warn when mean answer length moves this much (relative) from round 0: a quarter is already a
-    # changed habit (the self-teacher demo shrank answers 29% in two rounds without a warning at 0.5)
+    # changed habit, shorter or longer
     length_drift: float = 0.25
     diversity_floor: float = 0.7  # warn when distinct-2 falls below this share of round 0's
 

@@ -90,9 +90,9 @@ class Student:
         prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
         conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
         device = self.model.device
-        # The prompt (a critique prompt is ~300 tokens) runs once and only its last position gets
-        # logits; the continuations (a few tokens each) then run as a batch on copies of its KV
-        # cache. Scoring every row's full sequence with full-vocabulary logits was 2x slower.
+        # The prompt (a critique prompt is hundreds of tokens) runs once and only its last position
+        # gets logits; the continuations (a few tokens each) then run as a batch on copies of its KV
+        # cache, rather than every row's full sequence with full-vocabulary logits.
         width = max((len(c) for c in conts), default=0) - 1  # a continuation's last token predicts nothing we score
         cache, last = self._shared_prefix(prompt, len(conts) if width > 0 else 1)
         first = torch.log_softmax(last.float(), dim=-1)  # predicts each continuation's first token
@@ -166,8 +166,8 @@ class Student:
     def auto_batch_size(self, max_tokens: int, cap: int = 64) -> int:
         """Rows whose KV cache fits in a quarter of free memory (at most 1 GB), up to ``cap``.
 
-        On CPU new tokens/s grows with the batch (one weight pass serves every row) up to about
-        64 rows for the default model (bench/run.py); past that attention over the cache wins."""
+        On CPU new tokens/s grows with the batch (one weight pass serves every row) up to a few
+        dozen rows for the default model (bench/run.py); past that attention over the cache wins."""
         cfg = self.model.config
         heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
@@ -188,8 +188,8 @@ class Student:
         pad_id = self.tokenizer.pad_token_id
         eos = torch.tensor(sorted(self.eos_token_ids))
         device = self.model.device
-        # Chats share their template's head (system prompt, role markers: 24 of ~39 tokens for
-        # the default model), and prefill is a quarter of a 64-token batch's time on CPU: run
+        # Chats share their template's head (system prompt, role markers: most of a short prompt),
+        # and prefill is a large share of a short batch's time on CPU: run
         # the shared prefix once and copy its KV cache to every row. One token per row stays
         # in the suffix so every row has logits to start from.
         shared = len(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0

@@ -48,3 +48,14 @@ def tiny_folder(tmp_path_factory, default_folder) -> Path:
     LlamaForCausalLM(cfg).save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
+
+
+# Tests that load a real model, run the loop, start a server or drive a terminal are "slow": `make
+# test` runs them all, `make test-fast` (-m "not slow") leaves them out for the edit-test loop.
+SLOW_FIXTURES = {"default_folder", "student", "tiny_folder", "openai_server", "pty_run"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

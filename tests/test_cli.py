@@ -226,3 +226,25 @@ print("STATUS", manifest.status)
     assert out.returncode == 0 and "STATUS finished" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
     saved = yaml.safe_load((user / "runs/object/config.yaml").read_text())
     assert saved["teacher"] == "mypkg_teacher:MyTeacher"  # the object's class, named so a resume can find it
+
+
+def test_a_corrupt_record_in_a_run_folder_is_named_not_guessed(tmp_path, capsys, tiny_folder, monkeypatch):
+    """A garbage line in the middle of samples.jsonl stops the resume with the file and line to fix;
+    nothing is rewritten."""
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    cfg = run_config(tmp_path, student=str(tiny_folder), teacher="fakes:FixerTeacher", replay_heldout=None,
+                     eval_sets=[str(ROOT / "data" / "eval" / "facts.jsonl")])
+    run = tmp_path / "run"
+    (run / "round-01").mkdir(parents=True)
+    write(run / "config.yaml", cfg.read_text())
+    write(run / "manifest.json", json.dumps({"status": "running", "replay_share": 0.5, "history": [
+        {"round": 0, "gold_accuracy": 0.0, "gold_n": 1, "sets": {}}]}))
+    write(run / "round-01" / "prompts.json", json.dumps([{"prompt": "a", "format": None, "gold": None},
+                                                          {"prompt": "b", "format": None, "gold": None}]))
+    samples = write(run / "round-01" / "samples.jsonl", '{"round": 1, "index": 0, "prompt": "a", "answer": "x"}\n'
+                                                        'garbage\n')
+    before = samples.read_text()
+    code, err = error_of(capsys, ["run", str(run / "config.yaml"), "--quiet"])
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{samples}, line 2: not valid JSON" in err and "fix or remove that line" in err
+    assert samples.read_text() == before

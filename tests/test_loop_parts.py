@@ -178,6 +178,7 @@ def test_round_sampling_is_deterministic_and_fresh():
     assert not {p.prompt for p in a} & {p.prompt for p in b}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", sorted(p.name for p in (ROOT / "recipes").glob("*.py")))
 def test_every_recipe_has_help(recipe):
     out = subprocess.run([sys.executable, f"recipes/{recipe}", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
