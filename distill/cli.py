@@ -4,6 +4,7 @@ Commands:
   eval   score a model on gold-answer JSONL files (prints a table, writes JSON)
   run    run (or resume) the bootstrap loop described by a YAML config
   show   draw a run from its folder: finished or still running
+  export write a run's kept training data as a Hugging Face dataset (SFT or DPO)
 """
 
 from __future__ import annotations
@@ -135,6 +136,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return show(args.run_dir, follow=args.follow, interval=args.interval)
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a run's kept training data as a Hugging Face dataset",
+        description="Write RUN_DIR's kept training data to OUT: --kind sft (prompt/completion) or --kind dpo "
+        "(prompt/chosen/rejected), as datasets.save_to_disk output plus data.jsonl and a dataset card.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--kind", choices=("sft", "dpo"), default="sft")
+    p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``distill export``."""
+    from distill.export import export
+
+    out = export(args.run_dir, args.kind, args.out)
+    print(f"wrote {out} (load with datasets.load_from_disk)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``distill`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="distill", description="Self-correction distillation toolkit.")
@@ -143,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_run(sub)
     _add_show(sub)
+    _add_export(sub)
     return parser
 
 

@@ -30,10 +30,12 @@ from distill.evaluate import load_eval_set
 from distill.filters import PairFilter
 from distill.interface import Completion, Critique, DistillError, Item, Principle, TeacherError
 from distill.monitor import Monitor
+from distill.pairs import pairs_from_samples, read_pairs, write_pairs
 from distill.principles import Stage, load_principles
 from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.questions import Question
 from distill.records import Manifest, Sample
+from distill.round_data import round_data
 from distill.runfolder import RunFolder, append_records, read_json, read_records, write_json
 
 if TYPE_CHECKING:
@@ -148,9 +150,10 @@ class BootstrapLoop:
             stage = self.stages[manifest.stage_index]
             self.display.round_start(n, stage.name)
             summary = self._collect(n, stage, student)
-            student = self._train(n, student, manifest.replay_share)
+            student, note = self._train(n, student, manifest.replay_share)
             metrics = self._evaluate(n, student, stage)
-            summary.update(model=student.spec, train_loss=self._train_loss(n))
+            summary.update(model=student.spec, train_loss=self._train_loss(n), objective=self.config.train.objective,
+                           train_note=note)
             manifest.rounds.append(summary)
             manifest.history.append({**metrics, **{k: summary[k] for k in ("fault_rate", "kept", "train_loss", "stage")}})
             manifest.rounds_in_stage += 1
@@ -213,7 +216,11 @@ class BootstrapLoop:
                     f"(first: {failed[0].error}). The {len(todo) - len(failed)} finished records are saved in "
                     f"{path}; run the same command again to retry the rest."
                 )
-        return _summary(n, stage.name, done, grounded=bool(getattr(teacher, "grounded", False)))
+        if not self.folder.pairs_path(n).exists():  # written once, when the round's records are complete
+            write_pairs(self.folder.pairs_path(n), pairs_from_samples(done))
+        summary = _summary(n, stage.name, done, grounded=bool(getattr(teacher, "grounded", False)))
+        summary["pairs"] = len(read_pairs(self.folder.pairs_path(n)))
+        return summary
 
     def _answers(self, student: "Student", items: list[Question]) -> list[list[Completion]]:
         """``answer.num_samples`` answers per prompt (one batch for all of them)."""
@@ -280,36 +287,40 @@ class BootstrapLoop:
         )
 
     # -- one round: training ------------------------------------------------------------
-    def _train(self, n: int, student: "Student", replay_share: float) -> "Student":
-        """Fine-tune on the round's kept pairs mixed with replay data; the merged model is the new student.
-        With no kept pairs there is nothing to learn from, and the student stays as it is."""
+    def _train(self, n: int, student: "Student", replay_share: float) -> tuple["Student", str | None]:
+        """Train on the round's kept records by ``train.objective``; the merged model is the new
+        student. Returns it with a note when training was skipped or cut short (no pairs)."""
         from distill.atomic import is_complete
         from distill.student import Student
 
         out = self.folder.round_dir(n)
         if is_complete(out / "model"):
-            return Student(out / "model")
+            return Student(out / "model"), self._train_note(n)
         kept = [s for s in self.folder.samples(n) if s.kept]
-        if not kept:
-            self.display.warn(f"round {n}: no pair was kept; the student is not trained this round")
-            return student
-        from distill.data import mix
+        data = round_data(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
+                          self.config.seed + n, self.config.train)
+        if data.config is None:
+            self.display.warn(f"round {n}: {data.note}; the student is not trained this round")
+            return student, data.note
+        if data.note:
+            self.display.warn(f"round {n}: {data.note}")
         from distill.train import train_lora
 
-        pairs = [{"prompt": [{"role": "user", "content": s.prompt}],
-                  "completion": [{"role": "assistant", "content": s.target}]} for s in kept]
-        # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
-        ratio = replay_share / (1 - replay_share)
-        data = pairs if self.replay is None else mix(pairs, self.replay, ratio, seed=self.config.seed + n)
-        self.display.phase_start("train", len(data), "examples")
+        self.display.phase_start("train", data.examples, "examples")
         callback = self.display.trainer_callback()
         # Trained in place: the student's own weights become the merged model, so a round
         # holds one copy of the model rather than three (student, trainee, reloaded result).
-        result = train_lora(student.model, student.tokenizer, data, out, self.config.train,
+        result = train_lora(student.model, student.tokenizer, data.sft, out, data.config,
                             callbacks=[callback] if callback is not None else None,
-                            quiet=callback is not None)  # the display draws progress; the trainer's bars would clash
+                            quiet=callback is not None,  # the display draws progress; the trainer's bars would clash
+                            preferences=data.preferences)
+        if data.note:
+            write_json(out / "train" / "note.json", {"note": data.note})
         self.display.phase_end("train")
-        return Student(out / "model", model=result.model, tokenizer=result.tokenizer)
+        return Student(out / "model", model=result.model, tokenizer=result.tokenizer), data.note
+
+    def _train_note(self, n: int) -> str | None:
+        return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
 
     def _train_loss(self, n: int) -> float | None:
         log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}

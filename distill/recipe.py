@@ -21,7 +21,7 @@ from distill.models import DEFAULT_STUDENT
 # common flag -> the config field it sets (dotted for nested sections)
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
-    "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit",
+    "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
 }
 
 
@@ -32,12 +32,13 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     defaults: a ``--config`` file overrides them, a flag given overrides both."""
     ap = argparse.ArgumentParser(description=description)
     ap.set_defaults(_recipe_defaults={"run_dir": run_dir, **defaults})
-    d = RunConfig()
-    shown = {**{k: _get(d, v) for k, v in COMMON.items()}, "run_dir": run_dir,
-             **{k: v for k, v in defaults.items()}}
+    base = RunConfig()
+    shown = {**{field: _get(base, field) for field in COMMON.values()}, "run_dir": run_dir, **defaults}
 
     def default(field: str) -> str:
-        return f" (default: from --config, else {shown.get(field, _get(d, COMMON.get(field, field)))})"
+        value = shown[field]
+        value = [_short(v) for v in value] if isinstance(value, list) else _short(value)
+        return f" (default: from --config, else {value})"
 
     ap.add_argument("--run-dir", help="run folder; an existing one is resumed" + default("run_dir"))
     ap.add_argument("--student", help="student model spec: embedded name, HF folder, .gguf or hub id" + default("student"))
@@ -48,11 +49,23 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     ap.add_argument("--seed", type=int, help="random seed" + default("seed"))
     ap.add_argument("--config", help="YAML run config; flags given here override it")
     ap.add_argument("--eval-limit", type=int, help="score at most this many items of each eval set" + default("eval.limit"))
+    ap.add_argument("--objective", choices=("sft", "dpo", "sft_then_dpo"),
+                    help="what each round trains on: the kept targets (sft), the preference pairs (dpo), or both "
+                         "in turn" + default("train.objective"))
     out = ap.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="no progress output")
     out.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")
     ap.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     return ap
+
+
+def _short(value: Any) -> Any:
+    """A path inside the project shown relative to it (help texts stay readable)."""
+    from distill.paths import DATA_DIR
+
+    text = str(value)
+    root = str(DATA_DIR.parent) + "/"
+    return text[len(root):] if text.startswith(root) else value
 
 
 def _get(config: Any, dotted: str) -> Any:

@@ -196,19 +196,23 @@ def write_report(
 
     if rounds:
         lines += ["## Training data", ""]
-        lines.append("| round | stage | prompts | faults | kept | kept as verified | answers checked (passed) "
-                     "| without reference | most common drop reasons |")
-        lines.append("|" + "---|" * 9)
+        lines.append("| round | stage | objective | prompts | faults | kept | kept as verified | preference pairs "
+                     "| answers checked (passed) | without reference | most common drop reasons |")
+        lines.append("|" + "---|" * 11)
         for r in rounds:
             drops = sorted((r.get("dropped") or {}).items(), key=lambda kv: -kv[1])[:3]
             checked = r.get("checked") or 0
             lines.append("| " + " | ".join([
-                str(r.get("round")), str(r.get("stage", "-")), str(r.get("prompts", "-")), str(r.get("faults", "-")),
-                str(r.get("kept", "-")), str(r.get("kept_verified", "-")),
-                f"{checked} ({r.get('answers_passed', 0)})" if checked else "-",
+                str(r.get("round")), str(r.get("stage", "-")), str(r.get("objective") or "sft"), str(r.get("prompts", "-")),
+                str(r.get("faults", "-")), str(r.get("kept", "-")), str(r.get("kept_verified", "-")),
+                str(r.get("pairs", "-")), f"{checked} ({r.get('answers_passed', 0)})" if checked else "-",
                 "-" if r.get("ungrounded") is None else str(r["ungrounded"]),
                 "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
             ]) + " |")
+        lines.append("")
+        for r in rounds:
+            if r.get("train_note"):
+                lines.append(f"- round {r['round']}: {r['train_note']}")
         lines.append("")
 
     if plots:

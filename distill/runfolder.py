@@ -88,6 +88,9 @@ class RunFolder:
         """Round ``n``'s records (a torn last line is cut off, see :func:`read_records`)."""
         return [Sample.from_json(r) for r in read_records(self.samples_path(n))]
 
+    def pairs_path(self, n: int) -> Path:
+        return self.round_dir(n) / "pairs.jsonl"
+
     def eval_path(self, n: int) -> Path:
         return self.round_dir(n) / "eval.json"
 

@@ -1,4 +1,4 @@
-"""LoRA fine-tuning of the student with TRL's ``SFTTrainer``, merged into a plain model folder.
+"""LoRA fine-tuning of the student with TRL's ``SFTTrainer`` / ``DPOTrainer``, merged into a plain model folder.
 
 The training data is conversational prompt/completion (see :mod:`distill.data`). For that
 format TRL renders ``prompt + completion`` with the student's chat template, so the answer is
@@ -6,6 +6,9 @@ closed by the template's end-of-turn token (``<|im_end|>`` for ChatML, which is 
 and builds the labels itself during dataset preparation: prompt tokens get ``-100``
 (``completion_only_loss``), answer tokens and the end-of-turn token are trained. Padding is
 added later by the collator with label ``-100``, so pad == EOS does not mask the trained EOS.
+
+With the ``dpo`` objectives the same LoRA adapter is trained by TRL's ``DPOTrainer`` on preference
+pairs instead (or after SFT), with the reference model taken from the same weights.
 
 After training the adapter is saved to ``out_dir/adapter`` and merged into the base weights,
 which are saved to ``out_dir/model`` as a normal Hugging Face folder (safetensors, tokenizer,
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
-from trl import SFTTrainer
+from trl import DPOTrainer, SFTTrainer
 
 from distill.atomic import write_folder, write_json
 from distill.data import COMPLETION, PROMPT, as_dataset
@@ -94,21 +97,23 @@ def build_trainer(
 def train_lora(
     model_or_folder: PreTrainedModel | str | os.PathLike,
     tokenizer: PreTrainedTokenizerBase | None,
-    dataset: Dataset | Sequence[dict],
+    dataset: Dataset | Sequence[dict] | None,
     out_dir: Path,
     config: TrainConfig | None = None,
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
+    preferences: Dataset | Sequence[dict] | None = None,
 ) -> TrainResult:
-    """Fine-tune a LoRA adapter on conversational prompt/completion data and merge it.
+    """Fine-tune a LoRA adapter by ``config.objective`` and merge it into the model.
 
     ``model_or_folder`` is a loaded model (trained in place: it becomes the merged model) or
     any spec :func:`distill.models.load_model` accepts (then ``tokenizer`` may be None).
-    ``dataset`` is in any format :func:`distill.data.normalize` accepts. ``callbacks`` are
-    transformers ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet``
-    as in :func:`build_trainer`.
-    Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically) and ``out_dir/train``
-    (TRL's output folder, for logs only).
+    ``dataset`` (SFT) is in any format :func:`distill.data.normalize` accepts; ``preferences``
+    (DPO) is TRL's preference format (``prompt``, ``chosen``, ``rejected``). ``sft`` needs the
+    first, ``dpo`` the second, ``sft_then_dpo`` both. ``callbacks`` are transformers
+    ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
+    :func:`build_trainer`. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
+    and ``out_dir/train`` (TRL's output folder, for logs only).
     """
     config = config or TrainConfig()
     out_dir = Path(out_dir)
@@ -119,16 +124,29 @@ def train_lora(
     else:
         model, loaded_tok = load_model(model_or_folder)
         tokenizer = tokenizer or loaded_tok
-    trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks, quiet)
-    train_ds = trainer.train_dataset
-    threads = torch.get_num_threads()
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    try:
-        output = trainer.train()
-    finally:
-        torch.set_num_threads(threads)
+    logs: list[dict] = []
+    outputs = []
+    examples = 0
+    trainer = None
+    if config.uses_sft:
+        trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks, quiet)
+        examples += len(trainer.train_dataset)
+        outputs.append(_fit(trainer, config))
+        logs += [{**e, "objective": "sft"} for e in trainer.state.log_history]
+        model = trainer.model
+    if config.uses_dpo:
+        # After SFT, `model` is the PeftModel with the trained adapter: TRL copies that adapter into
+        # a frozen "ref" adapter as DPO's reference. Without SFT it gets a fresh adapter, and the
+        # base model with adapters disabled is the reference. Either way one copy of the weights.
+        trainer = build_dpo_trainer(model, tokenizer, preferences, out_dir, config, callbacks, quiet)
+        examples += len(trainer.train_dataset)
+        outputs.append(_fit(trainer, config))
+        logs += [{**e, "objective": "dpo"} for e in trainer.state.log_history]
+    if trainer is None:
+        raise ValueError(f"train_lora: unknown objective {config.objective!r}")
     peft_model = trainer.model
+    if "ref" in peft_model.peft_config:
+        peft_model.delete_adapter("ref")  # DPO's frozen reference is not part of the result
 
     adapter_dir = write_folder(out_dir / "adapter", peft_model.save_pretrained)
     merged = peft_model.merge_and_unload()
@@ -141,9 +159,8 @@ def train_lora(
             merged.save_pretrained(tmp)  # safetensors by default
         tokenizer.save_pretrained(tmp)
 
-    logs = trainer.state.log_history
-    metrics = dict(output.metrics)
-    metrics["train_loss"] = float(output.training_loss)
+    metrics = {k: v for out in outputs for k, v in out.metrics.items()}
+    metrics["train_loss"] = float(outputs[-1].training_loss)
     (out_dir / "train").mkdir(parents=True, exist_ok=True)
     # Before the model folder: a complete model/ means the round is trained, logs included.
     write_json(out_dir / "train" / "log_history.json", {"config": asdict(config), "log_history": logs})
@@ -156,10 +173,51 @@ def train_lora(
         loss_history=[float(e["loss"]) for e in logs if "loss" in e],
         token_accuracy_history=[float(e["mean_token_accuracy"]) for e in logs if "mean_token_accuracy" in e],
         metrics=metrics,
-        steps=int(trainer.state.global_step),
-        examples=len(train_ds),
+        steps=sum(int(e.get("step", 0)) for e in logs if "train_runtime" in e),
+        examples=examples,
         log_history=logs,
     )
+
+
+def build_dpo_trainer(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    preferences: Dataset | Sequence[dict] | None,
+    out_dir: Path,
+    config: TrainConfig,
+    callbacks: list[TrainerCallback] | None = None,
+    quiet: bool = False,
+) -> DPOTrainer:
+    """The ``DPOTrainer`` of a round: LoRA on ``model`` (or its existing adapter), TRL's
+    preference format, the reference without a second copy of the model."""
+    from peft import PeftModel
+
+    if not preferences:
+        raise ValueError("train_lora: a DPO objective needs preference pairs")
+    ds = preferences if isinstance(preferences, Dataset) else Dataset.from_list(list(preferences))
+    ds = ds.select_columns(["prompt", "chosen", "rejected"])
+    args = config.dpo_args(Path(out_dir) / "train", disable_tqdm=quiet)
+    model.train()
+    with _datasets_bars(enabled=not quiet):
+        trainer = DPOTrainer(
+            model=model, args=args, train_dataset=ds, processing_class=tokenizer,
+            peft_config=None if isinstance(model, PeftModel) else config.lora_config(),
+            callbacks=list(callbacks or []),
+        )
+    if quiet:
+        trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def _fit(trainer, config: TrainConfig):
+    """``trainer.train()`` with ``config.num_threads`` CPU threads (restored afterwards)."""
+    threads = torch.get_num_threads()
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    try:
+        return trainer.train()
+    finally:
+        torch.set_num_threads(threads)
 
 
 @contextmanager

@@ -1,14 +1,17 @@
-"""Settings of one round of training: the LoRA adapter, and TRL's own arguments over this
-project's defaults. Importable without torch or TRL (they load when the arguments are built).
+"""Settings of one round of training: the objective, the LoRA adapter, and TRL's own arguments over
+this project's defaults. Importable without torch or TRL (they load when the arguments are built).
 
 In a run config::
 
     train:
+      objective: sft            # sft | dpo | sft_then_dpo
       lora_r: 16
       sft: {learning_rate: 0.0002, num_train_epochs: 2, max_steps: 20}   # any SFTConfig field
+      dpo: {beta: 0.1, loss_type: [apo_zero, sft]}                       # any DPOConfig field
 
-Every key under ``sft`` goes to TRL's ``SFTConfig`` as is, so TRL validates it; the project's
-defaults (:data:`SFT_DEFAULTS`) are stated here once and apply where the config says nothing.
+Every key under ``sft`` / ``dpo`` goes to TRL's ``SFTConfig`` / ``DPOConfig`` as is, so TRL
+validates it; the project's defaults (:data:`SFT_DEFAULTS`, :data:`DPO_DEFAULTS`) are stated here
+once and apply where the config says nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from distill.interface import DistillError
 
 if TYPE_CHECKING:
     from peft import LoraConfig
-    from trl import SFTConfig
+    from trl import DPOConfig, SFTConfig
 
 LLAMA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -46,8 +49,28 @@ SFT_DEFAULTS: dict[str, Any] = {
     "report_to": "none",
     "dataloader_num_workers": 0,
 }
+# This project's defaults for TRL's DPOConfig. The combined loss keeps an SFT term: rows to be
+# imitated (replay data, verified answers) enter with chosen == rejected, so their preference
+# term is zero and they add only that term (distill.pairs.preference_mix).
+DPO_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 5e-5,
+    "num_train_epochs": 1.0,
+    "beta": 0.1,
+    "loss_type": ["sigmoid", "sft"],
+    "loss_weights": [1.0, 1.0],
+    "per_device_train_batch_size": 2,
+    "per_device_eval_batch_size": 2,
+    "gradient_accumulation_steps": 4,
+    "max_length": 512,
+    "lr_scheduler_type": "linear",
+    "logging_steps": 1,
+    "seed": 0,
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+}
 # Set by the loop itself: the adapter and the merged model are saved by the toolkit, atomically.
 SFT_FIXED: dict[str, Any] = {"save_strategy": "no"}
+OBJECTIVES = ("sft", "dpo", "sft_then_dpo")
 
 
 class TrainConfigError(DistillError, ValueError):
@@ -56,13 +79,20 @@ class TrainConfigError(DistillError, ValueError):
 
 @dataclass
 class TrainConfig:
-    """One round of LoRA fine-tuning: the adapter's shape, and TRL's arguments (``sft``)."""
+    """One round of LoRA fine-tuning: the objective, the adapter's shape, and TRL's arguments.
 
+    ``objective``: ``sft`` trains on the kept targets (revisions, verified answers) mixed with
+    replay data; ``dpo`` trains on the round's preference pairs (revision over answer) with
+    TRL's DPOTrainer, the base model with adapters disabled as its reference; ``sft_then_dpo``
+    does the SFT round, then DPO with the SFT'd adapter frozen as the reference."""
+
+    objective: Literal["sft", "dpo", "sft_then_dpo"] = "sft"
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_TARGET_MODULES))  # every LLaMA projection
     sft: dict[str, Any] = field(default_factory=dict)  # SFTConfig fields over SFT_DEFAULTS
+    dpo: dict[str, Any] = field(default_factory=dict)  # DPOConfig fields over DPO_DEFAULTS
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -70,9 +100,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
-        fixed = sorted(set(self.sft) & set(SFT_FIXED))
-        if fixed:
-            raise ValueError(f"train.sft: {', '.join(fixed)} is set by the toolkit and cannot be changed")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        for name in ("sft", "dpo"):
+            fixed = sorted(set(getattr(self, name)) & set(SFT_FIXED))
+            if fixed:
+                raise ValueError(f"train.{name}: {', '.join(fixed)} is set by the toolkit and cannot be changed")
+
+    @property
+    def uses_sft(self) -> bool:
+        return self.objective in ("sft", "sft_then_dpo")
+
+    @property
+    def uses_dpo(self) -> bool:
+        return self.objective in ("dpo", "sft_then_dpo")
 
     def setting(self, name: str) -> Any:
         """The value an SFTConfig field will have: the config's, else the project default."""
@@ -82,23 +123,23 @@ class TrainConfig:
         """TRL's ``SFTConfig`` for this round: project defaults < ``sft`` < ``overrides``."""
         from trl import SFTConfig
 
-        kwargs = {**SFT_DEFAULTS, **_hardware_defaults(), **self.sft, **overrides, **SFT_FIXED,
-                  "output_dir": str(output_dir)}
-        known = {f.name for f in dataclasses.fields(SFTConfig)}
-        unknown = sorted(set(self.sft) - known)
-        if unknown:
-            raise TrainConfigError(f"train.sft: {', '.join(unknown)}: not a field of TRL's SFTConfig")
-        try:
-            return SFTConfig(**kwargs)
-        except (TypeError, ValueError) as e:
-            raise TrainConfigError(f"train.sft: TRL refuses these settings: {str(e).splitlines()[0]}") from None
+        return _trl_args(SFTConfig, "sft", SFT_DEFAULTS, self.sft, output_dir, overrides)
+
+    def dpo_args(self, output_dir: str | Path, **overrides: Any) -> "DPOConfig":
+        """TRL's ``DPOConfig`` for this round: project defaults < ``dpo`` < ``overrides``."""
+        from trl import DPOConfig
+
+        return _trl_args(DPOConfig, "dpo", DPO_DEFAULTS, self.dpo, output_dir, overrides)
 
     def validate(self) -> None:
         """Raise :class:`TrainConfigError` now if TRL or peft would refuse these settings."""
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="distill-check-") as tmp:
-            self.sft_args(tmp)
+            if self.uses_sft:
+                self.sft_args(tmp)
+            if self.uses_dpo:
+                self.dpo_args(tmp)
         try:
             self.lora_config()
         except (TypeError, ValueError) as e:
@@ -110,6 +151,19 @@ class TrainConfig:
 
         return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
                           target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
+
+
+def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: str | Path, overrides: dict) -> Any:
+    """``cls(**kwargs)`` from defaults < config section < overrides; a refusal names ``train.<section>``."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TrainConfigError(f"train.{section}: {', '.join(unknown)}: not a field of TRL's {cls.__name__}")
+    kwargs = {**defaults, **_hardware_defaults(), **given, **overrides, **SFT_FIXED, "output_dir": str(output_dir)}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise TrainConfigError(f"train.{section}: TRL refuses these settings: {str(e).splitlines()[0]}") from None
 
 
 def _hardware_defaults() -> dict[str, Any]:
