@@ -7,15 +7,40 @@ tell a finished folder from one copied or left by other means.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from distill.interface import DistillError
 
 COMPLETE_MARKER = "distill-complete.json"
+# A write that fails for these reasons is the machine's state, not a bug: say what, and how to go on.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+class WriteError(DistillError, OSError):
+    """A file or folder could not be written (disk full, read-only, no permission). Everything
+    finished before it is on disk; the same command resumes once the cause is fixed."""
+
+
+@contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Turn a disk-full / read-only / permission error while writing ``path`` into a :class:`WriteError`."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as e:
+        if e.errno not in _DISK_ERRNOS:
+            raise
+        raise WriteError(f"{path}: could not be written ({e.strerror}); free space or fix permissions, then run "
+                         "the same command again: nothing finished is lost") from None
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -23,7 +48,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with writing(path), open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -49,13 +74,15 @@ def write_folder(final: str | os.PathLike, write: Callable[[Path], None], **mark
     first (two processes converting one cache entry), that one is kept. ``marker`` fields are
     stored in the completion marker."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    with writing(final):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a served model folder must be readable by a server's user
     old = final.parent / f".old-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
     try:
-        write(tmp)
-        (tmp / COMPLETE_MARKER).write_text(json.dumps({"saved_at": time.time(), **marker}, default=str))
+        with writing(final):
+            write(tmp)
+            (tmp / COMPLETE_MARKER).write_text(json.dumps({"saved_at": time.time(), **marker}, default=str))
         if final.exists():
             os.rename(final, old)  # a rename cannot replace a non-empty folder
         try:

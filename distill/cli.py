@@ -172,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def guarded(prog: str, fn: Callable[[], int], debug: bool = False) -> int:
     """Run ``fn`` the way every command and recipe does: the current folder importable (a user's
-    ``mymod:MyTeacher``), and a :class:`DistillError` — a user's mistake — printed as one line
-    with its exit status instead of a traceback (unless ``debug``)."""
+    ``mymod:MyTeacher``), and a :class:`DistillError` — a user's mistake, a full disk, a run
+    stopped by Ctrl-C — printed as one line with its exit status instead of a traceback (unless
+    ``debug``)."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -183,6 +184,11 @@ def guarded(prog: str, fn: Callable[[], int], debug: bool = False) -> int:
             traceback.print_exc()
         print(f"{prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, between two durable writes
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: interrupted; run the same command again to resume (nothing finished is lost)", file=sys.stderr)
+        return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,16 +15,23 @@ def where(path: str | Path, line: int) -> str:
 def read_jsonl(path: str | Path, error: type[Exception] = ValueError) -> list[tuple[int, dict[str, Any]]]:
     """``(line number, record)`` for each non-blank line of a JSONL file whose records are JSON objects.
 
-    A line that is not valid JSON, or not an object, raises ``error`` naming the file and the line."""
+    A line that is not UTF-8 text, not valid JSON, or not an object raises ``error`` naming the
+    file and the line."""
     records = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, text in enumerate(fh, start=1):
+    with Path(path).open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise error(f"{where(path, n)}: not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8") from None
             if not text.strip():
                 continue
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise error(f"{where(path, n)}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise error(f"{where(path, n)}: JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise error(f"{where(path, n)}: expected a JSON object, got {type(record).__name__}")
             records.append((n, record))

@@ -18,6 +18,9 @@ trained on (``filters.keep_verified``), as STaR and ReST-EM do.
 
 from __future__ import annotations
 
+import shutil
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +39,7 @@ from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.questions import Question
 from distill.records import Manifest, Sample
 from distill.round_data import round_data
-from distill.runfolder import RunFolder, append_records, read_json, read_records, write_json
+from distill.runfolder import RunFolder, RunFolderError, append_records, read_json, write_json
 
 if TYPE_CHECKING:
     from distill.student import Student
@@ -46,6 +49,43 @@ class TeacherFailed(DistillError):
     """Some teacher requests failed after their retries; the finished records are saved."""
 
     exit_status = 1
+
+
+class Interrupted(DistillError):
+    """The run stopped at a safe point after Ctrl-C; the same command resumes it."""
+
+    exit_status = 130  # the shell's status for a process ended by SIGINT
+
+
+class StopOnCtrlC:
+    """The first Ctrl-C asks the run to stop at its next safe point (:meth:`check` raises
+    :class:`Interrupted` there); a second one stops at once (KeyboardInterrupt). Safe points are
+    where nothing is half-written: between chunks of records, training steps, evaluation batches."""
+
+    def __init__(self, display: Display) -> None:
+        self.display = display
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "StopOnCtrlC":
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.display.warn("Ctrl-C: stopping at the next safe point (Ctrl-C again to stop at once)")
+
+    def check(self) -> None:
+        if self.requested:
+            raise Interrupted("stopped at a safe point after Ctrl-C; run the same command again to resume "
+                              "(nothing finished is lost)")
 
 
 def load_teacher(spec: str, student: "Student", kwargs: dict[str, Any]):
@@ -91,6 +131,7 @@ class BootstrapLoop:
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
         self._teacher_student: Student | None = None
+        self.stop = StopOnCtrlC(self.display)
 
     # -- set-up -------------------------------------------------------------------------
     def _prompt_pool(self) -> list[Question]:
@@ -125,27 +166,47 @@ class BootstrapLoop:
 
     # -- the run ------------------------------------------------------------------------
     def run(self) -> Manifest:
+        cfg, folder = self.config, self.folder
+        with folder.lock() as took_over, self.stop:
+            if took_over:
+                self.display.info(took_over)
+            if not folder.config_path.exists():
+                cfg.save(folder.config_path)
+            manifest = self._manifest()
+            self.display.start(str(folder.path), cfg.to_dict())
+            if manifest.finished:
+                self.display.info(f"run already {manifest.status}: {manifest.reason}")
+                self.display.finish(manifest)
+                return manifest
+            self._rounds(manifest)
+            self._finish(manifest)
+        return manifest
+
+    def _manifest(self) -> Manifest:
+        """The saved manifest; one that cannot be read (a disk that failed mid-replace, an edit) is
+        moved aside and rebuilt: every round's records, model and metrics are on disk, so replaying
+        the run from them gives the same manifest without redoing any work."""
+        try:
+            saved = self.folder.manifest()
+        except RunFolderError as e:
+            aside = self.folder.manifest_path.with_name(f"manifest.json.unreadable-{int(time.time())}")
+            shutil.move(self.folder.manifest_path, aside)
+            self.display.warn(f"{e}; moved it to {aside.name} and rebuilding it from the round folders")
+            saved = None
+        return saved or Manifest(replay_share=self.config.replay_share)
+
+    def _rounds(self, manifest: Manifest) -> None:
         from distill.student import Student
 
         cfg, folder = self.config, self.folder
-        folder.path.mkdir(parents=True, exist_ok=True)
-        if not folder.config_path.exists():
-            cfg.save(folder.config_path)
-        manifest = folder.manifest() or Manifest(replay_share=cfg.replay_share)
-        self.display.start(str(folder.path), cfg.to_dict())
-        if manifest.finished:
-            self.display.info(f"run already {manifest.status}: {manifest.reason}")
-            self.display.finish(manifest)
-            return manifest
-
         # A resumed run goes on from its latest round's model (loading the base one too was wasted).
         student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student)
         self.teacher(student)  # a bad teacher spec fails here, before any work
         if not manifest.history:
             manifest.history.append(self._evaluate(0, student, self.stages[0]))
             folder.save_manifest(manifest)
-
         while manifest.status == "running":
+            self.stop.check()
             n = len(manifest.rounds) + 1
             stage = self.stages[manifest.stage_index]
             self.display.round_start(n, stage.name)
@@ -160,8 +221,11 @@ class BootstrapLoop:
             self._decide(manifest)
             folder.save_manifest(manifest)
             self.display.round_end(_row(manifest.history[-1]))
-        self._finish(manifest)
-        return manifest
+
+    def _advance(self, phase: str, done: int, tokens: int = 0) -> None:
+        """Progress to the display, and a safe point to stop at."""
+        self.display.phase_advance(phase, done, tokens)
+        self.stop.check()
 
     # -- one round: records -------------------------------------------------------------
     def _round_prompts(self, n: int) -> list[Question]:
@@ -208,6 +272,7 @@ class BootstrapLoop:
                 done.extend(records)
                 if records:
                     self.display.sample(records[-1])
+                self.stop.check()
             for phase in ("answer", "critique", "revise"):
                 self.display.phase_end(phase)
             if failed:
@@ -227,7 +292,7 @@ class BootstrapLoop:
         cfg = self.config.answer
         k = cfg.num_samples
         flat = student.generate([q.prompt for q in items for _ in range(k)], cfg,
-                                progress=lambda done, tokens: self.display.phase_advance("answer", done, tokens))
+                                progress=lambda done, tokens: self._advance("answer", done, tokens))
         return [flat[i * k:(i + 1) * k] for i in range(len(items))]
 
     def _chunk(self, n: int, stage: Stage, principle: Principle, items: list[Question], idx: list[int],
@@ -308,10 +373,10 @@ class BootstrapLoop:
 
         self.display.phase_start("train", data.examples, "examples")
         callback = self.display.trainer_callback()
+        callbacks = [c for c in (callback, _stop_callback(self.stop)) if c is not None]
         # Trained in place: the student's own weights become the merged model, so a round
         # holds one copy of the model rather than three (student, trainee, reloaded result).
-        result = train_lora(student.model, student.tokenizer, data.sft, out, data.config,
-                            callbacks=[callback] if callback is not None else None,
+        result = train_lora(student.model, student.tokenizer, data.sft, out, data.config, callbacks=callbacks,
                             quiet=callback is not None,  # the display draws progress; the trainer's bars would clash
                             preferences=data.preferences)
         if data.note:
@@ -340,7 +405,7 @@ class BootstrapLoop:
         limit = self.config.eval.limit
         self.display.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
         result = evaluate(student, self.eval_sets, self.config.eval,
-                          progress=lambda done, tokens: self.display.phase_advance("evaluate", done, tokens))
+                          progress=lambda done, tokens: self._advance("evaluate", done, tokens))
         teacher = self.teacher(student)
         metrics = round_metrics(
             n, result,
@@ -403,6 +468,18 @@ class BootstrapLoop:
         manifest.report = str(path)
         self.folder.save_manifest(manifest)
         self.display.finish(manifest)
+
+
+def _stop_callback(stop: StopOnCtrlC):
+    """A TrainerCallback that makes every training step end a safe point to stop at: model/ is
+    written only after training, so a round stopped mid-training is trained again on resume."""
+    from transformers import TrainerCallback
+
+    class StopCallback(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            stop.check()
+
+    return StopCallback()
 
 
 def _summary(n: int, stage: str, done: list[Sample], grounded: bool) -> dict:

@@ -108,7 +108,9 @@ def load_principles(path: str | os.PathLike | None = None) -> list[Stage]:
         raise PrinciplesError(f"{p}: principles file not found")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise PrinciplesError(f"{p}: not UTF-8 text (byte {e.start + 1}); save the file as UTF-8") from None
     except yaml.YAMLError as e:
-        raise PrinciplesError(f"{p}: not valid YAML: {e}") from e
+        raise PrinciplesError(f"{p}: not valid YAML: {' '.join(str(e).split())}") from None
     return parse_principles(data, str(p))
 

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from distill.atomic import write_json
+from distill.atomic import writing, write_json
 from distill.interface import DistillError
 from distill.jsonl import where
 from distill.records import Manifest, Sample
 
-__all__ = ["RunFolder", "RunFolderError", "append_records", "read_json", "read_records", "write_json"]
+__all__ = ["RunFolder", "RunFolderError", "RunLockedError", "append_records", "read_json", "read_records", "write_json"]
 
 
 class RunFolderError(DistillError, ValueError):
     """A file in a run folder that cannot be read; the message names it and what to do."""
+
+
+class RunLockedError(DistillError):
+    """Another live process is running in this run folder."""
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -56,8 +63,9 @@ def read_records(path: Path) -> list[dict]:
 
 
 def append_records(path: Path, records: Iterable[dict]) -> None:
-    """Append records, one JSON line each, durable before returning."""
-    with open(path, "a", encoding="utf-8") as f:
+    """Append records, one JSON line each, durable before returning. A write that fails midway
+    leaves at most a torn last line, which :func:`read_records` cuts off."""
+    with writing(path), open(path, "a", encoding="utf-8") as f:
         for rec in records:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()
@@ -97,11 +105,66 @@ class RunFolder:
     def manifest(self) -> Manifest | None:
         """The saved manifest, or None before round 0 has been measured."""
         data = read_json(self.manifest_path)
-        return Manifest.from_json(data) if data else None
+        if data is not None and not isinstance(data, dict):
+            raise RunFolderError(f"{self.manifest_path}: not a manifest (a JSON object); restore it or remove it")
+        try:
+            return Manifest.from_json(data) if data else None
+        except TypeError as e:
+            raise RunFolderError(f"{self.manifest_path}: not a manifest ({e}); restore it or remove it") from None
 
     def save_manifest(self, manifest: Manifest) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        with writing(self.manifest_path):
+            self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.manifest_path, manifest.to_json())
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / "lock"
+
+    @contextmanager
+    def lock(self) -> Iterator[str | None]:
+        """Hold the folder for this process while the block runs: a second process refuses with
+        :class:`RunLockedError`. A lock left by a process that died (SIGKILL) is taken over; the
+        value yielded says so (None otherwise)."""
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        note = None
+        for _ in range(3):
+            try:
+                with writing(self.lock_path):
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                with os.fdopen(fd, "w") as f:
+                    json.dump(me, f)
+                break
+            except FileExistsError:
+                holder = self._holder()
+                if holder == {}:  # being written this instant, or its writer died mid-write: look again
+                    time.sleep(0.2)
+                    holder = self._holder()
+                if holder is None:  # released meanwhile
+                    continue
+                if holder and _alive(holder):
+                    raise RunLockedError(
+                        f"{self.path} is in use by process {holder['pid']} on {holder['host']}; wait for it to "
+                        f"finish or stop it (if it is gone, remove {self.lock_path})") from None
+                note = f"took over {self.lock_path}, left by process {(holder or {}).get('pid', '?')} that is no longer running"
+                self.lock_path.unlink(missing_ok=True)
+        else:
+            raise RunLockedError(f"{self.lock_path}: could not be taken; another process keeps taking it")
+        try:
+            yield note
+        finally:
+            if (self._holder() or {}).get("pid") == me["pid"]:
+                self.lock_path.unlink(missing_ok=True)
+
+    def _holder(self) -> dict | None:
+        try:
+            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else {}
+        except FileNotFoundError:
+            return None
+        except (ValueError, UnicodeDecodeError):
+            return {}  # a torn lock file: its writer died while writing it
 
     def rounds(self) -> list[int]:
         """Round numbers present on disk, in order (round 0 is the untouched student)."""
@@ -112,3 +175,17 @@ class RunFolder:
             except ValueError:
                 continue
         return sorted(out)
+
+
+def _alive(holder: dict) -> bool:
+    """Whether the lock's holder still runs. A holder on another host (a shared filesystem) is
+    taken to be alive: we cannot see its processes."""
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

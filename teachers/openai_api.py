@@ -49,6 +49,7 @@ class OpenAITeacherConfig:
     price_per_1k_prompt: float | None = None
     price_per_1k_completion: float | None = None
     extra_body: dict = field(default_factory=dict)  # server-specific request fields
+    max_reply_chars: int = 20_000  # longer replies are refused as errors (raised to 50 chars per max_new_token)
 
     def __post_init__(self) -> None:
         if self.max_concurrency < 1:
@@ -178,21 +179,33 @@ class OpenAITeacher(Teacher):
             reraise=True,
         )
         t0 = time.perf_counter()
+
+        def failed(error: str, status: int | None = None) -> Completion:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            return Completion(text="", finish_reason="error", seconds=time.perf_counter() - t0,
+                              error=f"{error} after {attempts} attempt(s)"[:400], raw={"status": status, "attempts": attempts})
+
         try:
             resp = retrying(self._client.chat.completions.create, **body)
         except openai.APIError as e:
             status = getattr(e, "status_code", None)
-            attempts = retrying.statistics.get("attempt_number", 1)
-            what = f"{type(e).__name__}" + (f" (HTTP {status})" if status else "")
-            return Completion(
-                text="", finish_reason="error", seconds=time.perf_counter() - t0,
-                error=f"{what} after {attempts} attempt(s): {str(e)[:300]}",
-                raw={"status": status, "attempts": attempts},
-            )
-        choice = resp.choices[0]
+            return failed(f"{type(e).__name__}" + (f" (HTTP {status})" if status else "") + f": {str(e)[:300]};", status)
+        except ValueError as e:  # a 200 whose body is not JSON (a broken proxy or server)
+            return failed(f"unreadable reply ({type(e).__name__}: {str(e)[:100]});")
+        choices = getattr(resp, "choices", None)
+        if not choices or getattr(choices[0], "message", None) is None:
+            return failed(f"a reply that is not a chat completion ({str(resp)[:100]!r});")
+        choice = choices[0]
+        text = choice.message.content or ""
+        # A reply is at most max_new_tokens tokens; far more text means a server that ignores
+        # max_tokens. It is refused rather than stored (one reply must not fill a run folder).
+        limit = max(self.settings.max_reply_chars, 50 * cfg.max_new_tokens)
+        if len(text) > limit:
+            return failed(f"a reply of {len(text)} characters for max_new_tokens={cfg.max_new_tokens} "
+                          f"(more than max_reply_chars={limit});")
         usage = resp.usage
         return Completion(
-            text=(choice.message.content or "").strip(),
+            text=text.strip(),
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             finish_reason=choice.finish_reason or "stop",

@@ -49,6 +49,10 @@ class FixerTeacher(Teacher):
     name = "fixer"
     delay = 0.0  # seconds per call
 
+    def __init__(self, delay: float | None = None) -> None:
+        if delay is not None:
+            self.delay = delay
+
     def complete(self, chats, config):
         time.sleep(self.delay)
         out = []

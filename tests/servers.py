@@ -130,7 +130,7 @@ def openai_server(default_folder) -> Iterator[Server]:
 class Fault:
     """What the proxy does with one request. Build with the class methods."""
 
-    kind: str  # "forward" | "status" | "drop" | "slow"
+    kind: str  # "forward" | "status" | "drop" | "slow" | "garbage" | "huge"
     status: int = 0
     retry_after: str | None = None
     delay: float = 0.0
@@ -152,6 +152,16 @@ class Fault:
     def slow(cls, delay: float) -> "Fault":
         """Wait ``delay`` seconds, then forward (the client should have timed out by then)."""
         return cls("slow", delay=delay)
+
+    @classmethod
+    def garbage(cls) -> "Fault":
+        """Answer 200 with a body that claims to be JSON and is not."""
+        return cls("garbage")
+
+    @classmethod
+    def huge(cls, chars: int = 2_000_000) -> "Fault":
+        """Answer 200 with a well-formed chat completion whose text is ``chars`` long."""
+        return cls("huge", delay=chars)
 
 
 @dataclass
@@ -249,6 +259,14 @@ class FaultProxy:
                     if fault.retry_after is not None:
                         headers["Retry-After"] = fault.retry_after
                     return fault.status, headers, payload
+                if fault.kind == "garbage":
+                    return 200, {"Content-Type": "application/json"}, b'{"id": "x", "choices": [{"mess'
+                if fault.kind == "huge":
+                    reply = {"id": "huge", "object": "chat.completion", "created": 0, "model": "m",
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant", "content": "x" * int(fault.delay)}}],
+                             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                    return 200, {"Content-Type": "application/json"}, json.dumps(reply).encode()
                 if fault.kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)

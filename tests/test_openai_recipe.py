@@ -53,30 +53,43 @@ def test_openai_teacher_recipe_against_a_real_server(tmp_path, openai_server, ti
     assert saved["teacher"] == "openai" and saved["teacher_kwargs"]["base_url"] == openai_server.base_url
 
 
-def test_teacher_failure_keeps_finished_records_and_resume_retries(tmp_path, openai_server, tiny_folder):
+def test_teacher_outage_keeps_finished_records_resumes_and_never_leaks_the_key(tmp_path, openai_server, tiny_folder,
+                                                                             monkeypatch, caplog):
+    """The teacher's server goes away for longer than the retry budget mid-round, then comes back:
+    the run stops with the finished records saved, the same command finishes the round, and the
+    API key is in no file of the run folder, no log line and no error text."""
     from distill.config import RunConfig
     from distill.loop import TeacherFailed, run
 
+    secret = "sk-outage-" + "5b1e0c" * 6
+    monkeypatch.setenv("DISTILL_OUTAGE_KEY", secret)
+    caplog.set_level("DEBUG")
     with fault_proxy(openai_server.base_url) as proxy:
         cfg = tmp_path / "config.yaml"
         cfg.write_text(yaml.safe_dump({
             **BUDGET, "run_dir": str(tmp_path / "run"), "student": str(tiny_folder), "rounds": 1,
             "prompts_per_round": 4, "teacher": "openai",
-            "teacher_kwargs": {"base_url": proxy.base_url, "model": openai_server.model, "api_key_env": None,
-                               "max_concurrency": 1, "max_retries": 0},
+            "teacher_kwargs": {"base_url": proxy.base_url, "model": openai_server.model, "api_key_env": "DISTILL_OUTAGE_KEY",
+                               "max_concurrency": 1, "max_retries": 1, "backoff_initial": 0.05, "backoff_jitter": 0.05},
         }))
-        # requests in order: round 0's approval, chunk 0's two critiques, then chunk 1's first fails
-        proxy.inject(Fault.forward(), Fault.forward(), Fault.forward(), Fault.http(500))
-        with pytest.raises(TeacherFailed, match=r"failed on 1 of 4 prompts .* 3 finished records are saved"):
+        # requests in order: round 0's approval, chunk 0's two critiques, then the server is gone for
+        # both attempts of chunk 1's first critique (a dropped connection, then a 503)
+        proxy.inject(Fault.forward(), Fault.forward(), Fault.forward(), Fault.drop(), Fault.http(503))
+        with pytest.raises(TeacherFailed, match=r"failed on 1 of 4 prompts .* 3 finished records are saved") as failure:
             run(RunConfig.load(cfg))
         run_dir = tmp_path / "run"
         samples = run_dir / "round-01" / "samples.jsonl"
         assert sorted(r["index"] for r in read_records(samples)) == [0, 1, 3]
         before = len(proxy.seen)
-        manifest = run(RunConfig.load(run_dir / "config.yaml"))
+        manifest = run(RunConfig.load(run_dir / "config.yaml"))  # the server is back
         assert sorted(r["index"] for r in read_records(samples)) == [0, 1, 2, 3]
         assert manifest.status == "finished"
         # on resume only the failed prompt was critiqued again
         prompts = [p["prompt"] for p in read_json(run_dir / "round-01" / "prompts.json")]
         asked = [s.body["messages"][-1]["content"] for s in proxy.seen[before:]]
         assert [sum(f"Request:\n{p}\n" in a for a in asked) >= 1 for p in prompts] == [False, False, True, False]
+        assert {s.authorization for s in proxy.seen} == {f"Bearer {secret}"}  # sent where it belongs
+    texts = [p.read_bytes().decode("utf-8", "replace") for p in run_dir.rglob("*") if p.is_file()]
+    assert texts and not any(secret in t for t in texts)
+    assert secret not in caplog.text and secret not in str(failure.value)
+    assert "DISTILL_OUTAGE_KEY" in (run_dir / "config.yaml").read_text()  # only the variable's name

@@ -156,3 +156,16 @@ def test_grounded_openai_checks_answers_and_shows_the_server_the_reference(opena
         assert "Reference" not in asked[1] and "Because of the sea." in asked[1]
         [rev] = g.revise(items[1:2], crits[1:2], principle, cfg)
         assert rev.ok and rev.text and "eight | 8" in proxy.seen[-1].body["messages"][-1]["content"]
+
+
+def test_garbage_and_huge_replies_are_bounded_errors(openai_server):
+    with fault_proxy(openai_server.base_url) as proxy:
+        proxy.inject(Fault.garbage(), Fault.huge(2_000_000))
+        t = teacher_for(proxy.base_url, openai_server.model, max_concurrency=1, max_retries=0)
+        with pytest.raises(TeacherError) as ei:
+            t.run(["Say one.", "Say two.", "Say three."], TINY)
+        garbage, huge, fine = ei.value.results
+        assert ei.value.failed == [0, 1] and fine.ok and fine.completion_tokens > 0
+        assert garbage.error.startswith("unreadable reply") and garbage.text == ""
+        assert "a reply of 2000000 characters for max_new_tokens=2" in huge.error and huge.text == ""
+        assert len(repr(ei.value.results)) < 5000  # the 2 MB reply is not kept anywhere
