@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from distill import killpoints
 from distill.interface import DistillError
 
 COMPLETE_MARKER = "distill-complete.json"
@@ -52,6 +53,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        killpoints.point(f"replace:{path.name}")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -83,6 +85,7 @@ def write_folder(final: str | os.PathLike, write: Callable[[Path], None], **mark
         with writing(final):
             write(tmp)
             (tmp / COMPLETE_MARKER).write_text(json.dumps({"saved_at": time.time(), **marker}, default=str))
+        killpoints.point("folder_written")
         if final.exists():
             os.rename(final, old)  # a rename cannot replace a non-empty folder
         try:

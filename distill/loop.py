@@ -23,9 +23,9 @@ import signal
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from distill import killpoints
 from distill.config import RunConfig
 from distill.dedupe import NearDuplicateIndex
 from distill.display import Display, PlainDisplay, SafeDisplay
@@ -225,6 +225,7 @@ class BootstrapLoop:
     def _advance(self, phase: str, done: int, tokens: int = 0) -> None:
         """Progress to the display, and a safe point to stop at."""
         self.display.phase_advance(phase, done, tokens)
+        killpoints.point(phase)
         self.stop.check()
 
     # -- one round: records -------------------------------------------------------------
@@ -311,6 +312,7 @@ class BootstrapLoop:
             critiques = e.results
             self.display.warn(str(e))
         self.display.phase_advance("critique", len(items), sum(c.completion.completion_tokens for c in critiques))
+        killpoints.point("critique")
         faulty = [k for k, c in enumerate(critiques) if c.verdict == "fault"]
         revisions: dict[int, Completion] = {}
         if faulty:
@@ -321,6 +323,7 @@ class BootstrapLoop:
                 self.display.warn(str(e))
             revisions = dict(zip(faulty, revs))
         self.display.phase_advance("revise", len(items), sum(r.completion_tokens for r in revisions.values()))
+        killpoints.point("revise")
         return [self._record(n, idx[k], stage, principle, item, answers[k], candidates[k], critiques[k],
                              revisions.get(k), teacher.name)
                 for k, item in enumerate(crit_items)]
@@ -477,6 +480,7 @@ def _stop_callback(stop: StopOnCtrlC):
 
     class StopCallback(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
+            killpoints.point("train_step")
             stop.check()
 
     return StopCallback()

@@ -24,7 +24,7 @@ Every error names the file, the line (the row for non-JSONL files) and the field
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 

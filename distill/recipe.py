@@ -16,7 +16,6 @@ from typing import Any
 
 from distill.cli import guarded
 from distill.config import RunConfig
-from distill.models import DEFAULT_STUDENT
 
 # common flag -> the config field it sets (dotted for nested sections)
 COMMON = {

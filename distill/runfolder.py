@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from distill.atomic import writing, write_json
+from distill import killpoints
+from distill.atomic import write_json, writing
 from distill.interface import DistillError
 from distill.jsonl import where
 from distill.records import Manifest, Sample
@@ -69,6 +70,7 @@ def append_records(path: Path, records: Iterable[dict]) -> None:
         for rec in records:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()
+            killpoints.point("append")
         os.fsync(f.fileno())
 
 

@@ -1,16 +1,11 @@
-"""The bootstrap loop end to end on the real embedded model, and resuming after SIGKILL."""
+"""The bootstrap loop end to end on the real embedded model, with the self, grounded and
+arithmetic teachers (resuming after SIGKILL: test_kill_sweep.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from distill.runfolder import read_records
@@ -40,15 +35,6 @@ def write_config(tmp_path: Path, student: str, **extra) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
-
-
-def run_cli(config: Path) -> subprocess.Popen:
-    """`distill run` in a child process that can be killed; this test module is importable there,
-    so the custom teacher below is found by its import path."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-m", "distill.cli", "run", str(config), "--plain"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_two_rounds_end_to_end(tmp_path, default_folder):
@@ -84,74 +70,6 @@ def test_two_rounds_end_to_end(tmp_path, default_folder):
     # the same command on a finished run does nothing more
     again = run(RunConfig.load(run_dir / "config.yaml"))
     assert again.history == manifest.history
-
-
-def _comparable(run_dir: Path, rounds: tuple[int, ...] = (1, 2)) -> dict[int, list[dict]]:
-    out = {}
-    for n in rounds:
-        recs = read_records(run_dir / f"round-{n:02d}" / "samples.jsonl")
-        out[n] = sorted(({k: v for k, v in r.items() if k not in ("time", "seconds")} for r in recs),
-                        key=lambda r: r["index"])
-    return out
-
-
-def _wait_for(proc: subprocess.Popen, pattern: str, timeout: float = 300) -> list[str]:
-    lines, deadline = [], time.time() + timeout
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if pattern in line:
-            return lines
-    raise AssertionError(f"never saw {pattern!r}; output:\n{''.join(lines)}")
-
-
-def test_resume_after_sigkill_in_generation_and_training(tmp_path, tiny_folder):
-    """kill -9 mid-generation and mid-training: nothing finished is lost, nothing is duplicated,
-    and the resumed greedy run ends with the same records as an uninterrupted one."""
-    from distill.config import RunConfig
-    from distill.loop import run
-    from distill.atomic import is_complete
-
-    extra = dict(teacher="fakes:SlowFixerTeacher", prompts_per_round=8, chunk_size=2, approval_items=2,
-                 train={"sft": {"max_steps": 40, "per_device_train_batch_size": 2}}, eval={"limit": 2, "max_new_tokens": 8},
-                 answer={"max_new_tokens": 8}, critique={"max_new_tokens": 8}, revision={"max_new_tokens": 8})
-    (tmp_path / "ref").mkdir()
-    reference = run(RunConfig.load(write_config(tmp_path / "ref", str(tiny_folder), **extra)))
-
-    (tmp_path / "killed").mkdir()
-    cfg = write_config(tmp_path / "killed", str(tiny_folder), **extra)
-    run_dir = tmp_path / "killed" / "run"
-    samples = run_dir / "round-01" / "samples.jsonl"
-
-    # 1. kill in generation, once some records of round 1 are on disk
-    proc = run_cli(cfg)
-    deadline = time.time() + 300
-    while time.time() < deadline and not (samples.exists() and samples.read_text().count("\n") >= 2):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    written = read_records(samples)
-    assert 2 <= len(written) < 8, "the kill should land in the middle of round 1's generation"
-    assert len({r["index"] for r in written}) == len(written)
-
-    # 2. resume, and kill again once training has started
-    proc = run_cli(cfg)
-    _wait_for(proc, "train:")
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert len(read_records(samples)) == 8
-    assert not is_complete(run_dir / "round-01" / "model"), "the kill should land before training finished"
-
-    # 3. resume to the end
-    final = run(RunConfig.load(cfg))
-    assert final.status == reference.status
-    assert _comparable(run_dir) == _comparable(tmp_path / "ref" / "run")
-    for n in (1, 2):
-        assert is_complete(run_dir / f"round-{n:02d}" / "model")
-    assert [m["round"] for m in final.history] == [0, 1, 2]
 
 
 def grounded_prompts(tmp_path: Path) -> Path:

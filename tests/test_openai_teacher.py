@@ -4,7 +4,6 @@ without a fault-injecting proxy in front of it."""
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 

@@ -1,0 +1,30 @@
+"""SIGKILL at named points of a real run (records half-appended, mid-training, a model folder
+written but not yet renamed, the manifest being replaced), then resume: the run ends exactly as an
+uninterrupted one does, nothing lost or duplicated. The full sweep is bench/kill_sweep.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from kill_sweep import sweep  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def test_kills_at_every_kind_of_write_resume_to_the_same_run(tmp_path, tiny_folder):
+    rows = sweep(["append", "train_step", "folder_written", "replace:manifest.json"], 1, tmp_path, tiny_folder, rounds=1)
+    assert all(r["killed"] for r in rows), rows  # each kill really happened at its point
+    assert [(r["point"], r["lost"], r["duplicated"], r["failed_resume"]) for r in rows] == [
+        (r["point"], 0, 0, False) for r in rows]
+
+
+def test_a_kill_mid_dpo_resumes_to_the_same_run(tmp_path, tiny_folder):
+    rows = sweep(["train_step"], 1, tmp_path, tiny_folder, rounds=1,
+                 train={"objective": "dpo", "dpo": {"max_steps": 3}})
+    assert rows[0]["killed"] and (rows[0]["lost"], rows[0]["duplicated"], rows[0]["failed_resume"]) == (0, 0, False)
