@@ -39,6 +39,7 @@ from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.questions import Question
 from distill.records import Manifest, Sample
 from distill.round_data import round_data
+from distill.trackers import RoundLog
 from distill.runfolder import RunFolder, RunFolderError, append_records, read_json, write_json
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class BootstrapLoop:
         self._fixed_teacher = teacher is not None
         self._teacher_student: Student | None = None
         self.stop = StopOnCtrlC(self.display)
+        self.tracker = RoundLog(config.train.report_to, self.folder.path)
 
     # -- set-up -------------------------------------------------------------------------
     def _prompt_pool(self) -> list[Question]:
@@ -178,7 +180,10 @@ class BootstrapLoop:
                 self.display.info(f"run already {manifest.status}: {manifest.reason}")
                 self.display.finish(manifest)
                 return manifest
-            self._rounds(manifest)
+            try:
+                self._rounds(manifest)
+            finally:
+                self.tracker.close()
             self._finish(manifest)
         return manifest
 
@@ -205,6 +210,7 @@ class BootstrapLoop:
         if not manifest.history:
             manifest.history.append(self._evaluate(0, student, self.stages[0]))
             folder.save_manifest(manifest)
+            self.tracker.log(0, manifest.history[0], None, None)
         while manifest.status == "running":
             self.stop.check()
             n = len(manifest.rounds) + 1
@@ -220,7 +226,20 @@ class BootstrapLoop:
             manifest.rounds_in_stage += 1
             self._decide(manifest)
             folder.save_manifest(manifest)
+            self._publish(n, manifest)
             self.display.round_end(_row(manifest.history[-1]))
+
+    def _publish(self, n: int, manifest: Manifest) -> None:
+        """The round's model card (when it trained a model) and its metrics to the trackers."""
+        from distill.atomic import is_complete
+        from distill.model_card import write_model_card
+
+        model = self.folder.round_dir(n) / "model"
+        if is_complete(model):
+            write_model_card(model, run_dir=self.folder.path, round_number=n, config=self.config.to_dict(),
+                             summary=manifest.rounds[-1], history=manifest.history, decision=manifest.decision,
+                             best_round=manifest.best_round)
+        self.tracker.log(n, manifest.history[-1], manifest.rounds[-1], manifest.decision)
 
     def _advance(self, phase: str, done: int, tokens: int = 0) -> None:
         """Progress to the display, and a safe point to stop at."""

@@ -115,6 +115,12 @@ class TrainConfig:
     def uses_dpo(self) -> bool:
         return self.objective in ("dpo", "sft_then_dpo")
 
+    @property
+    def report_to(self) -> list[str]:
+        """The trackers training reports to (TRL's ``report_to``); the loop's round metrics go there too."""
+        value = self.sft.get("report_to") or self.dpo.get("report_to") or SFT_DEFAULTS["report_to"]
+        return [value] if isinstance(value, str) else list(value)
+
     def setting(self, name: str) -> Any:
         """The value an SFTConfig field will have: the config's, else the project default."""
         return self.sft.get(name, SFT_DEFAULTS.get(name))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from distill.runfolder import read_records
@@ -140,3 +141,37 @@ def test_arithmetic_verifier_round_trains_on_checked_corrections(tmp_path, tiny_
         if not r["answer_passed"]:  # a random tiny model's answer: corrected with the worked solution
             assert r["target"] == r["revision"] and r["revision"].endswith(f"The answer is {r['reference'].split('#### ')[1]}.")
     assert manifest.rounds[0]["kept"] == 4 and manifest.rounds[0]["train_loss"] is not None
+
+
+def test_model_cards_and_tensorboard(tmp_path, tiny_folder, monkeypatch):
+    """Every trained round's model/ has a model card; with report_to tensorboard, TRL's training
+    steps and the loop's per-round metrics and decisions are in TensorBoard event files."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from distill.config import RunConfig
+    from distill.loop import run
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    cfg = write_config(tmp_path, str(tiny_folder), teacher="fakes:FixerTeacher", eval={"limit": 2, "max_new_tokens": 8},
+                       answer={"max_new_tokens": 8}, critique={"max_new_tokens": 8}, revision={"max_new_tokens": 8},
+                       train={"sft": {"max_steps": 2, "report_to": "tensorboard"}})
+    manifest = run(RunConfig.load(cfg))
+    run_dir = tmp_path / "run"
+    for n in (1, 2):
+        card = (run_dir / f"round-{n:02d}" / "model" / "README.md").read_text()
+        assert card.startswith(f"---\nbase_model: {tiny_folder}\n") and f"# run, round {n}" in card
+        assert "fakes:FixerTeacher" in card and "## The monitor's decision" in card
+        assert f"distill run {run_dir / 'config.yaml'}" in card and "| all |" in card
+    assert manifest.reason in card  # the last round's card carries the run's final decision
+    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events.Reload()
+    gold = events.Scalars("round/gold_accuracy")
+    assert [e.step for e in gold] == [0, 1, 2]
+    assert [e.value for e in gold] == pytest.approx([m["gold_accuracy"] for m in manifest.history])
+    assert [e.step for e in events.Scalars("round/kept")] == [1, 2] and "gold/facts" in events.Tags()["scalars"]
+    assert events.Tensors("decision/text_summary") or "decision" in str(events.Tags())
+    trl_logs = list((run_dir / "round-01" / "train").rglob("events.out.tfevents.*"))
+    assert trl_logs  # TRL's own training logs went to the same tracker
+    steps = EventAccumulator(str(trl_logs[0].parent))
+    steps.Reload()
+    assert len(steps.Scalars("train/loss")) == 2
