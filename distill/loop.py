@@ -22,7 +22,8 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import replace
+from pathlib import Path
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from distill import killpoints
@@ -40,6 +41,7 @@ from distill.questions import Question
 from distill.records import Manifest, Sample
 from distill.round_data import round_data
 from distill.trackers import RoundLog
+from distill.atomic import write_text
 from distill.runfolder import RunFolder, RunFolderError, append_records, read_json, write_json
 
 if TYPE_CHECKING:
@@ -48,6 +50,12 @@ if TYPE_CHECKING:
 
 class TeacherFailed(DistillError):
     """Some teacher requests failed after their retries; the finished records are saved."""
+
+    exit_status = 1
+
+
+class TrainingFailed(DistillError):
+    """Training under ``train.launcher`` did not produce the round's model; its log says why."""
 
     exit_status = 1
 
@@ -391,6 +399,11 @@ class BootstrapLoop:
             return student, data.note
         if data.note:
             self.display.warn(f"round {n}: {data.note}")
+        if data.config.launcher:
+            self.display.phase_start("train", data.examples, "examples")
+            self._launch_training(n, student, data)
+            self.display.phase_end("train")
+            return Student(out / "model"), data.note
         from distill.train import train_lora
 
         self.display.phase_start("train", data.examples, "examples")
@@ -405,6 +418,40 @@ class BootstrapLoop:
             write_json(out / "train" / "note.json", {"note": data.note})
         self.display.phase_end("train")
         return Student(out / "model", model=result.model, tokenizer=result.tokenizer), data.note
+
+    def _launch_training(self, n: int, student: "Student", data) -> None:
+        """Train the round under ``train.launcher`` (torchrun, accelerate launch) in a child process
+        group: the data and a job file go to ``round-NN/train/``, the worker's output to its log."""
+        import json
+        import os
+        import shlex
+        import subprocess
+
+        from distill.atomic import is_complete
+
+        train_dir = self.folder.round_dir(n) / "train"
+        train_dir.mkdir(parents=True, exist_ok=True)
+
+        def dump(name: str, rows) -> str | None:
+            if rows is None:
+                return None
+            rows = rows.to_list() if hasattr(rows, "to_list") else list(rows)
+            write_text(train_dir / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+            return str(train_dir / name)
+
+        job = {"model": student.spec, "out_dir": str(self.folder.round_dir(n)), "config": asdict(data.config),
+               "sft": dump("sft.jsonl", data.sft), "preferences": dump("preferences.jsonl", data.preferences)}
+        write_json(train_dir / "job.json", job)
+        command = [*shlex.split(data.config.launcher), "-m", "distill.train_worker", str(train_dir / "job.json")]
+        self.display.info(f"round {n}: training under {data.config.launcher} (log: {train_dir / 'worker.log'})")
+        root = str(Path(__file__).resolve().parents[1])  # the workers import this same distill
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+        with open(train_dir / "worker.log", "ab") as log:
+            status = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=os.getcwd()).returncode
+        if status != 0 or not is_complete(self.folder.round_dir(n) / "model"):
+            tail = (train_dir / "worker.log").read_text(errors="replace").strip().splitlines()[-3:]
+            raise TrainingFailed(f"round {n}: training under {data.config.launcher!r} failed (exit {status}): "
+                                 f"{' | '.join(tail)} (full log: {train_dir / 'worker.log'})")
 
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")

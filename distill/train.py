@@ -103,7 +103,7 @@ def train_lora(
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
     preferences: Dataset | Sequence[dict] | None = None,
-) -> TrainResult:
+) -> TrainResult | None:
     """Fine-tune a LoRA adapter by ``config.objective`` and merge it into the model.
 
     ``model_or_folder`` is a loaded model (trained in place: it becomes the merged model) or
@@ -113,7 +113,8 @@ def train_lora(
     first, ``dpo`` the second, ``sft_then_dpo`` both. ``callbacks`` are transformers
     ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
     :func:`build_trainer`. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
-    and ``out_dir/train`` (TRL's output folder, for logs only).
+    and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
+    only the main process merges and writes; the others return None.
     """
     config = config or TrainConfig()
     out_dir = Path(out_dir)
@@ -144,6 +145,8 @@ def train_lora(
         logs += [{**e, "objective": "dpo"} for e in trainer.state.log_history]
     if trainer is None:
         raise ValueError(f"train_lora: unknown objective {config.objective!r}")
+    if not trainer.accelerator.is_main_process:
+        return None  # launched on several processes: the main one merges and writes the folders
     peft_model = trainer.model
     if "ref" in peft_model.peft_config:
         peft_model.delete_adapter("ref")  # DPO's frozen reference is not part of the result

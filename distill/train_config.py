@@ -96,6 +96,9 @@ class TrainConfig:
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
+    # None: train in the loop's own process. A command prefix such as "torchrun --nproc_per_node 2"
+    # or "accelerate launch --config_file fsdp.yaml": the round trains under it (distill.train_worker).
+    launcher: str | None = None
 
     def __post_init__(self) -> None:
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
@@ -123,7 +126,7 @@ class TrainConfig:
 
     def setting(self, name: str) -> Any:
         """The value an SFTConfig field will have: the config's, else the project default."""
-        return self.sft.get(name, SFT_DEFAULTS.get(name))
+        return self.sft.get(name, {**SFT_DEFAULTS, **_hardware_defaults()}.get(name))
 
     def sft_args(self, output_dir: str | Path, **overrides: Any) -> "SFTConfig":
         """TRL's ``SFTConfig`` for this round: project defaults < ``sft`` < ``overrides``."""
@@ -175,8 +178,9 @@ def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: 
 def _hardware_defaults() -> dict[str, Any]:
     """Defaults that depend on the machine. bf16 autocast is much slower than fp32 on CPUs without
     native bf16, so it is chosen only on a GPU that has it (``train.sft: {bf16: true}`` forces it);
-    pinned memory only helps copies to a GPU."""
+    pinned memory only helps copies to a GPU; without a GPU, training (one process or several) is on the CPU."""
     import torch
 
     gpu = torch.cuda.is_available()
-    return {"bf16": gpu and torch.cuda.is_bf16_supported(), "dataloader_pin_memory": gpu}
+    # use_cpu: on a machine without a GPU, a launched multi-process run trains on the CPU (gloo)
+    return {"bf16": gpu and torch.cuda.is_bf16_supported(), "dataloader_pin_memory": gpu, "use_cpu": not gpu}
