@@ -22,6 +22,7 @@ from distill.interface import DistillError, SamplingConfig
 from distill.models import DEFAULT_STUDENT
 from distill.monitor import MonitorConfig
 from distill.paths import DATA_DIR
+from distill.serving import StudentServerConfig
 from distill.train_config import TrainConfig
 
 
@@ -52,6 +53,8 @@ class RunConfig:
 
     run_dir: str = "runs/self-bootstrap"
     student: str = DEFAULT_STUDENT
+    # None: the student generates in-process; else through an OpenAI-compatible server (distill.serving)
+    student_server: StudentServerConfig | None = None
     # "self", "local:<model spec>", "openai", "grounded:<spec>", "arithmetic" or "module.path:ClassName"
     teacher: str = "self"
     teacher_kwargs: dict[str, Any] = field(default_factory=dict)  # the teacher's constructor arguments

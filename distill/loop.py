@@ -40,6 +40,7 @@ from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.questions import Question
 from distill.records import Manifest, Sample
 from distill.round_data import round_data
+from distill.serving import ServerPool
 from distill.trackers import RoundLog
 from distill.atomic import write_text
 from distill.runfolder import RunFolder, RunFolderError, append_records, read_json, write_json
@@ -142,6 +143,7 @@ class BootstrapLoop:
         self._teacher_student: Student | None = None
         self.stop = StopOnCtrlC(self.display)
         self.tracker = RoundLog(config.train.report_to, self.folder.path)
+        self.servers = ServerPool(config.student_server, self.folder.path)
 
     # -- set-up -------------------------------------------------------------------------
     def _prompt_pool(self) -> list[Question]:
@@ -192,6 +194,7 @@ class BootstrapLoop:
                 self._rounds(manifest)
             finally:
                 self.tracker.close()
+                self.servers.close()
             self._finish(manifest)
         return manifest
 
@@ -214,9 +217,10 @@ class BootstrapLoop:
         cfg, folder = self.config, self.folder
         # A resumed run goes on from its latest round's model (loading the base one too was wasted).
         student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student)
-        self.teacher(student)  # a bad teacher spec fails here, before any work
+        served = self.servers.wrap(student, len(manifest.rounds))  # generation through a server, if configured
+        self.teacher(served)  # a bad teacher spec fails here, before any work
         if not manifest.history:
-            manifest.history.append(self._evaluate(0, student, self.stages[0]))
+            manifest.history.append(self._evaluate(0, served, self.stages[0]))
             folder.save_manifest(manifest)
             self.tracker.log(0, manifest.history[0], None, None)
         while manifest.status == "running":
@@ -224,9 +228,10 @@ class BootstrapLoop:
             n = len(manifest.rounds) + 1
             stage = self.stages[manifest.stage_index]
             self.display.round_start(n, stage.name)
-            summary = self._collect(n, stage, student)
+            summary = self._collect(n, stage, served)
             student, note = self._train(n, student, manifest.replay_share)
-            metrics = self._evaluate(n, student, stage)
+            served = self.servers.wrap(student, n)
+            metrics = self._evaluate(n, served, stage)
             summary.update(model=student.spec, train_loss=self._train_loss(n), objective=self.config.train.objective,
                            train_note=note)
             manifest.rounds.append(summary)
