@@ -2,7 +2,8 @@
 
 Prints one table per section and writes everything to bench/results/bench-<time>.json.
 Sections: gen (student generation), round (one real round by phase, and its peak memory),
-train (LoRA tokens/s), load (model load), teacher (OpenAI client overhead).
+train (LoRA tokens/s), load (model load), teacher (OpenAI client overhead), serve (generation
+through `transformers serve` vs in-process).
 Numbers depend on the machine's load: the load average is recorded with each section.
 """
 
@@ -332,7 +333,55 @@ def bench_teacher(args) -> dict:
     return out
 
 
-SECTIONS = {"gen": bench_generation, "round": bench_round, "train": bench_train, "load": bench_load, "teacher": bench_teacher}
+# -- 6. generation through a server ------------------------------------------------------
+
+
+def bench_serve(args) -> dict:
+    """The same prompts through `transformers serve` (the student_server path) and in process."""
+    from distill.interface import SamplingConfig
+    from distill.models import DEFAULT_STUDENT, resolve_folder
+    from distill.serving import ServedStudent, StudentServer, StudentServerConfig
+    from distill.student import Student
+
+    exe = Path(sys.executable).with_name("transformers")
+    folder = resolve_folder(DEFAULT_STUDENT)
+    chats = (prompts(128) * ((args.serve_prompts + 127) // 128))[: args.serve_prompts]
+    cfg = SamplingConfig(max_new_tokens=args.new_tokens)
+    student = Student(folder)
+    rows, out = [], {}
+    t0 = time.perf_counter()
+    local = student.generate(chats, cfg)
+    secs = time.perf_counter() - t0
+    tokens = sum(c.completion_tokens for c in local)
+    rows.append(["in-process Student.generate (batch from free memory)", "-", tokens, secs, tokens / secs])
+    out["in_process"] = {"tokens": tokens, "seconds": secs}
+    for label, extra, conc in (("transformers serve", "", 8), ("transformers serve --continuous-batching",
+                                                                 " --continuous-batching", 32)):
+        with tempfile.TemporaryDirectory() as tmp:
+            server = StudentServer(StudentServerConfig(serve=f"{exe} serve {{model}} --host 127.0.0.1 --port {{port}}"
+                                                             f"{extra}", max_concurrency=conc), folder, Path(tmp) / "log")
+            try:
+                served = ServedStudent(student, server)
+                served.generate(chats[:2], SamplingConfig(max_new_tokens=2))  # warm up
+                t0 = time.perf_counter()
+                remote = served.generate(chats, cfg)
+                secs = time.perf_counter() - t0
+            finally:
+                server.stop()
+        tokens = sum(c.completion_tokens for c in remote)
+        rows.append([label, conc, tokens, secs, tokens / secs])
+        out[label] = {"tokens": tokens, "seconds": secs, "concurrency": conc}
+    base = rows[0][4]
+    for r in rows:
+        r.append(r[4] / base)
+    table(f"6. generation of {len(chats)} prompts x {args.new_tokens} new tokens: server vs in-process",
+          ["path", "requests in flight", "tokens", "seconds", "tok/s", "x in-process"], rows,
+          "same machine, same model, greedy; the server runs beside the benchmark process")
+    return out
+
+
+SECTIONS = {"gen": bench_generation, "round": bench_round, "train": bench_train, "load": bench_load,
+            "teacher": bench_teacher, "serve": bench_serve}
 
 
 def main() -> None:
@@ -348,10 +397,11 @@ def main() -> None:
     ap.add_argument("--round-chunk-size", type=int, default=None)
     ap.add_argument("--train-examples", type=int, default=32)
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--serve-prompts", type=int, default=256, help="prompts in the server section")
     args = ap.parse_args()
     if args.quick:
         args.prompts, args.round_prompts, args.round_eval_limit = min(args.prompts, 16), 8, 4
-        args.train_examples, args.requests = 8, 50
+        args.train_examples, args.requests, args.serve_prompts = 8, 50, 16
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import datasets
     import transformers

@@ -404,6 +404,7 @@ class BootstrapLoop:
             return student, data.note
         if data.note:
             self.display.warn(f"round {n}: {data.note}")
+        self.servers.close()  # the student's server would hold the accelerator's memory while training
         if data.config.launcher:
             self.display.phase_start("train", data.examples, "examples")
             self._launch_training(n, student, data)
