@@ -11,7 +11,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -55,6 +55,8 @@ class RunConfig:
     student: str = DEFAULT_STUDENT
     # None: the student generates in-process; else through an OpenAI-compatible server (distill.serving)
     student_server: StudentServerConfig | None = None
+    # what generation, scoring and training compute in: fp32, bf16, or auto (from this machine; distill.precision)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     # "self", "local:<model spec>", "openai", "grounded:<spec>", "arithmetic" or "module.path:ClassName"
     teacher: str = "self"
     teacher_kwargs: dict[str, Any] = field(default_factory=dict)  # the teacher's constructor arguments

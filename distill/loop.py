@@ -35,6 +35,7 @@ from distill.filters import PairFilter
 from distill.interface import Completion, Critique, DistillError, Item, Principle, TeacherError
 from distill.monitor import Monitor
 from distill.pairs import pairs_from_samples, read_pairs, write_pairs
+from distill.precision import choose as choose_precision
 from distill.principles import Stage, load_principles
 from distill.prompts import PromptDataError, load_prompts, sample_round
 from distill.questions import Question
@@ -142,6 +143,7 @@ class BootstrapLoop:
         self._fixed_teacher = teacher is not None
         self._teacher_student: Student | None = None
         self.stop = StopOnCtrlC(self.display)
+        self.precision: str = "fp32"  # the manifest's, once the run starts
         self.tracker = RoundLog(config.train.report_to, self.folder.path)
         self.servers = ServerPool(config.student_server, self.folder.path)
 
@@ -186,6 +188,10 @@ class BootstrapLoop:
                 cfg.save(folder.config_path)
             manifest = self._manifest()
             self.display.start(str(folder.path), cfg.to_dict())
+            if manifest.precision is None:  # chosen once; a resumed run keeps it, so rounds compare fairly
+                choice = choose_precision(cfg.precision)
+                manifest.precision, manifest.precision_reason = choice.name, choice.reason
+            self.display.info(f"precision {manifest.precision}: {manifest.precision_reason}")
             if manifest.finished:
                 self.display.info(f"run already {manifest.status}: {manifest.reason}")
                 self.display.finish(manifest)
@@ -216,7 +222,8 @@ class BootstrapLoop:
 
         cfg, folder = self.config, self.folder
         # A resumed run goes on from its latest round's model (loading the base one too was wasted).
-        student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student)
+        self.precision = manifest.precision
+        student = Student(manifest.rounds[-1]["model"] if manifest.rounds else cfg.student, precision=self.precision)
         served = self.servers.wrap(student, len(manifest.rounds))  # generation through a server, if configured
         self.teacher(served)  # a bad teacher spec fails here, before any work
         if not manifest.history:
@@ -395,7 +402,7 @@ class BootstrapLoop:
 
         out = self.folder.round_dir(n)
         if is_complete(out / "model"):
-            return Student(out / "model"), self._train_note(n)
+            return Student(out / "model", precision=self.precision), self._train_note(n)
         kept = [s for s in self.folder.samples(n) if s.kept]
         data = round_data(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
                           self.config.seed + n, self.config.train)
@@ -405,11 +412,12 @@ class BootstrapLoop:
         if data.note:
             self.display.warn(f"round {n}: {data.note}")
         self.servers.close()  # the student's server would hold the accelerator's memory while training
+        student.release()  # the bf16 copy, if any: training changes the weights and needs the memory
         if data.config.launcher:
             self.display.phase_start("train", data.examples, "examples")
             self._launch_training(n, student, data)
             self.display.phase_end("train")
-            return Student(out / "model"), data.note
+            return Student(out / "model", precision=self.precision), data.note
         from distill.train import train_lora
 
         self.display.phase_start("train", data.examples, "examples")
@@ -419,11 +427,11 @@ class BootstrapLoop:
         # holds one copy of the model rather than three (student, trainee, reloaded result).
         result = train_lora(student.model, student.tokenizer, data.sft, out, data.config, callbacks=callbacks,
                             quiet=callback is not None,  # the display draws progress; the trainer's bars would clash
-                            preferences=data.preferences)
+                            preferences=data.preferences, precision=self.precision)
         if data.note:
             write_json(out / "train" / "note.json", {"note": data.note})
         self.display.phase_end("train")
-        return Student(out / "model", model=result.model, tokenizer=result.tokenizer), data.note
+        return Student(out / "model", model=result.model, tokenizer=result.tokenizer, precision=self.precision), data.note
 
     def _launch_training(self, n: int, student: "Student", data) -> None:
         """Train the round under ``train.launcher`` (torchrun, accelerate launch) in a child process
@@ -446,6 +454,7 @@ class BootstrapLoop:
             return str(train_dir / name)
 
         job = {"model": student.spec, "out_dir": str(self.folder.round_dir(n)), "config": asdict(data.config),
+               "precision": self.precision,
                "sft": dump("sft.jsonl", data.sft), "preferences": dump("preferences.jsonl", data.preferences)}
         write_json(train_dir / "job.json", job)
         command = [*shlex.split(data.config.launcher), "-m", "distill.train_worker", str(train_dir / "job.json")]

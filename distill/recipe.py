@@ -21,6 +21,7 @@ from distill.config import RunConfig
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
     "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
+    "precision": "precision",
 }
 
 
@@ -51,6 +52,8 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     ap.add_argument("--objective", choices=("sft", "dpo", "sft_then_dpo"),
                     help="what each round trains on: the kept targets (sft), the preference pairs (dpo), or both "
                          "in turn" + default("train.objective"))
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"),
+                    help="what generation, scoring and training compute in" + default("precision"))
     out = ap.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="no progress output")
     out.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")

@@ -96,6 +96,8 @@ class Manifest(_Record):
     best_round: int = 0
     decision: dict | None = None
     replay_share: float | None = None
+    precision: str | None = None  # what the run computes in ("fp32" / "bf16"), fixed at its start
+    precision_reason: str | None = None
     report: str | None = None
     extra: dict = field(default_factory=dict)
 

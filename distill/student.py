@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from typing import Callable, Sequence
@@ -11,6 +12,7 @@ from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from distill.interface import ChatLike, Completion, DistillError, SamplingConfig, as_chat
 from distill.models import DEFAULT_STUDENT, ModelSpecError, load_model
+from distill.precision import choose
 
 
 class ChatTemplateError(ModelSpecError):
@@ -35,7 +37,8 @@ class Student:
 
     Batches are formed from length-sorted prompts (so padding is small), padded on the
     left (so every row's next token follows its own last prompt token) and results are
-    returned in the caller's order.
+    returned in the caller's order. ``precision`` (fp32, bf16, or auto: see
+    :mod:`distill.precision`) is what generation and likelihood scoring compute in.
     """
 
     def __init__(
@@ -44,12 +47,15 @@ class Student:
         *,
         model: PreTrainedModel | None = None,
         tokenizer: PreTrainedTokenizerBase | None = None,
+        precision: str = "fp32",
     ) -> None:
         self.spec = str(spec)
         if model is None or tokenizer is None:
             model, tokenizer = load_model(spec)
-        self.model = model
+        self.model = model  # fp32: what is trained, merged and saved
         self.tokenizer = tokenizer
+        self.precision = precision if precision in ("fp32", "bf16") else choose(precision).name
+        self._infer: PreTrainedModel | None = None
         if not getattr(tokenizer, "chat_template", None):
             raise ChatTemplateError(
                 f"model {self.spec!r} has no chat template, so it cannot answer chats; use an instruction-tuned "
@@ -58,6 +64,20 @@ class Student:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         set_threads()
+
+    @property
+    def infer_model(self) -> PreTrainedModel:
+        """The weights generation and scoring run on: the model itself in fp32; with bf16, a bf16
+        copy made on first use (the fp32 weights stay for training, merging and saving)."""
+        if self.precision == "fp32":
+            return self.model
+        if self._infer is None:
+            self._infer = copy.deepcopy(self.model).to(torch.bfloat16).eval()
+        return self._infer
+
+    def release(self) -> None:
+        """Drop the bf16 copy (before training, which changes the weights and needs the memory)."""
+        self._infer = None
 
     @property
     def context_length(self) -> int:
@@ -89,7 +109,7 @@ class Student:
         write one reliably."""
         prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
         conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
-        device = self.model.device
+        device = self.infer_model.device
         # The prompt (a critique prompt is hundreds of tokens) runs once and only its last position
         # gets logits; the continuations (a few tokens each) then run as a batch on copies of its KV
         # cache, rather than every row's full sequence with full-vocabulary logits.
@@ -105,7 +125,7 @@ class Student:
                     ids[row, : len(c) - 1] = torch.tensor(c[:-1], dtype=torch.long)
                 mask[row, len(prompt) + max(len(c) - 1, 0) :] = 0
             positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(len(conts), -1)
-            logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
+            logits = self.infer_model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
                                 cache=cache, use_cache=True).logits
             logp = torch.log_softmax(logits.float(), dim=-1)
             for row, c in enumerate(conts):
@@ -171,7 +191,7 @@ class Student:
         cfg = self.model.config
         heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-        per_row = 2 * cfg.num_hidden_layers * heads * head_dim * max_tokens * self.model.dtype.itemsize
+        per_row = 2 * cfg.num_hidden_layers * heads * head_dim * max_tokens * self.infer_model.dtype.itemsize
         try:
             free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError):
@@ -187,7 +207,7 @@ class Student:
         positions counted from each row's first real token."""
         pad_id = self.tokenizer.pad_token_id
         eos = torch.tensor(sorted(self.eos_token_ids))
-        device = self.model.device
+        device = self.infer_model.device
         # Chats share their template's head (system prompt, role markers: most of a short prompt),
         # and prefill is a large share of a short batch's time on CPU: run
         # the shared prefix once and copy its KV cache to every row. One token per row stays
@@ -197,7 +217,7 @@ class Student:
         if shared > 0:
             cache, _ = self._shared_prefix(prompts[0][:shared], len(prompts))
         else:
-            cache = DynamicCache(config=self.model.config)
+            cache = DynamicCache(config=self.infer_model.config)
         tails = [p[shared:] for p in prompts]
         width = max(len(t) for t in tails)
         ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
@@ -209,7 +229,7 @@ class Student:
             mask[row, shared : shared + width - len(t)] = 0
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
+        out = self.infer_model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
         position = positions[:, -1:]
         alive = list(range(len(prompts)))  # batch row -> prompt index
         new: list[list[int]] = [[] for _ in prompts]
@@ -227,13 +247,13 @@ class Student:
                 token, mask, position = token[keep], mask[keep], position[keep]
             mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=-1)
             position = position + 1
-            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
+            out = self.infer_model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
         return new
 
     def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
         """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""
-        cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=torch.tensor([tokens], device=self.model.device), cache=cache,
+        cache = DynamicCache(config=self.infer_model.config)
+        out = self.infer_model(input_ids=torch.tensor([tokens], device=self.infer_model.device), cache=cache,
                          use_cache=True, logits_to_keep=1)
         if rows > 1:
             cache.batch_repeat_interleave(rows)

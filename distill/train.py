@@ -68,6 +68,7 @@ def build_trainer(
     config: TrainConfig | None = None,
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
+    precision: str | None = None,
 ) -> SFTTrainer:
     """The ``SFTTrainer`` :func:`train_lora` runs (LoRA applied to ``model`` in place, data prepared).
 
@@ -78,7 +79,7 @@ def build_trainer(
     config = config or TrainConfig()
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("train_lora: the tokenizer has no chat template; the student's template defines the answer format")
-    args = config.sft_args(Path(out_dir) / "train", disable_tqdm=quiet)
+    args = config.sft_args(Path(out_dir) / "train", precision, disable_tqdm=quiet)
     model.train()
     with _datasets_bars(enabled=not quiet):  # dataset preparation runs in the constructor
         trainer = SFTTrainer(
@@ -103,6 +104,7 @@ def train_lora(
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
     preferences: Dataset | Sequence[dict] | None = None,
+    precision: str | None = None,
 ) -> TrainResult | None:
     """Fine-tune a LoRA adapter by ``config.objective`` and merge it into the model.
 
@@ -112,7 +114,8 @@ def train_lora(
     (DPO) is TRL's preference format (``prompt``, ``chosen``, ``rejected``). ``sft`` needs the
     first, ``dpo`` the second, ``sft_then_dpo`` both. ``callbacks`` are transformers
     ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
-    :func:`build_trainer`. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
+    :func:`build_trainer`; ``precision`` ("fp32", "bf16": autocast with fp32 weights; None: the
+    machine's default) is the run's. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
     and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
     only the main process merges and writes; the others return None.
     """
@@ -130,7 +133,7 @@ def train_lora(
     examples = 0
     trainer = None
     if config.uses_sft:
-        trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks, quiet)
+        trainer = build_trainer(model, tokenizer, dataset, out_dir, config, callbacks, quiet, precision)
         examples += len(trainer.train_dataset)
         outputs.append(_fit(trainer, config))
         logs += [{**e, "objective": "sft"} for e in trainer.state.log_history]
@@ -139,7 +142,7 @@ def train_lora(
         # After SFT, `model` is the PeftModel with the trained adapter: TRL copies that adapter into
         # a frozen "ref" adapter as DPO's reference. Without SFT it gets a fresh adapter, and the
         # base model with adapters disabled is the reference. Either way one copy of the weights.
-        trainer = build_dpo_trainer(model, tokenizer, preferences, out_dir, config, callbacks, quiet)
+        trainer = build_dpo_trainer(model, tokenizer, preferences, out_dir, config, callbacks, quiet, precision)
         examples += len(trainer.train_dataset)
         outputs.append(_fit(trainer, config))
         logs += [{**e, "objective": "dpo"} for e in trainer.state.log_history]
@@ -190,6 +193,7 @@ def build_dpo_trainer(
     config: TrainConfig,
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
+    precision: str | None = None,
 ) -> DPOTrainer:
     """The ``DPOTrainer`` of a round: LoRA on ``model`` (or its existing adapter), TRL's
     preference format, the reference without a second copy of the model."""
@@ -199,7 +203,7 @@ def build_dpo_trainer(
         raise ValueError("train_lora: a DPO objective needs preference pairs")
     ds = preferences if isinstance(preferences, Dataset) else Dataset.from_list(list(preferences))
     ds = ds.select_columns(["prompt", "chosen", "rejected"])
-    args = config.dpo_args(Path(out_dir) / "train", disable_tqdm=quiet)
+    args = config.dpo_args(Path(out_dir) / "train", precision, disable_tqdm=quiet)
     model.train()
     with _datasets_bars(enabled=not quiet):
         trainer = DPOTrainer(

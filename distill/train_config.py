@@ -128,17 +128,18 @@ class TrainConfig:
         """The value an SFTConfig field will have: the config's, else the project default."""
         return self.sft.get(name, {**SFT_DEFAULTS, **_hardware_defaults()}.get(name))
 
-    def sft_args(self, output_dir: str | Path, **overrides: Any) -> "SFTConfig":
-        """TRL's ``SFTConfig`` for this round: project defaults < ``sft`` < ``overrides``."""
+    def sft_args(self, output_dir: str | Path, precision: str | None = None, **overrides: Any) -> "SFTConfig":
+        """TRL's ``SFTConfig`` for this round: project defaults < the run's ``precision`` (bf16
+        autocast or not) < ``sft`` < ``overrides``."""
         from trl import SFTConfig
 
-        return _trl_args(SFTConfig, "sft", SFT_DEFAULTS, self.sft, output_dir, overrides)
+        return _trl_args(SFTConfig, "sft", SFT_DEFAULTS, self.sft, output_dir, overrides, precision)
 
-    def dpo_args(self, output_dir: str | Path, **overrides: Any) -> "DPOConfig":
-        """TRL's ``DPOConfig`` for this round: project defaults < ``dpo`` < ``overrides``."""
+    def dpo_args(self, output_dir: str | Path, precision: str | None = None, **overrides: Any) -> "DPOConfig":
+        """TRL's ``DPOConfig`` for this round, layered as :meth:`sft_args`."""
         from trl import DPOConfig
 
-        return _trl_args(DPOConfig, "dpo", DPO_DEFAULTS, self.dpo, output_dir, overrides)
+        return _trl_args(DPOConfig, "dpo", DPO_DEFAULTS, self.dpo, output_dir, overrides, precision)
 
     def validate(self) -> None:
         """Raise :class:`TrainConfigError` now if TRL or peft would refuse these settings."""
@@ -162,13 +163,17 @@ class TrainConfig:
                           target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
 
 
-def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: str | Path, overrides: dict) -> Any:
-    """``cls(**kwargs)`` from defaults < config section < overrides; a refusal names ``train.<section>``."""
+def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: str | Path, overrides: dict,
+              precision: str | None = None) -> Any:
+    """``cls(**kwargs)`` from defaults < machine < precision < config section < overrides; a refusal
+    names ``train.<section>``."""
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(given) - known)
     if unknown:
         raise TrainConfigError(f"train.{section}: {', '.join(unknown)}: not a field of TRL's {cls.__name__}")
-    kwargs = {**defaults, **_hardware_defaults(), **given, **overrides, **SFT_FIXED, "output_dir": str(output_dir)}
+    chosen = {} if precision is None else {"bf16": precision == "bf16"}  # autocast; weights stay fp32
+    kwargs = {**defaults, **_hardware_defaults(), **chosen, **given, **overrides, **SFT_FIXED,
+              "output_dir": str(output_dir)}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as e:

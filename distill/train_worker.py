@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     config = from_dict(TrainConfig, {**job["config"], "launcher": None}, "train job")
     model, tokenizer = load_model(job["model"], device="cpu" if config.setting("use_cpu") else None)
     result = train_lora(model, tokenizer, read_rows(job.get("sft")), Path(job["out_dir"]), config, quiet=True,
-                        preferences=read_rows(job.get("preferences")))
+                        preferences=read_rows(job.get("preferences")), precision=job.get("precision"))
     if result is not None:  # the main process
         print(json.dumps({"model_dir": str(result.model_dir), "steps": result.steps, "train_loss": result.metrics["train_loss"]}))
     return 0
