@@ -68,9 +68,11 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=RunConfig.prompts_per_round)
     ap.add_argument("--eval-limit", type=int, default=None, help="items per eval set (default: the config's)")
     ap.add_argument("--chunk-size", type=int, default=RunConfig.chunk_size)
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-round-") as tmp:
-        cfg = RunConfig(run_dir=f"{tmp}/run", rounds=1, prompts_per_round=args.prompts, chunk_size=args.chunk_size)
+        cfg = RunConfig(run_dir=f"{tmp}/run", rounds=1, prompts_per_round=args.prompts, chunk_size=args.chunk_size,
+                        precision=args.precision)
         if args.eval_limit is not None:
             cfg.eval = replace(cfg.eval, limit=args.eval_limit)
             cfg.approval_items = min(cfg.approval_items, args.eval_limit)

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from round import high_water_mb  # noqa: E402  (bench/ is scripts, not a package)
 
 RESULTS = ROOT / "bench" / "results"
-LLAMA_CPP_ONE_STREAM = 112.0  # tok/s measured on this machine (DESIGN.md), used when llama-cpp-python is absent
+LLAMA_CPP_ONE_STREAM = 112.0  # tok/s on an AMD EPYC (DESIGN.md), shown when llama-cpp-python is absent or crashes
 console = Console(width=max(120, Console().width))
 
 
@@ -82,22 +82,38 @@ def plain_generate(student, chats: list[str], new_tokens: int, batch: int) -> tu
     return texts, count, time.perf_counter() - t0
 
 
-def llama_cpp_stream(chats: list[str], new_tokens: int) -> tuple[int, float] | None:
+LLAMA_CPP = """
+import json, os, sys, time
+from llama_cpp import Llama
+from distill.models import embedded_gguf
+chats, n = json.loads(sys.argv[1]), int(sys.argv[2])
+llm = Llama(model_path=str(embedded_gguf("smollm2-135m-instruct")), n_ctx=512, n_threads=os.cpu_count(), verbose=False)
+count, t0 = 0, time.perf_counter()
+for c in chats:
+    r = llm.create_chat_completion([{"role": "user", "content": c}], max_tokens=n, temperature=0.0)
+    count += r["usage"]["completion_tokens"]
+print(json.dumps([count, time.perf_counter() - t0]))
+"""
+
+
+def llama_cpp_stream(chats: list[str], new_tokens: int, limit: float = 900) -> tuple[int, float] | str | None:
+    """llama.cpp one stream, in its own process with a time limit: a native build that crashes
+    (one segfaults in decode on some CPUs) is a row saying so, not the end of the bench."""
     if importlib.util.find_spec("llama_cpp") is None:
         return None
-    from llama_cpp import Llama
-
-    from distill.models import embedded_gguf
-
-    llm = Llama(model_path=str(embedded_gguf("smollm2-135m-instruct")), n_ctx=512, n_threads=os.cpu_count(), verbose=False)
-    count, t0 = 0, time.perf_counter()
-    for c in chats:
-        r = llm.create_chat_completion([{"role": "user", "content": c}], max_tokens=new_tokens, temperature=0.0)
-        count += r["usage"]["completion_tokens"]
-    return count, time.perf_counter() - t0
+    try:
+        out = subprocess.run([sys.executable, "-c", LLAMA_CPP, json.dumps(chats), str(new_tokens)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return f"no result within {limit:.0f}s"
+    if out.returncode != 0:
+        return f"crashed (exit {out.returncode}): {(out.stderr.strip().splitlines() or ['-'])[-1][:80]}"
+    count, seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    return count, seconds
 
 
 def bench_generation(args) -> dict:
+    from distill.precision import bf16_native
     from distill.student import SamplingConfig, Student
 
     student = Student("smollm2-135m-instruct")
@@ -112,39 +128,60 @@ def bench_generation(args) -> dict:
 
     texts_plain, c, s = plain_generate(student, chats, n, 8)
     record("plain model.generate", texts_plain, c, s, 8)
-    runs = [("Student.generate", 8, None), ("Student.generate (auto batch)", None, None)]
+    bf16 = Student("smollm2-135m-instruct", model=student.model, tokenizer=student.tokenizer, precision="bf16") \
+        if bf16_native() else None
+    runs = [("Student.generate", 8, None, student), ("Student.generate (auto batch)", None, None, student)]
+    if bf16 is not None:
+        runs.append(("Student.generate (auto batch, bf16)", None, None, bf16))
     if args.threads_1:
-        runs.append(("Student.generate (auto batch, 1 thread)", None, 1))
+        runs.append(("Student.generate (auto batch, 1 thread)", None, 1, student))
     texts_auto: list[str] = []
-    for name, batch, threads in runs:
+    texts_bf16: list[str] = []
+    for name, batch, threads, who in runs:
         before = torch.get_num_threads()
         if threads:
             torch.set_num_threads(threads)
         try:
+            who.generate(chats[:2], max_new_tokens=4)  # warm-up (the bf16 copy is made here)
             t0 = time.perf_counter()
-            res = student.generate(chats, SamplingConfig(max_new_tokens=n, batch_size=batch))
+            res = who.generate(chats, SamplingConfig(max_new_tokens=n, batch_size=batch))
             s = time.perf_counter() - t0
         finally:
             torch.set_num_threads(before)
         texts = [r.text for r in res]
         if batch is None and not threads:
-            texts_auto = texts
-        shown = min(len(chats), batch or student.auto_batch_size(max(len(student.encode(x)) for x in chats) + n))
+            texts_auto, texts_bf16 = (texts, texts_bf16) if who is student else (texts_auto, texts)
+        shown = min(len(chats), batch or who.auto_batch_size(max(len(who.encode(x)) for x in chats) + n))
         record(name, texts, sum(r.completion_tokens for r in res), s, shown)
     llama = None if args.skip_llama_cpp else llama_cpp_stream(chats, n)
     note = ""
-    if llama is not None:
-        record("llama.cpp (one stream)", [], llama[0], llama[1], 1)
+    if isinstance(llama, tuple):
+        record("llama.cpp (one stream, own process)", [], llama[0], llama[1], 1)
         ref = llama[0] / llama[1]
     else:
         ref = LLAMA_CPP_ONE_STREAM
-        note = f"llama-cpp-python not installed (optional extra, ~7 min to compile): llama.cpp one stream = {ref:.0f} tok/s from DESIGN.md"
+        note = (f"llama.cpp {llama}" if isinstance(llama, str) else
+                "llama-cpp-python not installed (optional extra, ~7 min to compile)") + \
+            f": llama.cpp one stream = {ref:.0f} tok/s from DESIGN.md"
     base = out["plain model.generate"]["tok_s"]
     for r in rows:
         r += [r[4] / base, r[4] / ref]
     same = sum(a == b for a, b in zip(texts_plain, texts_auto))
     note = (note + "; " if note else "") + f"identical greedy answers, auto batch vs plain batch 8: {same}/{len(chats)}"
+    if texts_bf16:
+        note += f"; bf16 vs fp32: {sum(a == b for a, b in zip(texts_auto, texts_bf16))}/{len(chats)} identical"
     out["identical_answers"] = same
+    if bf16 is not None:  # likelihood scoring (multiple choice, verdicts) in both precisions
+        from distill.evaluate import load_eval_set
+
+        items = load_eval_set(ROOT / "data" / "eval" / "choices.jsonl").items
+        for name, who in (("fp32", student), ("bf16", bf16)):
+            t0 = time.perf_counter()
+            for it in items:
+                who.continuation_logprobs(it.prompt, it.choices)
+            out[f"scoring_{name}_items_s"] = len(items) / (time.perf_counter() - t0)
+        note += (f"; multiple-choice scoring: fp32 {out['scoring_fp32_items_s']:.1f} items/s, "
+                 f"bf16 {out['scoring_bf16_items_s']:.1f} items/s")
     out["threads"] = torch.get_num_threads()
     table(f"1. Generation: {len(chats)} prompts x {n} new tokens, greedy, {torch.get_num_threads()} threads",
           ["method", "batch", "new tokens", "seconds", "tok/s", "x plain b8", "x llama.cpp"], rows, note)
@@ -155,7 +192,16 @@ def bench_generation(args) -> dict:
 
 
 def bench_round(args) -> dict:
-    cmd = [sys.executable, str(ROOT / "bench" / "round.py"), "--prompts", str(args.round_prompts)]
+    from distill.precision import bf16_native
+
+    out = {}
+    for precision in (("fp32", "bf16") if bf16_native() else ("fp32",)):
+        out[precision] = one_round(args, precision)
+    return out
+
+
+def one_round(args, precision: str) -> dict:
+    cmd = [sys.executable, str(ROOT / "bench" / "round.py"), "--prompts", str(args.round_prompts), "--precision", precision]
     if args.round_eval_limit is not None:
         cmd += ["--eval-limit", str(args.round_eval_limit)]
     if args.round_chunk_size:
@@ -171,8 +217,8 @@ def bench_round(args) -> dict:
     rows = [[phase, secs, secs / total * 100, res["tokens"].get(phase, ""), peaks.get(phase, "")]
             for phase, secs in res["seconds"].items()]
     rows.append(["total", total, 100.0, "", res["peak_rss_mb"]])
-    table(f"2 + 4. One round by phase ({res['prompts']} prompts, chunk {res['chunk_size']}, eval limit {res['eval_limit']}, "
-          "self teacher), in its own process", ["phase", "seconds", "%", "new tokens", "peak RSS MB"], rows,
+    table(f"2 + 4. One round by phase, {precision} ({res['prompts']} prompts, chunk {res['chunk_size']}, eval limit "
+          f"{res['eval_limit']}, self teacher), in its own process", ["phase", "seconds", "%", "new tokens", "peak RSS MB"], rows,
           "peak RSS per phase: the process's high-water mark while that phase ran (Linux VmHWM, reset between phases)")
     res["load"] = load_avg()
     return res
@@ -196,9 +242,9 @@ def bench_train(args) -> dict:
     per_step = cfg.setting("per_device_train_batch_size") * cfg.setting("gradient_accumulation_steps")
     rows, out = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
-        def ours():
+        def ours(precision: str = "fp32"):
             model, tok = load_model("smollm2-135m-instruct")
-            return build_trainer(model, tok, data, Path(tmp) / "ours", cfg, quiet=True)
+            return build_trainer(model, tok, data, Path(tmp) / "ours", cfg, quiet=True, precision=precision)
 
         def plain():
             # TRL's defaults with the same hyperparameters (examples per optimizer step included);
@@ -211,7 +257,12 @@ def bench_train(args) -> dict:
             return SFTTrainer(model=model, args=sft, train_dataset=_training_dataset(data), processing_class=tok,
                               peft_config=cfg.lora_config())
 
-        for name, make in (("plain TRL SFTTrainer", plain), ("distill build_trainer", ours)):
+        from distill.precision import bf16_native
+
+        makers = [("plain TRL SFTTrainer", plain), ("distill build_trainer", ours)]
+        if bf16_native():
+            makers.append(("distill build_trainer, bf16 autocast", lambda: ours("bf16")))
+        for name, make in makers:
             trainer: Any = make()
             trainer.remove_callback(PrinterCallback)  # with tqdm off it prints every log line
             ds: Dataset = trainer.train_dataset
@@ -412,7 +463,12 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*pin_memory.*")
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
-    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
+    from distill.precision import cpu_name, bf16_native
+
+    machine = f"{cpu_name()}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, " \
+              f"native bf16: {'yes' if bf16_native() else 'no'}"
+    console.print(f"machine: {machine}")
+    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine, "cpus": os.cpu_count(),
                                "torch_threads": torch.get_num_threads(), "args": vars(args), "load_start": load_avg()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

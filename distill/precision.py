@@ -49,7 +49,8 @@ def bf16_native() -> bool:
         return False
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """This CPU's model name (for the probe's cache key and the bench's tables)."""
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8"):
             if line.startswith("model name"):
@@ -65,7 +66,7 @@ def probe() -> dict:
 
     from distill.models import cache_root
 
-    key = f"{_cpu_name()} | {torch.backends.cpu.get_cpu_capability()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
+    key = f"{cpu_name()} | {torch.backends.cpu.get_cpu_capability()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
     path = cache_root() / "precision-probe.json"
     try:
         cached = json.loads(path.read_text())
