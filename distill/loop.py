@@ -19,11 +19,8 @@ trained on (``filters.keep_verified``), as STaR and ReST-EM do.
 from __future__ import annotations
 
 import shutil
-import signal
-import threading
 import time
-from pathlib import Path
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from distill import killpoints
@@ -33,6 +30,7 @@ from distill.display import Display, PlainDisplay, SafeDisplay
 from distill.evaluate import load_eval_set
 from distill.filters import PairFilter
 from distill.interface import Completion, Critique, DistillError, Item, Principle, TeacherError
+from distill.interrupt import StopOnCtrlC
 from distill.monitor import Monitor
 from distill.pairs import pairs_from_samples, read_pairs, write_pairs
 from distill.precision import choose as choose_precision
@@ -43,7 +41,6 @@ from distill.records import Manifest, Sample
 from distill.round_data import round_data
 from distill.serving import ServerPool
 from distill.trackers import RoundLog
-from distill.atomic import write_text
 from distill.runfolder import RunFolder, RunFolderError, append_records, read_json, write_json
 
 if TYPE_CHECKING:
@@ -54,49 +51,6 @@ class TeacherFailed(DistillError):
     """Some teacher requests failed after their retries; the finished records are saved."""
 
     exit_status = 1
-
-
-class TrainingFailed(DistillError):
-    """Training under ``train.launcher`` did not produce the round's model; its log says why."""
-
-    exit_status = 1
-
-
-class Interrupted(DistillError):
-    """The run stopped at a safe point after Ctrl-C; the same command resumes it."""
-
-    exit_status = 130  # the shell's status for a process ended by SIGINT
-
-
-class StopOnCtrlC:
-    """The first Ctrl-C asks the run to stop at its next safe point (:meth:`check` raises
-    :class:`Interrupted` there); a second one stops at once (KeyboardInterrupt). Safe points are
-    where nothing is half-written: between chunks of records, training steps, evaluation batches."""
-
-    def __init__(self, display: Display) -> None:
-        self.display = display
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self) -> "StopOnCtrlC":
-        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def _on_sigint(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        self.display.warn("Ctrl-C: stopping at the next safe point (Ctrl-C again to stop at once)")
-
-    def check(self) -> None:
-        if self.requested:
-            raise Interrupted("stopped at a safe point after Ctrl-C; run the same command again to resume "
-                              "(nothing finished is lost)")
 
 
 def load_teacher(spec: str, student: "Student", kwargs: dict[str, Any]):
@@ -415,7 +369,10 @@ class BootstrapLoop:
         student.release()  # the bf16 copy, if any: training changes the weights and needs the memory
         if data.config.launcher:
             self.display.phase_start("train", data.examples, "examples")
-            self._launch_training(n, student, data)
+            from distill.train_worker import launch
+
+            self.display.info(f"round {n}: training under {data.config.launcher} (log: {out / 'train' / 'worker.log'})")
+            launch(data, student.spec, out, self.precision)
             self.display.phase_end("train")
             return Student(out / "model", precision=self.precision), data.note
         from distill.train import train_lora
@@ -432,41 +389,6 @@ class BootstrapLoop:
             write_json(out / "train" / "note.json", {"note": data.note})
         self.display.phase_end("train")
         return Student(out / "model", model=result.model, tokenizer=result.tokenizer, precision=self.precision), data.note
-
-    def _launch_training(self, n: int, student: "Student", data) -> None:
-        """Train the round under ``train.launcher`` (torchrun, accelerate launch) in a child process
-        group: the data and a job file go to ``round-NN/train/``, the worker's output to its log."""
-        import json
-        import os
-        import shlex
-        import subprocess
-
-        from distill.atomic import is_complete
-
-        train_dir = self.folder.round_dir(n) / "train"
-        train_dir.mkdir(parents=True, exist_ok=True)
-
-        def dump(name: str, rows) -> str | None:
-            if rows is None:
-                return None
-            rows = rows.to_list() if hasattr(rows, "to_list") else list(rows)
-            write_text(train_dir / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-            return str(train_dir / name)
-
-        job = {"model": student.spec, "out_dir": str(self.folder.round_dir(n)), "config": asdict(data.config),
-               "precision": self.precision,
-               "sft": dump("sft.jsonl", data.sft), "preferences": dump("preferences.jsonl", data.preferences)}
-        write_json(train_dir / "job.json", job)
-        command = [*shlex.split(data.config.launcher), "-m", "distill.train_worker", str(train_dir / "job.json")]
-        self.display.info(f"round {n}: training under {data.config.launcher} (log: {train_dir / 'worker.log'})")
-        root = str(Path(__file__).resolve().parents[1])  # the workers import this same distill
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-        with open(train_dir / "worker.log", "ab") as log:
-            status = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=os.getcwd()).returncode
-        if status != 0 or not is_complete(self.folder.round_dir(n) / "model"):
-            tail = (train_dir / "worker.log").read_text(errors="replace").strip().splitlines()[-3:]
-            raise TrainingFailed(f"round {n}: training under {data.config.launcher!r} failed (exit {status}): "
-                                 f"{' | '.join(tail)} (full log: {train_dir / 'worker.log'})")
 
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")

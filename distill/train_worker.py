@@ -11,8 +11,50 @@ config and the data files: ``sft`` (prompt/completion JSONL) and/or ``preference
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
+
+from distill.atomic import is_complete, write_json, write_text
+from distill.interface import DistillError
+
+
+class TrainingFailed(DistillError):
+    """Training under ``train.launcher`` did not produce the round's model; its log says why."""
+
+    exit_status = 1
+
+
+def launch(data, model: str, round_dir: Path, precision: str) -> None:
+    """Train a round (:class:`distill.round_data.RoundData`) from ``model`` under
+    ``data.config.launcher``: the data and a job file go to ``round_dir/train/``, the workers'
+    output to ``worker.log`` there; raises :class:`TrainingFailed` unless ``model/`` came out complete."""
+    train_dir = Path(round_dir) / "train"
+    train_dir.mkdir(parents=True, exist_ok=True)
+
+    def dump(name: str, rows) -> str | None:
+        if rows is None:
+            return None
+        rows = rows.to_list() if hasattr(rows, "to_list") else list(rows)
+        write_text(train_dir / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return str(train_dir / name)
+
+    job = {"model": model, "out_dir": str(round_dir), "config": asdict(data.config), "precision": precision,
+           "sft": dump("sft.jsonl", data.sft), "preferences": dump("preferences.jsonl", data.preferences)}
+    write_json(train_dir / "job.json", job)
+    command = [*shlex.split(data.config.launcher), "-m", "distill.train_worker", str(train_dir / "job.json")]
+    root = str(Path(__file__).resolve().parents[1])  # the workers import this same distill
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    log_path = train_dir / "worker.log"
+    with open(log_path, "ab") as log:
+        status = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+    if status != 0 or not is_complete(Path(round_dir) / "model"):
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        raise TrainingFailed(f"round {Path(round_dir).name.split('-')[-1].lstrip('0') or '0'}: training under "
+                             f"{data.config.launcher!r} failed (exit {status}): {' | '.join(tail)} (full log: {log_path})")
 
 
 def read_rows(path: str | None) -> list[dict] | None:

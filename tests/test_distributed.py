@@ -77,7 +77,7 @@ def test_a_round_trains_under_a_launcher(tmp_path, tiny_folder, monkeypatch):
     shutil.rmtree(tmp_path / "run")
     cfg["train"]["launcher"] = f"{sys.executable} -c 'import sys; sys.exit(3)'"
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    from distill.loop import TrainingFailed
+    from distill.train_worker import TrainingFailed
 
     with pytest.raises(TrainingFailed, match=r"round 1: training under .* failed \(exit 3\).*worker.log"):
         run(RunConfig.load(tmp_path / "c.yaml"))

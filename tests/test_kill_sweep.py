@@ -4,15 +4,17 @@ uninterrupted one does, nothing lost or duplicated. The full sweep is bench/kill
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-from kill_sweep import sweep  # noqa: E402
+# loaded by path: bench/ holds scripts, and putting it on sys.path would shadow packages
+_spec = importlib.util.spec_from_file_location("kill_sweep", ROOT / "bench" / "kill_sweep.py")
+kill_sweep = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(kill_sweep)
+sweep = kill_sweep.sweep
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
 """Does it help? The same student, seed, prompts and budget, taught by different teachers, scored on
 the gold-answer eval sets (every item, with 95% intervals) after every round.
 
-    .venv/bin/python bench/teachers.py                       # self, grounded:self, arithmetic; 3 rounds x 128 prompts
-    .venv/bin/python bench/teachers.py --teachers grounded:self --rounds 2 --prompts 64
-    .venv/bin/python bench/teachers.py --extra answer.num_samples=4 answer.temperature=0.8 --tag rest-em
+    .venv/bin/python bench/compare_teachers.py                       # self, grounded:self, arithmetic; 3 rounds x 128 prompts
+    .venv/bin/python bench/compare_teachers.py --teachers grounded:self --rounds 2 --prompts 64
+    .venv/bin/python bench/compare_teachers.py --extra answer.num_samples=4 answer.temperature=0.8 --tag rest-em
 
 Each teacher's run is a normal run folder under ``bench/results/teachers/<tag>-<teacher>/``, started
 with ``distill run`` and resumed the same way if this script is stopped and started again. Round 0
@@ -37,6 +37,7 @@ def config_for(teacher: str, args: argparse.Namespace, run_dir: Path) -> dict:
         "rounds": args.rounds,
         "prompts_per_round": args.prompts,
         "seed": args.seed,
+        "precision": args.precision,
         "eval": {"limit": None},  # every item: the intervals are what this measures
     }
     for item in args.extra:  # dotted.key=value, value parsed as YAML
@@ -111,6 +112,7 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=128, help="prompts per round")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tag", default="base", help="names this comparison's run folders and results file")
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
     ap.add_argument("--extra", nargs="*", default=[], help="more config settings as dotted.key=value")
     args = ap.parse_args()
     results = [run_one(t, args) for t in args.teachers.split(",")]
