@@ -4,8 +4,9 @@ own defaults on the same pairs; each result scored on every eval item with 95% i
 
     .venv/bin/python bench/compare_objectives.py --run bench/results/teachers/base-grounded-self [--round 1]
 
-The run folder is any finished run (a grounded one has checked pairs); its round-00 evaluation is
-the shared starting point. Each objective trains in its own process (so peak memory is its own).
+The run folder is any finished run (a grounded one has checked pairs); its starting student, scored
+here in the chosen precision ("untouched"), is the row the others are compared with. Each
+objective trains in its own process (so peak memory is its own).
 Prints a markdown table for the README and writes ``bench/results/objectives.json``.
 """
 
@@ -21,7 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OBJECTIVES = ["sft", "dpo", "sft_then_dpo", "trl-dpo-defaults"]
+# "untouched" scores the starting student in this script's precision: the row the others are compared with
+OBJECTIVES = ["untouched", "sft", "dpo", "sft_then_dpo", "trl-dpo-defaults"]
 
 
 def peak_mb() -> float | None:
@@ -54,7 +56,9 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
     model, tok = load_model(cfg.student)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="objective-") as tmp:
-        if objective == "trl-dpo-defaults":  # TRL's DPOTrainer as it comes (bf16 off: a CPU), same LoRA, same pairs
+        if objective == "untouched":
+            trained, examples = model, 0
+        elif objective == "trl-dpo-defaults":  # TRL's DPOTrainer as it comes (bf16 off: a CPU), same LoRA, same pairs
             from datasets import Dataset
             from trl import DPOConfig, DPOTrainer
 
@@ -101,9 +105,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.run, args.round, args.one, args.precision)))
         return
-    zero = json.loads((args.run / "round-00" / "eval.json").read_text())["metrics"]
-    rows = [{"objective": "round 0 (untouched)", "metrics": zero, "train_seconds": 0.0, "peak_rss_mb": None,
-             "examples": 0}]
+    rows = []
     for objective in args.objectives.split(","):
         out = subprocess.run([sys.executable, __file__, "--run", str(args.run), "--round", str(args.round),
                               "--precision", args.precision, "--one", objective],
@@ -112,7 +114,7 @@ def main() -> None:
             raise SystemExit(f"{objective} failed:\n{out.stderr[-3000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{objective}: done in {rows[-1]['train_seconds']:.0f}s", flush=True)
-    sets = sorted(zero["sets"])
+    sets = sorted(rows[0]["metrics"]["sets"])
     head = ["objective", "all sets"] + sets + ["held-out loss", "mean answer tokens", "train examples", "train s",
                                                "peak RSS MB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
