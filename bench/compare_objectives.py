@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+# run as a script, so its own folder is on sys.path: the teacher comparison's table cells
+from compare_teachers import cell, pct
+
 ROOT = Path(__file__).resolve().parents[1]
 # "untouched" scores the starting student in this script's precision: the row the others are compared with
 OBJECTIVES = ["untouched", "sft", "dpo", "sft_then_dpo", "trl-dpo-defaults"]
-
-
-def peak_mb() -> float | None:
-    try:
-        return int(re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1)) / 1024
-    except (OSError, AttributeError):
-        return None
 
 
 def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dict:
@@ -47,6 +42,7 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
     from distill.student import Student
     from distill.train import answer_loss, train_lora
     from distill.train_config import TrainConfig
+    from round import high_water_mb  # bench/round.py's peak-memory reader; it imports torch, so here
 
     folder = RunFolder(run_dir)
     cfg = RunConfig.from_data(yaml.safe_load(folder.config_path.read_text()), str(folder.config_path))
@@ -77,21 +73,13 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
                                 preferences=data.preferences, precision=precision)
             trained, examples = result.model, data.examples
     seconds = time.perf_counter() - t0
-    peak = peak_mb()
+    peak = high_water_mb()
     student = Student(f"{objective}", model=trained, tokenizer=tok, precision=precision)
     heldout = list(load_instructions(cfg.replay_heldout)) if cfg.replay_heldout else []
     result = evaluate(student, [load_eval_set(p) for p in cfg.eval_sets], cfg.eval)
     metrics = round_metrics(1, result, heldout_loss=(lambda: answer_loss(trained, tok, heldout)) if heldout else None)
     return {"objective": objective, "examples": examples, "pairs": len(pairs), "train_seconds": seconds,
             "peak_rss_mb": peak, "metrics": metrics}
-
-
-def pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}"
-
-
-def cell(s: dict) -> str:
-    return f"{pct(s['accuracy'])} ({pct(s['ci95'][0])}-{pct(s['ci95'][1])})"
 
 
 def main() -> None:

@@ -372,7 +372,7 @@ class BootstrapLoop:
             from distill.train_worker import launch
 
             self.display.info(f"round {n}: training under {data.config.launcher} (log: {out / 'train' / 'worker.log'})")
-            launch(data, student.spec, out, self.precision)
+            launch(n, data, student.spec, out, self.precision)
             self.display.phase_end("train")
             return Student(out / "model", precision=self.precision), data.note
         from distill.train import train_lora

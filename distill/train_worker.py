@@ -28,8 +28,8 @@ class TrainingFailed(DistillError):
     exit_status = 1
 
 
-def launch(data, model: str, round_dir: Path, precision: str) -> None:
-    """Train a round (:class:`distill.round_data.RoundData`) from ``model`` under
+def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
+    """Train round ``n`` (:class:`distill.round_data.RoundData`) from ``model`` under
     ``data.config.launcher``: the data and a job file go to ``round_dir/train/``, the workers'
     output to ``worker.log`` there; raises :class:`TrainingFailed` unless ``model/`` came out complete."""
     train_dir = Path(round_dir) / "train"
@@ -53,8 +53,8 @@ def launch(data, model: str, round_dir: Path, precision: str) -> None:
         status = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
     if status != 0 or not is_complete(Path(round_dir) / "model"):
         tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise TrainingFailed(f"round {Path(round_dir).name.split('-')[-1].lstrip('0') or '0'}: training under "
-                             f"{data.config.launcher!r} failed (exit {status}): {' | '.join(tail)} (full log: {log_path})")
+        raise TrainingFailed(f"round {n}: training under {data.config.launcher!r} failed (exit {status}): "
+                             f"{' | '.join(tail)} (full log: {log_path})")
 
 
 def read_rows(path: str | None) -> list[dict] | None:
