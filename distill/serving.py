@@ -6,8 +6,9 @@ Two ways, set in the run config's ``student_server`` section:
 * ``serve``: a command template (``vllm serve {model} --port {port}``, ``transformers serve {model}
   --host 127.0.0.1 --port {port}``) that the loop starts for each round's model folder, waits for
   (``/health`` or ``/v1/models``), uses for the round's answers and its evaluation's generated
-  answers, and stops when the model changes, when the run ends or fails, and — through the
-  kernel's parent-death signal — when the loop itself is killed. Its output goes to
+  answers, and stops when the model changes, when the run ends or fails, and when the loop itself
+  is killed (a small guard process, :mod:`distill.server_guard`, watches the loop and ends the
+  server's whole process group, with SIGKILL after ``stop_timeout``). Its output goes to
   ``round-NN/server.log``.
 * ``base_url`` (+ ``model``, ``api_key_env``): a server the user runs, which must serve the run's
   current model under ``model`` (for vLLM with ``--enable-lora``, load each round's ``adapter/``
@@ -20,12 +21,11 @@ by name (``teachers.load_teacher("openai")``): one client, not a second copy. Li
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shlex
-import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -49,6 +49,7 @@ class StudentServerConfig:
     api_key_env: str | None = None  # name of the variable holding the server's key, if it needs one
     host: str = "127.0.0.1"
     startup_timeout: float = 300.0  # seconds to wait for a started server to answer
+    stop_timeout: float = 10.0  # seconds a stopped server gets to finish before SIGKILL
     max_concurrency: int = 8
     timeout: float = 300.0  # seconds per request
     max_retries: int = 3
@@ -59,19 +60,6 @@ class StudentServerConfig:
             raise ValueError("student_server needs exactly one of serve (a command template) or base_url")
         if self.serve and "{model}" not in self.serve:
             raise ValueError(f"student_server.serve must contain {{model}} (and {{port}}), got {self.serve!r}")
-
-
-try:  # resolved here, in the parent: the child between fork and exec should do as little as possible
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the parent dies (even by SIGKILL), so a killed
-    loop leaves no orphan server. Linux's prctl(PR_SET_PDEATHSIG); elsewhere nothing."""
-    if _PRCTL is not None:
-        _PRCTL(1, signal.SIGTERM)
 
 
 def _free_port(host: str) -> int:
@@ -107,9 +95,10 @@ class StudentServer:
         self.base_url = f"http://{config.host}:{port}/v1"
         self.model = config.model or folder
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        guard = [sys.executable, str(Path(__file__).with_name("server_guard.py")), str(os.getpid()),
+                 str(config.stop_timeout), "--"]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(shlex.split(command), stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=_die_with_parent,
+            self.process = subprocess.Popen(guard + shlex.split(command), stdout=log, stderr=subprocess.STDOUT,
                                             env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         self._wait(command)
 
@@ -139,13 +128,10 @@ class StudentServer:
                             max_concurrency=cfg.max_concurrency, timeout=cfg.timeout, max_retries=cfg.max_retries)
 
     def stop(self) -> None:
+        """Stop a started server: SIGTERM, then SIGKILL after ``stop_timeout`` (its guard does both)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            self.process.wait()
         self.process = None
 
 

@@ -84,21 +84,50 @@ def test_a_run_generates_through_servers_it_starts_and_stops(tmp_path, tiny_fold
     assert all(r["answer"] is not None for r in read_records(run_dir / "round-01" / "samples.jsonl"))
 
 
-def test_a_killed_loop_leaves_no_server(tmp_path, tiny_folder):
+def flood(pid: int, model: Path, requests: int, max_tokens: int) -> bool:
+    """Keep the server with ``pid`` busy with ``requests`` long chat requests in flight (replies
+    ignored); False if it does not answer yet."""
+    import json
+    import threading
+    import urllib.request
+
+    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    root = f"http://127.0.0.1:{cmd[cmd.index('--port') + 1]}/v1"
+    try:
+        urllib.request.urlopen(f"{root}/models", timeout=2)
+    except OSError:
+        return False
+    body = json.dumps({"model": str(model), "max_tokens": max_tokens, "temperature": 0,
+                       "messages": [{"role": "user", "content": "Tell me a long story."}]}).encode()
+
+    def one() -> None:
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"{root}/chat/completions", body,
+                                                          {"Content-Type": "application/json"}), timeout=600)
+        except OSError:
+            pass  # the server went away under it: the point of the test
+
+    for _ in range(requests):
+        threading.Thread(target=one, daemon=True).start()
+    return True
+
+
+def test_a_killed_loop_leaves_no_server_even_a_busy_one(tmp_path, tiny_folder):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
-    proc = subprocess.Popen([sys.executable, "-m", "distill.cli", "run", str(run_config(tmp_path, tiny_folder)), "--quiet"],
-                            cwd=ROOT, env=env)
-    log = tmp_path / "run" / "round-00" / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "distill.cli", "run",
+                             str(run_config(tmp_path, tiny_folder, stop_timeout=2)), "--quiet"], cwd=ROOT, env=env)
+    # a busy server drains what it was asked on SIGTERM: here minutes of answers nobody would read
     deadline = time.time() + 300
-    while time.time() < deadline and not (log.exists() and "POST /v1/chat/completions" in log.read_text()):
+    while time.time() < deadline and not any(flood(pid, tiny_folder, 48, 400) for pid in servers_of(tiny_folder)[-1:]):
         time.sleep(0.2)
-    assert servers_of(tiny_folder), "the server should be up and answering"
+    time.sleep(3)  # the requests are in
+    assert servers_of(tiny_folder) and proc.poll() is None, "the server should be up and answering"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.time() + 30
-    while time.time() < deadline and servers_of(tiny_folder):
+    killed = time.time()
+    while time.time() < killed + 60 and servers_of(tiny_folder):
         time.sleep(0.2)
-    assert not servers_of(tiny_folder)
+    assert not servers_of(tiny_folder), "the server outlived the killed loop by a minute"
 
 
 def test_bad_server_settings_are_one_line_errors(tmp_path, tiny_folder, capsys):
