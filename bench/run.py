@@ -112,6 +112,30 @@ def llama_cpp_stream(chats: list[str], new_tokens: int, limit: float = 900) -> t
     return count, seconds
 
 
+def llama_batched_bench(prompt_tokens: int, new_tokens: int, sequences: int, limit: float = 900) -> list[dict] | str | None:
+    """llama.cpp's own C++ ``llama-batched-bench`` on the same GGUF, one sequence and ``sequences``
+    at once, when the binary is found (``$LLAMA_BATCHED_BENCH`` or on PATH; it builds from the
+    source inside the llama-cpp-python sdist). Rows as its JSONL output; a failure is a string."""
+    import shutil
+
+    from distill.models import embedded_gguf
+
+    exe = os.environ.get("LLAMA_BATCHED_BENCH") or shutil.which("llama-batched-bench")
+    if not exe:
+        return None
+    ctx = max(2048, sequences * (prompt_tokens + new_tokens) + 256)
+    cmd = [exe, "-m", str(embedded_gguf("smollm2-135m-instruct")), "-c", str(ctx), "-npp", str(prompt_tokens),
+           "-ntg", str(new_tokens), "-npl", f"1,{sequences}", "-t", str(os.cpu_count()), "--output-format", "jsonl"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return f"no result within {limit:.0f}s"
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not rows:
+        return f"failed (exit {out.returncode}): {(out.stderr.strip().splitlines() or ['-'])[-1][:80]}"
+    return rows
+
+
 def bench_generation(args) -> dict:
     from distill.precision import bf16_native
     from distill.student import SamplingConfig, Student
@@ -163,6 +187,17 @@ def bench_generation(args) -> dict:
         note = (f"llama.cpp {llama}" if isinstance(llama, str) else
                 "llama-cpp-python not installed (optional extra, ~7 min to compile)") + \
             f": llama.cpp one stream = {ref:.0f} tok/s from DESIGN.md"
+    prompt_len = round(statistics.mean(len(student.encode(c)) for c in chats))
+    batched = None if args.skip_llama_cpp else llama_batched_bench(prompt_len, n, len(chats))
+    if isinstance(batched, list):
+        for row in batched:  # new tokens over prompt + generation time, as the rows above count them
+            record(f"llama.cpp llama-batched-bench ({row['pl']} at once)", [], row["pl"] * row["tg"], row["t"], row["pl"])
+            out[f"llama_batched_{row['pl']}"] = row
+        note += ("; " if note else "") + "llama-batched-bench: " + ", ".join(
+            f"{r['pl']} at once {r['speed_tg']:.0f} tok/s generating alone" for r in batched) + \
+            f" ({prompt_len}-token prompts, the mean here)"
+    elif isinstance(batched, str):
+        note += ("; " if note else "") + f"llama-batched-bench {batched}"
     base = out["plain model.generate"]["tok_s"]
     for r in rows:
         r += [r[4] / base, r[4] / ref]

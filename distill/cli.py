@@ -5,6 +5,7 @@ Commands:
   run    run (or resume) the bootstrap loop described by a YAML config
   show   draw a run from its folder: finished or still running
   export write a run's kept training data as a Hugging Face dataset (SFT or DPO)
+  push   upload a run's recommended model (with its model card) to the Hugging Face Hub
 """
 
 from __future__ import annotations
@@ -158,6 +159,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_push(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "push",
+        help="upload a run's recommended model to the Hugging Face Hub",
+        description="Upload round-NN/model/ of RUN_DIR (weights, tokenizer and its README.md model card) to a model "
+        "repo on the Hub as one commit: the round the run recommends unless --round is given. The token is "
+        "huggingface_hub's (HF_TOKEN or `hf auth login`); HF_ENDPOINT picks another hub.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--repo-id", help="user/name (default: the run config's hub_model_id)")
+    p.add_argument("--round", type=int, help="the round to push (default: the recommended one)")
+    p.add_argument("--private", action="store_true", default=None, help="create the repo private")
+    p.set_defaults(func=cmd_push)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """``distill push``: push, then record the push in the run's manifest."""
+    from distill.config import RunConfig
+    from distill.hub import PushError, push_round
+    from distill.runfolder import RunFolder
+
+    folder = RunFolder(args.run_dir)
+    repo_id = args.repo_id
+    if repo_id is None and folder.config_path.exists():
+        repo_id = RunConfig.load(folder.config_path).hub_model_id
+    if not repo_id:
+        raise PushError(f"{args.run_dir}: no repo to push to; pass --repo-id user/name or set hub_model_id in its config")
+    with folder.lock():
+        pushed = push_round(folder.path, repo_id, args.round, args.private)
+        manifest = folder.manifest()
+        manifest.pushed = pushed.to_json()
+        folder.save_manifest(manifest)
+    print(f"pushed round {pushed.round} of {args.run_dir} to {pushed.repo_id}: {pushed.commit_url}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``distill`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="distill", description="Self-correction distillation toolkit.")
@@ -167,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_show(sub)
     _add_export(sub)
+    _add_push(sub)
     return parser
 
 

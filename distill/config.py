@@ -84,8 +84,14 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=lambda: EvalConfig(limit=20))  # raise the limit for tighter intervals
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    # After the run ends, upload the recommended round's model/ (and its card) to the Hub (distill.hub)
+    push_to_hub: bool = False
+    hub_model_id: str | None = None  # "user/name"
+    hub_private_repo: bool | None = None  # None: the Hub's default for a new repo
 
     def __post_init__(self) -> None:
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("push_to_hub needs hub_model_id (the repo to push to, e.g. user/my-model)")
         if not 0 <= self.replay_share < 1:
             raise ValueError(f"replay_share must be in [0, 1), got {self.replay_share}")
         for name in ("rounds", "prompts_per_round", "max_rounds_per_stage", "chunk_size"):

@@ -149,14 +149,34 @@ class BootstrapLoop:
             if manifest.finished:
                 self.display.info(f"run already {manifest.status}: {manifest.reason}")
                 self.display.finish(manifest)
-                return manifest
-            try:
-                self._rounds(manifest)
-            finally:
-                self.tracker.close()
-                self.servers.close()
-            self._finish(manifest)
+            else:
+                try:
+                    self._rounds(manifest)
+                finally:
+                    self.tracker.close()
+                    self.servers.close()
+                self._finish(manifest)
+            self._push(manifest)
         return manifest
+
+    def _push(self, manifest: Manifest) -> None:
+        """With ``push_to_hub``, the recommended round to the Hub, once (a finished run run again
+        retries a push that failed). A failed push raises after everything else is saved."""
+        from distill.hub import push_round
+
+        cfg = self.config
+        if not cfg.push_to_hub:
+            return
+        if manifest.best_round == 0:
+            self.display.info("push_to_hub: the run recommends round 0, the untouched student; nothing pushed")
+            return
+        done = manifest.pushed or {}
+        if (done.get("round"), done.get("repo_id")) == (manifest.best_round, cfg.hub_model_id):
+            return
+        pushed = push_round(self.folder.path, cfg.hub_model_id, private=cfg.hub_private_repo)
+        manifest.pushed = pushed.to_json()
+        self.folder.save_manifest(manifest)
+        self.display.info(f"pushed round {pushed.round} to {pushed.repo_id}: {pushed.commit_url}")
 
     def _manifest(self) -> Manifest:
         """The saved manifest; one that cannot be read (a disk that failed mid-replace, an edit) is

@@ -99,6 +99,7 @@ class Manifest(_Record):
     precision: str | None = None  # what the run computes in ("fp32" / "bf16"), fixed at its start
     precision_reason: str | None = None
     report: str | None = None
+    pushed: dict | None = None  # the last push to the Hub: round, repo_id, commit_url (distill.hub)
     extra: dict = field(default_factory=dict)
 
     @property
