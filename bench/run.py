@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -318,7 +319,7 @@ def bench_train(args) -> dict:
     base = rows[0][5]
     for r in rows:
         r.append(r[5] / base)
-    table(f"3. LoRA training, {args.train_examples} examples, {per_step} per optimizer step, 1 epoch, fp32",
+    table(f"3. LoRA training, {args.train_examples} examples, {per_step} per optimizer step, 1 epoch, fp32 weights",
           ["trainer", "batch x accum", "grad ckpt", "tokens", "seconds", "tokens/s", "peak RSS MB", "loss", "x plain"], rows,
           "tokens = prompt + answer tokens (no padding) actually fed; loss on answer tokens only in both; "
           "peak RSS: the process's high-water mark during train(), the other trainer freed")
@@ -431,7 +432,7 @@ def bench_serve(args) -> dict:
 
     exe = Path(sys.executable).with_name("transformers")
     folder = resolve_folder(DEFAULT_STUDENT)
-    chats = (prompts(128) * ((args.serve_prompts + 127) // 128))[: args.serve_prompts]
+    chats = list(itertools.islice(itertools.cycle(prompts(args.serve_prompts)), args.serve_prompts))
     cfg = SamplingConfig(max_new_tokens=args.new_tokens)
     student = Student(folder)
     rows, out = [], {}

@@ -72,7 +72,19 @@ class Student:
         if self.precision == "fp32":
             return self.model
         if self._infer is None:
-            self._infer = copy.deepcopy(self.model).to(torch.bfloat16).eval()
+            infer = copy.deepcopy(self.model)
+            # A forward patched onto the instance (TRL's SFTTrainer adds a fused LM head to every model
+            # it is given) is a closure over the *original* module, so the copy would run the fp32
+            # weights: drop such patches to get the class's own forward back.
+            for module in infer.modules():
+                module.__dict__.pop("forward", None)
+            # `logits_to_keep` hands the LM head a strided view of the last position; torch's bf16
+            # matmul on CPU then expands the head's weight over the batch (a copy of batch x vocab x
+            # hidden, GBs and seconds per prefill, bench/run.py's profile), where a contiguous input
+            # takes the plain GEMM.
+            infer.get_output_embeddings().register_forward_pre_hook(
+                lambda module, args: (args[0].contiguous(), *args[1:]))
+            self._infer = infer.to(torch.bfloat16).eval()
         return self._infer
 
     def release(self) -> None:

@@ -281,6 +281,7 @@ def answer_metrics(
         args = TrainConfig().sft_args(Path(tmp), per_device_train_batch_size=batch_size,
                                       per_device_eval_batch_size=batch_size, max_length=max_length, disable_tqdm=True)
         was_training = model.training
+        patched = model.__dict__.get("forward")  # SFTTrainer patches a fused LM head onto the model it is given
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer)
         loader = trainer.get_eval_dataloader(trainer.train_dataset)  # sequential, TRL's collator
         model.eval()
@@ -300,6 +301,10 @@ def answer_metrics(
                 count += int(mask.sum())
         finally:
             model.train(was_training)
+            if patched is None:  # leave the model as it came: each evaluation would nest another wrapper
+                model.__dict__.pop("forward", None)
+            else:
+                model.forward = patched
     if count == 0:
         raise ValueError("answer_metrics: the examples have no answer tokens")
     return AnswerMetrics(loss=total_loss / count, token_accuracy=correct / count, tokens=count)

@@ -84,6 +84,11 @@ def test_bf16_generation_and_training_run_and_learn_on_the_real_model(tmp_path, 
     assert result.model.dtype.is_floating_point and str(result.model.dtype) == "torch.float32"  # saved fp32
     assert answer_metrics(result.model, tok, TARGETS).token_accuracy >= 0.95
     student = Student(result.model_dir, model=result.model, tokenizer=tok, precision="bf16")
+    # the trainers above patched result.model's forward; generation must run the bf16 copy, not it
+    calls = {"fp32": 0, "bf16": 0}
+    for name, m in (("fp32", result.model), ("bf16", student.infer_model)):
+        m.lm_head.register_forward_hook(lambda *a, name=name: calls.__setitem__(name, calls[name] + 1))
     outs = student.generate([t["prompt"] for t in TARGETS], max_new_tokens=20)
+    assert calls["bf16"] > 0 and calls["fp32"] == 0, calls
     assert str(student.infer_model.dtype) == "torch.bfloat16" and student.model is result.model
     assert sum(o.text == t["completion"] for o, t in zip(outs, TARGETS)) >= len(TARGETS) - 1
