@@ -80,8 +80,8 @@ class Student:
                 module.__dict__.pop("forward", None)
             # `logits_to_keep` hands the LM head a strided view of the last position; torch's bf16
             # matmul on CPU then expands the head's weight over the batch (a copy of batch x vocab x
-            # hidden, GBs and seconds per prefill, bench/run.py's profile), where a contiguous input
-            # takes the plain GEMM.
+            # hidden: GBs and seconds per prefill in torch's profiler, README "Performance"), where a
+            # contiguous input takes the plain GEMM.
             infer.get_output_embeddings().register_forward_pre_hook(
                 lambda module, args: (args[0].contiguous(), *args[1:]))
             self._infer = infer.to(torch.bfloat16).eval()
