@@ -175,7 +175,7 @@ def _add_push(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    """``distill push``: push, then record the push in the run's manifest."""
+    """``distill push``: push the round and record it in the run's manifest (under the run's lock)."""
     from distill.config import RunConfig
     from distill.hub import PushError, push_round
     from distill.runfolder import RunFolder
@@ -187,10 +187,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     if not repo_id:
         raise PushError(f"{args.run_dir}: no repo to push to; pass --repo-id user/name or set hub_model_id in its config")
     with folder.lock():
-        pushed = push_round(folder.path, repo_id, args.round, args.private)
         manifest = folder.manifest()
-        manifest.pushed = pushed.to_json()
-        folder.save_manifest(manifest)
+        if manifest is None:
+            raise PushError(f"{args.run_dir}: not a run folder (no manifest.json)")
+        pushed = push_round(folder, manifest, repo_id, args.round, args.private)
     print(f"pushed round {pushed.round} of {args.run_dir} to {pushed.repo_id}: {pushed.commit_url}")
     return 0
 

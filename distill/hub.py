@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from distill.interface import DistillError
+
+if TYPE_CHECKING:
+    from distill.records import Manifest
+    from distill.runfolder import RunFolder
 
 
 class PushError(DistillError):
@@ -31,19 +35,16 @@ class Pushed:
         return {"round": self.round, "repo_id": self.repo_id, "commit_url": self.commit_url}
 
 
-def push_round(run_dir: str | os.PathLike, repo_id: str, round_number: int | None = None,
+def push_round(folder: "RunFolder", manifest: "Manifest", repo_id: str, round_number: int | None = None,
                private: bool | None = None) -> Pushed:
-    """Upload ``round-NN/model/`` (weights, tokenizer, README.md card) of ``run_dir`` to the model
-    repo ``repo_id`` (created if missing, ``private`` as given) as one commit.
-    ``round_number`` defaults to the manifest's recommended round; round 0, the untouched
-    student, is never pushed: it is the model the run started from."""
+    """Upload ``round-NN/model/`` (weights, tokenizer, README.md card) of the run in ``folder`` to
+    the model repo ``repo_id`` (created if missing, ``private`` as given) as one commit, and
+    record the push in ``manifest`` (saved). ``round_number`` defaults to the manifest's
+    recommended round; round 0, the untouched student, is never pushed: it is the model the run
+    started from."""
     from distill.atomic import is_complete
-    from distill.runfolder import RunFolder
 
-    folder = RunFolder(Path(run_dir))
-    manifest = folder.manifest()
-    if manifest is None:
-        raise PushError(f"{run_dir}: not a run folder (no manifest.json)")
+    run_dir = folder.path
     n = manifest.best_round if round_number is None else round_number
     if n == 0:
         raise PushError(f"{run_dir}: the run recommends round 0, the untouched student, so there is nothing to push "
@@ -61,10 +62,13 @@ def push_round(run_dir: str | os.PathLike, repo_id: str, round_number: int | Non
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)
         info = api.upload_folder(repo_id=repo_id, folder_path=model,
-                                 commit_message=f"{Path(run_dir).name}: round {n}",
+                                 commit_message=f"{run_dir.name}: round {n}",
                                  commit_description=f"Round {n} of a selfdistill run; see README.md.")
     except Exception as e:  # the hub's errors come from several libraries (HTTP, xet, OS); all end here alike
         why = " ".join(str(e).split())[:300] or type(e).__name__
         raise PushError(f"pushing round {n} of {run_dir} to {repo_id} at {api.endpoint} failed: {why}; the run "
                         f"folder is untouched: retry with `distill push {run_dir}`") from None
-    return Pushed(n, repo_id, str(info.commit_url))
+    pushed = Pushed(n, repo_id, str(info.commit_url))
+    manifest.pushed = pushed.to_json()
+    folder.save_manifest(manifest)
+    return pushed

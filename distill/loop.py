@@ -173,9 +173,7 @@ class BootstrapLoop:
         done = manifest.pushed or {}
         if (done.get("round"), done.get("repo_id")) == (manifest.best_round, cfg.hub_model_id):
             return
-        pushed = push_round(self.folder.path, cfg.hub_model_id, private=cfg.hub_private_repo)
-        manifest.pushed = pushed.to_json()
-        self.folder.save_manifest(manifest)
+        pushed = push_round(self.folder, manifest, cfg.hub_model_id, private=cfg.hub_private_repo)
         self.display.info(f"pushed round {pushed.round} to {pushed.repo_id}: {pushed.commit_url}")
 
     def _manifest(self) -> Manifest:
