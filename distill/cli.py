@@ -186,10 +186,10 @@ def cmd_push(args: argparse.Namespace) -> int:
         repo_id = RunConfig.load(folder.config_path).hub_model_id
     if not repo_id:
         raise PushError(f"{args.run_dir}: no repo to push to; pass --repo-id user/name or set hub_model_id in its config")
+    if not folder.manifest_path.exists():  # checked before the lock, which would create the folder
+        raise PushError(f"{args.run_dir}: not a run folder (no manifest.json)")
     with folder.lock():
         manifest = folder.manifest()
-        if manifest is None:
-            raise PushError(f"{args.run_dir}: not a run folder (no manifest.json)")
         pushed = push_round(folder, manifest, repo_id, args.round, args.private)
     print(f"pushed round {pushed.round} of {args.run_dir} to {pushed.repo_id}: {pushed.commit_url}")
     return 0
