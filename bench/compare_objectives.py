@@ -33,15 +33,18 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
     import yaml
 
     from distill.config import RunConfig
-    from distill.data import load_instructions
-    from distill.evaluate import evaluate, load_eval_set, round_metrics
-    from distill.models import load_model
-    from distill.pairs import read_pairs
-    from distill.round_data import round_data
-    from distill.runfolder import RunFolder
-    from distill.student import Student
-    from distill.train import answer_loss, train_lora
-    from distill.train_config import TrainConfig
+    from distill.data.instructions import load_instructions
+    from distill.data.evalsets import load_eval_set
+    from distill.eval.gold import evaluate
+    from distill.eval.metrics import round_metrics
+    from distill.model.resolve import load_model
+    from distill.curate.pairs import read_pairs
+    from distill.curate.rows import round_data
+    from distill.store.folder import RunFolder
+    from distill.model.student import Student
+    from distill.eval.heldout import answer_loss
+    from distill.train.lora import train_lora
+    from distill.train.config import TrainConfig
     from round import high_water_mb  # bench/round.py's peak-memory reader; it imports torch, so here
 
     folder = RunFolder(run_dir)

@@ -63,7 +63,7 @@ def run_one(teacher: str, args: argparse.Namespace) -> dict:
     if not done:
         t0 = time.perf_counter()
         log = (RESULTS / "teachers" / f"{name}.log").open("a")
-        proc = subprocess.run([sys.executable, "-m", "distill.cli", "run", str(cfg_path), "--plain"],
+        proc = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(cfg_path), "--plain"],
                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         spent += time.perf_counter() - t0
         timing_path.write_text(f"{spent:.1f}")

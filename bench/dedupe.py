@@ -19,7 +19,7 @@ import random
 import time
 from pathlib import Path
 
-from distill.dedupe import NearDuplicateIndex, tokenize
+from distill.data.dedupe import NearDuplicateIndex, tokenize
 from rouge_score.rouge_scorer import _score_lcs
 
 VERBS = ("Write", "Explain", "Describe", "List", "Summarize", "Compare", "Classify", "Rewrite", "Translate",

@@ -35,7 +35,7 @@ def tiny_student(folder: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from distill.models import DEFAULT_STUDENT, resolve_folder
+    from distill.model.resolve import DEFAULT_STUDENT, resolve_folder
 
     tok = AutoTokenizer.from_pretrained(resolve_folder(DEFAULT_STUDENT))
     torch.manual_seed(0)
@@ -68,13 +68,13 @@ def run_cli(cfg: Path, kill_at: str | None = None) -> int:
     env.pop("DISTILL_KILL_AT", None)
     if kill_at:
         env["DISTILL_KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, "-m", "distill.cli", "run", str(cfg), "--quiet"], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(cfg), "--quiet"], cwd=ROOT, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=900).returncode
 
 
 def snapshot(run_dir: Path) -> dict:
     """What a finished run ended with, timings left out."""
-    from distill.runfolder import read_records
+    from distill.store.jsonl import read_records
 
     out: dict = {"rounds": {}}
     for round_dir in sorted(run_dir.glob("round-*")):

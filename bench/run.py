@@ -86,7 +86,7 @@ def plain_generate(student, chats: list[str], new_tokens: int, batch: int) -> tu
 LLAMA_CPP = """
 import json, os, sys, time
 from llama_cpp import Llama
-from distill.models import embedded_gguf
+from distill.model.resolve import embedded_gguf
 chats, n = json.loads(sys.argv[1]), int(sys.argv[2])
 llm = Llama(model_path=str(embedded_gguf("smollm2-135m-instruct")), n_ctx=512, n_threads=os.cpu_count(), verbose=False)
 count, t0 = 0, time.perf_counter()
@@ -119,7 +119,7 @@ def llama_batched_bench(prompt_tokens: int, new_tokens: int, sequences: int, lim
     source inside the llama-cpp-python sdist). Rows as its JSONL output; a failure is a string."""
     import shutil
 
-    from distill.models import embedded_gguf
+    from distill.model.resolve import embedded_gguf
 
     exe = os.environ.get("LLAMA_BATCHED_BENCH") or shutil.which("llama-batched-bench")
     if not exe:
@@ -138,8 +138,8 @@ def llama_batched_bench(prompt_tokens: int, new_tokens: int, sequences: int, lim
 
 
 def bench_generation(args) -> dict:
-    from distill.precision import bf16_native
-    from distill.student import SamplingConfig, Student
+    from distill.model.precision import bf16_native
+    from distill.model.student import SamplingConfig, Student
 
     student = Student("smollm2-135m-instruct")
     chats = prompts(args.prompts)
@@ -208,7 +208,7 @@ def bench_generation(args) -> dict:
         note += f"; bf16 vs fp32: {sum(a == b for a, b in zip(texts_auto, texts_bf16))}/{len(chats)} identical"
     out["identical_answers"] = same
     if bf16 is not None:  # likelihood scoring (multiple choice, verdicts) in both precisions
-        from distill.evaluate import load_eval_set
+        from distill.data.evalsets import load_eval_set
 
         items = load_eval_set(ROOT / "data" / "eval" / "choices.jsonl").items
         for name, who in (("fp32", student), ("bf16", bf16)):
@@ -228,7 +228,7 @@ def bench_generation(args) -> dict:
 
 
 def bench_round(args) -> dict:
-    from distill.precision import bf16_native
+    from distill.model.precision import bf16_native
 
     out = {}
     for precision in (("fp32", "bf16") if bf16_native() else ("fp32",)):
@@ -268,10 +268,11 @@ def bench_train(args) -> dict:
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
-    from distill.data import load_instructions
-    from distill.models import load_model
-    from distill.train import _training_dataset, build_trainer
-    from distill.train_config import TrainConfig
+    from distill.data.instructions import load_instructions
+    from distill.model.resolve import load_model
+    from distill.train.common import training_dataset
+    from distill.train.sft import build_trainer
+    from distill.train.config import TrainConfig
 
     data = load_instructions(ROOT / "data" / "replay.jsonl").select(range(args.train_examples))
     cfg = TrainConfig(sft={"num_train_epochs": 1})  # the defaults a round trains with, one epoch
@@ -290,10 +291,10 @@ def bench_train(args) -> dict:
                             num_train_epochs=1, per_device_train_batch_size=per_step, max_length=cfg.setting("max_length"),
                             bf16=False, seed=cfg.setting("seed"), report_to="none", save_strategy="no", disable_tqdm=True,
                             logging_steps=1)
-            return SFTTrainer(model=model, args=sft, train_dataset=_training_dataset(data), processing_class=tok,
+            return SFTTrainer(model=model, args=sft, train_dataset=training_dataset(data), processing_class=tok,
                               peft_config=cfg.lora_config())
 
-        from distill.precision import bf16_native
+        from distill.model.precision import bf16_native
 
         makers = [("plain TRL SFTTrainer", plain), ("distill build_trainer", ours)]
         if bf16_native():
@@ -330,7 +331,7 @@ def bench_train(args) -> dict:
 
 
 def bench_load(args) -> dict:
-    from distill import models
+    from distill.model import resolve as models
 
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         old = os.environ.get("DISTILL_CACHE")
@@ -392,7 +393,7 @@ def per_request(fn: Callable[[], Any], n: int) -> float:
 def bench_teacher(args) -> dict:
     import openai
 
-    from distill.student import SamplingConfig
+    from distill.model.student import SamplingConfig
     from teachers.openai_api import OpenAITeacher, OpenAITeacherConfig
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), StubHandler)
@@ -426,9 +427,9 @@ def bench_teacher(args) -> dict:
 def bench_serve(args) -> dict:
     """The same prompts through `transformers serve` (the student_server path) and in process."""
     from distill.interface import SamplingConfig
-    from distill.models import DEFAULT_STUDENT, resolve_folder
-    from distill.serving import ServedStudent, StudentServer, StudentServerConfig
-    from distill.student import Student
+    from distill.model.resolve import DEFAULT_STUDENT, resolve_folder
+    from distill.model.serving import ServedStudent, StudentServer, StudentServerConfig
+    from distill.model.student import Student
 
     exe = Path(sys.executable).with_name("transformers")
     folder = resolve_folder(DEFAULT_STUDENT)
@@ -499,7 +500,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*pin_memory.*")
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
-    from distill.precision import cpu_name, bf16_native
+    from distill.model.precision import cpu_name, bf16_native
 
     machine = f"{cpu_name()}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, " \
               f"native bf16: {'yes' if bf16_native() else 'no'}"

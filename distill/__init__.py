@@ -1,5 +1,20 @@
 """distill: make a small language model better from its own output, and measure it honestly.
 
+The package, by concern (each subpackage's docstring says its job)::
+
+    loop/      the spine: collect -> train -> evaluate -> decide, round after round; the monitor
+    data/      prompt and eval files, instruction data, principles, scoring and arithmetic rules
+    curate/    what a round trains on: filters, the training rows of every objective, preference pairs
+    model/     model specs, the Student, precision, the OpenAI-compatible client, served students
+    train/     the training config, one module per objective, LoRA merged into a model folder
+    eval/      gold-answer evaluation, held-out loss, a round's metrics
+    store/     the run folder: records, JSONL and atomic writes, the lock, kill points, Ctrl-C
+    publish/   report, model cards, trackers, the Hub, exported datasets
+    ui/        displays, ``distill show``, the command line, the recipes' flags
+    config.py  RunConfig: everything a run needs       callbacks.py  hooks into the loop's events
+    core.py    the vocabulary (chats, items, the Generator and Teacher protocols)
+    errors.py  the error family                        interface.py  what teachers may use of distill
+
 The names below load on first use (PEP 562), so ``import distill`` — and the command line's
 ``show`` and ``--help`` — load neither torch nor TRL.
 """
@@ -7,23 +22,35 @@ The names below load on first use (PEP 562), so ``import distill`` — and the c
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "DEFAULT_STUDENT": "distill.models",
-    "ModelSpecError": "distill.models",
-    "load_model": "distill.models",
-    "resolve_folder": "distill.models",
-    "ChatTemplateError": "distill.student",
-    "PromptTooLongError": "distill.student",
-    "Student": "distill.student",
-    "Completion": "distill.interface",
-    "DistillError": "distill.interface",
-    "Item": "distill.interface",
-    "SamplingConfig": "distill.interface",
+    "DEFAULT_STUDENT": "distill.model.resolve",
+    "load_model": "distill.model.resolve",
+    "resolve_folder": "distill.model.resolve",
+    "Student": "distill.model.student",
+    "Completion": "distill.core",
+    "Generator": "distill.core",
+    "Item": "distill.core",
+    "SamplingConfig": "distill.core",
+    "Teacher": "distill.core",
+    "ConfigError": "distill.errors",
+    "DataError": "distill.errors",
+    "DistillError": "distill.errors",
+    "SpecError": "distill.errors",
+    "LoopCallback": "distill.callbacks",
     "RunConfig": "distill.config",
-    "run": "distill.loop",
+    "run": "distill.loop.bootstrap",
 }
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time the names load on first use
+    from distill.callbacks import LoopCallback
+    from distill.config import RunConfig
+    from distill.core import Completion, Generator, Item, SamplingConfig, Teacher
+    from distill.errors import ConfigError, DataError, DistillError, SpecError
+    from distill.loop.bootstrap import run
+    from distill.model.resolve import DEFAULT_STUDENT, load_model, resolve_folder
+    from distill.model.student import Student
 
 __all__ = sorted(_EXPORTS)
 

@@ -15,19 +15,17 @@ from typing import Any, Literal
 
 import yaml
 
-from distill.atomic import write_text
-from distill.evaluate import EvalConfig, default_eval_paths
-from distill.filters import FilterConfig
-from distill.interface import DistillError, SamplingConfig
-from distill.models import DEFAULT_STUDENT
-from distill.monitor import MonitorConfig
-from distill.paths import DATA_DIR
-from distill.serving import StudentServerConfig
-from distill.train_config import TrainConfig
-
-
-class ConfigError(DistillError, ValueError):
-    """A configuration file or value that cannot be used; the message names the file and the key."""
+from distill.store.atomic import write_text
+from distill.data.evalsets import default_eval_paths
+from distill.eval.gold import EvalConfig
+from distill.curate.filters import FilterConfig
+from distill.core import SamplingConfig
+from distill.model.resolve import DEFAULT_STUDENT
+from distill.loop.monitor import MonitorConfig
+from distill.data.paths import DATA_DIR
+from distill.model.serving import StudentServerConfig
+from distill.train.config import TrainConfig
+from distill.errors import ConfigError
 
 
 @dataclass
@@ -53,15 +51,15 @@ class RunConfig:
 
     run_dir: str = "runs/self-bootstrap"
     student: str = DEFAULT_STUDENT
-    # None: the student generates in-process; else through an OpenAI-compatible server (distill.serving)
+    # None: the student generates in-process; else through an OpenAI-compatible server (distill.model.serving)
     student_server: StudentServerConfig | None = None
-    # what generation, scoring and training compute in: fp32, bf16, or auto (from this machine; distill.precision)
+    # what generation, scoring and training compute in: fp32, bf16, or auto (from this machine; distill.model.precision)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     # "self", "local:<model spec>", "openai", "grounded:<spec>", "arithmetic" or "module.path:ClassName"
     teacher: str = "self"
     teacher_kwargs: dict[str, Any] = field(default_factory=dict)  # the teacher's constructor arguments
     principles: str | None = None  # default: data/principles.yaml
-    # One or more JSONL/JSON/CSV/Parquet/TXT files or dataset ids; see distill.prompts
+    # One or more JSONL/JSON/CSV/Parquet/TXT files or dataset ids; see distill.data.prompts
     prompts: str | list[str] = str(DATA_DIR / "prompts.jsonl")
     prompts_per_round: int = 32
     fresh_prompts_each_round: bool = True  # False: the same prompts every round
@@ -84,7 +82,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=lambda: EvalConfig(limit=20))  # raise the limit for tighter intervals
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
-    # After the run ends, upload the recommended round's model/ (and its card) to the Hub (distill.hub)
+    # After the run ends, upload the recommended round's model/ (and its card) to the Hub (distill.publish.hub)
     push_to_hub: bool = False
     hub_model_id: str | None = None  # "user/name"
     hub_private_repo: bool | None = None  # None: the Hub's default for a new repo
@@ -120,6 +118,11 @@ class RunConfig:
     @classmethod
     def from_data(cls, data: dict, source: str = "<config>") -> "RunConfig":
         """Build from plain (YAML-shaped) data, checking keys and types; errors name ``source``."""
+        monitor = data.get("monitor")
+        if isinstance(monitor, dict) and "max_rounds" in monitor:  # a config saved before the one round budget
+            if monitor["max_rounds"] is not None:
+                raise ConfigError(f"{source}: key monitor.max_rounds: the round budget is `rounds` now; set that instead")
+            data = {**data, "monitor": {k: v for k, v in monitor.items() if k != "max_rounds"}}
         return from_dict(cls, data, source)
 
 

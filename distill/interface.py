@@ -1,135 +1,55 @@
-"""The small interface between the loop (``distill``) and the teachers (``teachers``).
+"""What a teacher (or any other plug-in) may use of the toolkit: the one module of ``distill`` that
+the ``teachers`` package imports (a test checks the import graph).
 
-Both packages import these types and nothing else of each other: chats and completions, the
-sampling settings, the item a teacher critiques, the critique it returns, and the errors. This
-module imports neither torch nor transformers, so a teacher behind an API loads no model code.
+* the vocabulary (:mod:`distill.core`): chats, completions, sampling settings, the item a teacher
+  critiques, the critique it returns, principles, and the :class:`Generator` and :class:`Teacher`
+  protocols;
+* the errors (:mod:`distill.errors`);
+* three services: :class:`OpenAIClient` (the one client for OpenAI-compatible endpoints, shared
+  with the student's server), :func:`load_generator` (a local model answering chats through the
+  student's batched engine) and the arithmetic checker's parser (:func:`equations` and friends,
+  the same rules the toolkit's own checks use).
+
+Importing it loads neither torch nor an HTTP client: the client and the model load on first use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Literal, Union
+import os
+from typing import TYPE_CHECKING, Any
 
-Message = dict[str, str]
-Chat = list[Message]
-ChatLike = Union[str, Chat]  # a bare string is one user message
-Verdict = Literal["fault", "no_fault", "unparseable", "error"]
+from distill.core import Chat, ChatLike, Completion, Critique, Generator, Item, Message, Principle, ProgressFn, SamplingConfig, Teacher, Verdict, as_chat
+from distill.data.arithmetic import Equation, equations, fmt, last_number, same_result
+from distill.errors import DistillError, SpecError, TeacherError
 
-
-def as_chat(item: ChatLike) -> Chat:
-    """A chat from a chat or a bare string (one user message)."""
-    return [{"role": "user", "content": item}] if isinstance(item, str) else list(item)
+if TYPE_CHECKING:
+    from distill.model.openai_client import OpenAIClient, OpenAIClientConfig
 
 
-class DistillError(Exception):
-    """Base of every error this toolkit raises for something a user can fix: a bad file, spec,
-    flag or config. The message is one line naming what is wrong (file, line, field, key or
-    spec); the command line prints it without a traceback and exits with ``exit_status``."""
+def load_generator(spec: str | os.PathLike, *, device: str | None = None, chat_template: str | None = None,
+                   precision: str = "fp32") -> Generator:
+    """A local model (any spec the student accepts: an embedded name, a folder, a GGUF file, a hub id)
+    that answers chats in batches and scores continuations, as the student does."""
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
 
-    exit_status: int = 2
-
-
-class TeacherError(RuntimeError):
-    """Some items of a batch failed after their retries.
-
-    ``results`` is the whole batch in order (finished items intact, failed ones marked with
-    ``error``); ``failed`` lists the indices of the failed items.
-    """
-
-    def __init__(self, message: str, results: list, failed: list[int]) -> None:
-        super().__init__(message)
-        self.results = results
-        self.failed = failed
+    model, tokenizer = load_model(spec, device=device)
+    if chat_template is not None:
+        tokenizer.chat_template = chat_template
+    return Student(spec, model=model, tokenizer=tokenizer, precision=precision)
 
 
-@dataclass
-class SamplingConfig:
-    """Generation settings shared by the student and every teacher."""
+def __getattr__(name: str) -> Any:
+    # The client imports `openai`: loaded when a teacher or server first asks for it.
+    if name in ("OpenAIClient", "OpenAIClientConfig"):
+        from distill.model import openai_client
 
-    max_new_tokens: int = 128
-    temperature: float = 0.0  # 0 means greedy
-    top_p: float = 1.0
-    seed: int | None = 0
-    # None: the student picks the batch from free memory; a number is used as given.
-    batch_size: int | None = None
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature <= 0
-
-
-@dataclass
-class Completion:
-    """One generated answer with its accounting. ``error`` is set (and ``text`` empty) when
-    a backend failed on this item after its retries; the rest of the batch is still kept.
-    ``raw`` keeps backend details beside the parsed text (request id, attempts, ...)."""
-
-    text: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish_reason: str = "stop"  # "stop" (EOS or stop string) | "length" (hit max_new_tokens) | "error"
-    seconds: float = 0.0  # wall time of the batch (or request) that produced it
-    error: str | None = None
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class Principle:
-    """One critique request (what to look for) and one revision request (how to fix it)."""
-
-    name: str
-    critique: str
-    revision: str
-
-
-@dataclass
-class Item:
-    """One thing to critique: the request, the answer under review and, when the prompt record
-    carries one, a trusted reference answer.
-
-    ``check`` (set by the loop for prompts with a reference) tells whether a text reaches the
-    reference's result, by the same rules the gold evaluation scores with; a grounded teacher
-    uses it instead of a model's opinion."""
-
-    prompt: str
-    answer: str
-    reference: str | None = None
-    check: Callable[[str], bool] | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass
-class Critique:
-    """A critique as the teacher wrote it (``text``) beside what was parsed from it (``verdict``).
-
-    ``verdict_source`` says what decided the verdict: ``"text"`` (parsed from the critique),
-    ``"likelihood"`` (read from an in-process model's probabilities), ``"reference"`` (the
-    answer checked against the prompt's reference) or ``"verifier"`` (a programmatic check)."""
-
-    text: str
-    verdict: Verdict
-    completion: Completion = field(default_factory=lambda: Completion(text=""))
-    verdict_source: str = "text"
-
-    @property
-    def fault(self) -> bool:
-        return self.verdict == "fault"
+        return getattr(openai_client, name)
+    raise AttributeError(f"module 'distill.interface' has no attribute {name!r}")
 
 
 __all__ = [
-    "Chat",
-    "ChatLike",
-    "Completion",
-    "Critique",
-    "DistillError",
-    "Item",
-    "Message",
-    "Principle",
-    "SamplingConfig",
-    "TeacherError",
-    "Verdict",
-    "as_chat",
+    "Chat", "ChatLike", "Completion", "Critique", "DistillError", "Equation", "Generator", "Item", "Message",
+    "OpenAIClient", "OpenAIClientConfig", "Principle", "ProgressFn", "SamplingConfig", "SpecError", "Teacher",
+    "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "same_result",
 ]

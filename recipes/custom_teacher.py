@@ -8,7 +8,7 @@ Here the student critiques itself under a strict system message of our own. Any 
 import sys
 from pathlib import Path
 
-from distill.recipe import parser, run_recipe
+from distill.ui.recipe import parser, run_recipe
 from teachers import Teacher
 
 STRICT = "You are a strict fact checker. Be brief. Never praise."

@@ -10,8 +10,8 @@ eval sets. Prompts without a reference are critiqued without one and counted in 
 
 import sys
 
-from distill.paths import DATA_DIR
-from distill.recipe import parser, run_recipe
+from distill.data.paths import DATA_DIR
+from distill.ui.recipe import parser, run_recipe
 
 TRAIN_FILES = [str(p) for p in sorted((DATA_DIR / "train").glob("*.jsonl"))]
 

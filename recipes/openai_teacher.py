@@ -6,7 +6,7 @@ the run folder or the logs (the run's config.yaml records only the variable's na
 
 import sys
 
-from distill.recipe import parser, run_recipe
+from distill.ui.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     ap = parser(__doc__, run_dir="runs/openai-teacher", teacher="openai")

@@ -6,7 +6,7 @@ questions, so a student that only learns to please itself is caught and the best
 
 import sys
 
-from distill.recipe import parser, run_recipe
+from distill.ui.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     args = parser(__doc__, run_dir="runs/self-bootstrap").parse_args()

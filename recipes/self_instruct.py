@@ -14,10 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from distill.cli import guarded
-from distill.config import ConfigError
-from distill.models import DEFAULT_STUDENT
-from distill.self_instruct import SelfInstructConfig, load_seed_tasks
+from distill.ui.cli import guarded
+from distill.model.resolve import DEFAULT_STUDENT
+from distill.data.self_instruct import SelfInstructConfig, load_seed_tasks
+from distill.errors import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,12 +49,12 @@ def generate(args: argparse.Namespace) -> int:
         raise ConfigError(f"bad flag value: {e}") from None
     tasks = load_seed_tasks(args.seed_file)  # fail on a bad seed file before loading any model
 
-    from distill.self_instruct import generate_instructions
+    from distill.data.self_instruct import generate_instructions
     from teachers.loader import load_teacher
 
     student = None
     if args.teacher == "self" or args.teacher.startswith("grounded:self"):
-        from distill.student import Student
+        from distill.model.student import Student
 
         student = Student(args.student)
     teacher = load_teacher(args.teacher, student=student)

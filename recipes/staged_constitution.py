@@ -5,7 +5,7 @@ faults in fewer than --stage-threshold of the answers or after --rounds-per-stag
 
 import sys
 
-from distill.recipe import parser, run_recipe
+from distill.ui.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     ap = parser(__doc__, run_dir="runs/staged-constitution", rounds=4, teacher="self")

@@ -6,7 +6,7 @@ chat template of its own; it may use a different tokenizer from the student.
 
 import sys
 
-from distill.recipe import parser, run_recipe
+from distill.ui.recipe import parser, run_recipe
 
 if __name__ == "__main__":
     ap = parser(__doc__, run_dir="runs/teacher-distill")

@@ -8,7 +8,7 @@ Writes three JSONL files, in the shapes of the gold evaluation sets but with oth
 
 The facts and word problems are meant to measure learning on held-out material, so every
 question is screened against data/eval/*.jsonl: one that is a near duplicate of an eval
-question (ROUGE-L >= 0.7, ``distill.dedupe.NearDuplicateIndex``) is skipped, as is one that
+question (ROUGE-L >= 0.7, ``distill.data.dedupe.NearDuplicateIndex``) is skipped, as is one that
 repeats (lower-cased, whitespace-collapsed) an eval question, a prompt in data/prompts.jsonl or
 an earlier training question. The word problems use other names, objects and wording than
 scripts/make_eval.py.
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from distill.dedupe import NearDuplicateIndex  # noqa: E402
+from distill.data.dedupe import NearDuplicateIndex  # noqa: E402
 
 # ---------------------------------------------------------------- fact tables
 # Countries whose capital, language or currency the eval set asks about are left out of the

@@ -3,12 +3,12 @@
 Load one by spec with :func:`load_teacher`; write your own by subclassing :class:`Teacher`
 and overriding ``complete``. Concrete backends are imported lazily, by spec, so importing
 this package loads no model and no HTTP client. Of ``distill`` this package uses only the
-interface module (:mod:`distill.interface`); a local model teacher also uses the Student.
+interface module (:mod:`distill.interface`), a test checks.
 """
 
-from distill.interface import Completion, Critique, Item, Principle, SamplingConfig, TeacherError
+from distill.interface import Completion, Critique, Item, Principle, SamplingConfig, SpecError, TeacherError
 from teachers.base import Teacher, Usage, parse_verdict
-from teachers.loader import SPEC_HELP, TeacherSpecError, load_teacher
+from teachers.loader import SPEC_HELP, load_teacher
 
 __all__ = [
     "SPEC_HELP",
@@ -19,7 +19,7 @@ __all__ = [
     "SamplingConfig",
     "Teacher",
     "TeacherError",
-    "TeacherSpecError",
+    "SpecError",
     "Usage",
     "load_teacher",
     "parse_verdict",

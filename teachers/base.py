@@ -20,14 +20,10 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-from distill.interface import (Chat, ChatLike, Completion, Critique, DistillError, Item, Principle, SamplingConfig,
+from distill.interface import (Chat, ChatLike, Completion, Critique, Generator, Item, Principle, SamplingConfig,
                                TeacherError, Verdict, as_chat)
 
-__all__ = ["Teacher", "TeacherSpecError", "Usage", "parse_verdict"]
-
-
-class TeacherSpecError(DistillError, ValueError):
-    """A teacher spec, or a teacher argument, that cannot be used; the message says what was expected."""
+__all__ = ["Teacher", "Usage", "parse_verdict"]
 
 # The framing around a principle's own words. Teachers may override these class attributes.
 CRITIQUE_TEMPLATE = """Below is a request and an answer to it.
@@ -143,6 +139,9 @@ class Teacher:
     # True for teachers that check answers against references (the loop then shows them each
     # prompt's reference and its check); others never see a reference.
     grounded: bool = False
+    # The run's student when the teacher works through it (the self teacher, or a custom teacher
+    # that stores the ``student`` it was given): the loop rebuilds it when the student changes.
+    student: Generator | None = None
     critique_template: str = CRITIQUE_TEMPLATE
     revision_template: str = REVISION_TEMPLATE
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from teachers.base import Teacher, TeacherSpecError
+from distill.interface import SpecError
+from teachers.base import Teacher
 
 if TYPE_CHECKING:
-    from distill.student import Student
+    from distill.interface import Generator
 
 SPEC_HELP = (
     "a teacher spec is 'self', 'local:<model spec>', 'openai', 'grounded:<teacher spec>', 'arithmetic' or "
@@ -16,32 +17,32 @@ SPEC_HELP = (
 )
 
 
-def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Teacher:
+def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> Teacher:
     """Build a teacher from ``spec`` (see ``SPEC_HELP``); ``kwargs`` go to its constructor.
 
     * ``self``: the student critiques itself, sharing its model object (needs ``student``).
-    * ``local:<model spec>``: a local transformers model (any spec ``distill.models`` accepts).
+    * ``local:<model spec>``: a local transformers model (any spec the student accepts).
     * ``openai``: an OpenAI-compatible endpoint; kwargs are :class:`OpenAITeacherConfig` fields.
     * ``grounded:<spec>``: the inner teacher (built with ``kwargs``), checking answers against
       each item's reference and critiquing with it in view.
     * ``arithmetic``: a programmatic checker of arithmetic (no model).
     * ``module.path:ClassName``: a custom :class:`Teacher` subclass.
 
-    Constructor arguments a backend does not take are a :class:`TeacherSpecError` naming them.
+    Constructor arguments a backend does not take are a :class:`~distill.interface.SpecError` naming them.
     """
     spec = spec.strip()
     if spec == "self":
         from teachers.self_teacher import SelfTeacher
 
         if student is None:
-            raise TeacherSpecError("teacher 'self' needs the student: load_teacher('self', student=student)")
+            raise SpecError("teacher 'self' needs the student: load_teacher('self', student=student)")
         return _build(SelfTeacher, spec, student, **kwargs)
     if spec.startswith("local:"):
         from teachers.local import LocalTeacher
 
         model_spec = spec[len("local:"):]
         if not model_spec:
-            raise TeacherSpecError("teacher 'local:' needs a model spec after the colon, e.g. 'local:smollm2-135m-instruct'")
+            raise SpecError("teacher 'local:' needs a model spec after the colon, e.g. 'local:smollm2-135m-instruct'")
         return _build(LocalTeacher, spec, model_spec, **kwargs)
     if spec == "openai":
         from teachers.openai_api import OpenAITeacher
@@ -52,24 +53,24 @@ def load_teacher(spec: str, *, student: "Student | None" = None, **kwargs) -> Te
 
         inner = spec[len("grounded:"):].strip()
         if not inner:
-            raise TeacherSpecError("teacher 'grounded:' needs a teacher spec after the colon, e.g. 'grounded:self'")
+            raise SpecError("teacher 'grounded:' needs a teacher spec after the colon, e.g. 'grounded:self'")
         return GroundedTeacher(load_teacher(inner, student=student, **kwargs))
     if spec == "arithmetic":
-        from teachers.grounded import ArithmeticVerifier
+        from teachers.arithmetic import ArithmeticVerifier
 
         return _build(ArithmeticVerifier, spec, **kwargs)
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
-        raise TeacherSpecError(f"unknown teacher spec {spec!r}: {SPEC_HELP}")
+        raise SpecError(f"unknown teacher spec {spec!r}: {SPEC_HELP}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        raise TeacherSpecError(f"teacher spec {spec!r}: cannot import module {module_name!r} ({e})") from e
+        raise SpecError(f"teacher spec {spec!r}: cannot import module {module_name!r} ({e})") from e
     cls = getattr(module, class_name, None)
     if cls is None:
-        raise TeacherSpecError(f"teacher spec {spec!r}: module {module_name!r} has no attribute {class_name!r}")
+        raise SpecError(f"teacher spec {spec!r}: module {module_name!r} has no attribute {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Teacher)):
-        raise TeacherSpecError(f"teacher spec {spec!r}: {class_name!r} is not a subclass of teachers.base.Teacher")
+        raise SpecError(f"teacher spec {spec!r}: {class_name!r} is not a subclass of teachers.base.Teacher")
     if student is not None and "student" in _params(cls):
         kwargs.setdefault("student", student)
     return _build(cls, spec, **kwargs)
@@ -91,6 +92,6 @@ def _build(cls: type, spec: str, *args, **kwargs) -> Teacher:
     unknown = sorted(k for k in kwargs if k not in params) if params and not takes_any else []
     if unknown:
         known = sorted(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD)
-        raise TeacherSpecError(f"teacher {spec!r} takes no argument(s) {', '.join(unknown)} (teacher_kwargs); "
+        raise SpecError(f"teacher {spec!r} takes no argument(s) {', '.join(unknown)} (teacher_kwargs); "
                                f"it takes: {', '.join(known) or 'none'}")
     return cls(*args, **kwargs)

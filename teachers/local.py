@@ -1,16 +1,14 @@
-"""A local transformers model as teacher, from any model spec (see ``distill.models``)."""
+"""A local transformers model as teacher, from any model spec (see :func:`distill.interface.load_generator`)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-from distill.interface import Chat, Completion, Critique, Item, Principle, SamplingConfig
-from teachers.base import Teacher, TeacherSpecError
-
-if TYPE_CHECKING:
-    from distill.student import Student
+from distill.interface import (Chat, Completion, Critique, Generator, Item, Principle, SamplingConfig, SpecError,
+                               load_generator)
+from teachers.base import Teacher
 
 # What the critique's last line would say; scored when the model did not write it itself.
 VERDICT_PREFILL = "\n\nVERDICT:"
@@ -21,8 +19,8 @@ class LocalTeacher(Teacher):
     """A second local model: its own weights, tokenizer and chat template.
 
     ``chat_template`` sets a template for models that ship none (e.g. base models), so
-    chats can still be rendered; without one such models raise ``ChatTemplateError``.
-    Generation is batched exactly as the student's (``distill.student.Student``).
+    chats can still be rendered; without one such models raise ``SpecError``.
+    Generation is batched exactly as the student's (``distill.model.student.Student``).
 
     Small models rarely end a critique with the requested verdict line. Because the model is
     in-process, its verdict can still be read: the critique is continued with ``VERDICT:`` and
@@ -39,7 +37,7 @@ class LocalTeacher(Teacher):
         self,
         spec: str | os.PathLike | None = None,
         *,
-        student: "Student | None" = None,
+        student: Generator | None = None,
         chat_template: str | None = None,
         device: str | None = None,
         likelihood_verdicts: bool = True,
@@ -48,16 +46,9 @@ class LocalTeacher(Teacher):
         super().__init__(**kwargs)
         if student is None:
             if spec is None:
-                raise TeacherSpecError("LocalTeacher needs a model spec")
-            # The one place a teacher reaches past distill.interface: a local model answers
-            # through the same batched generation engine as the student.
-            from distill.models import load_model
-            from distill.student import Student
-
-            model, tokenizer = load_model(spec, device=device)
-            if chat_template is not None:
-                tokenizer.chat_template = chat_template
-            student = Student(spec, model=model, tokenizer=tokenizer)
+                raise SpecError("LocalTeacher needs a model spec")
+            # A local model answers through the same batched generation engine as the student.
+            student = load_generator(spec, device=device, chat_template=chat_template)
         self.student = student
         self.spec = str(spec if spec is not None else student.spec)
         self.likelihood_verdicts = likelihood_verdicts
@@ -88,8 +79,8 @@ class LocalTeacher(Teacher):
         return fault - no_fault
 
     def _content_free(self, principle: Principle) -> float:
-        # Keyed by model identity too: the self teacher's student changes between rounds.
-        key = (principle.name, id(self.student.model))
+        # Keyed by the generator too: the self teacher's student changes between rounds.
+        key = (principle.name, id(self.student))
         if key not in self._baseline:
             self._baseline[key] = self._fault_log_odds(Item("N/A", "N/A"), principle, "N/A")
         return self._baseline[key]

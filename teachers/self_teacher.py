@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from teachers.base import TeacherSpecError
+from distill.interface import Generator, SpecError
 from teachers.local import LocalTeacher
-
-if TYPE_CHECKING:
-    from distill.student import Student
 
 
 class SelfTeacher(LocalTeacher):
@@ -17,9 +12,9 @@ class SelfTeacher(LocalTeacher):
     Because it holds the very same ``Student``, a student updated in place (or rebuilt and
     passed again) is what critiques in the next round."""
 
-    def __init__(self, student: "Student", **kwargs) -> None:
+    def __init__(self, student: Generator, **kwargs) -> None:
         if student is None:
-            raise TeacherSpecError("the 'self' teacher needs the student: load_teacher('self', student=student)")
+            raise SpecError("the 'self' teacher needs the student: load_teacher('self', student=student)")
         super().__init__(student=student, **kwargs)
         self.name = "self"
 

@@ -17,7 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def default_folder() -> Path:
     """The embedded default student as a cached Hugging Face folder."""
-    from distill.models import DEFAULT_STUDENT, resolve_folder
+    from distill.model.resolve import DEFAULT_STUDENT, resolve_folder
 
     return Path(resolve_folder(DEFAULT_STUDENT))
 
@@ -25,7 +25,7 @@ def default_folder() -> Path:
 @pytest.fixture(scope="session")
 def student(default_folder):
     """The real embedded student, loaded once per session. Tests must not train it in place."""
-    from distill.student import Student
+    from distill.model.student import Student
 
     return Student(default_folder)
 

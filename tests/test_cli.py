@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from distill.cli import main
+from distill.ui.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"rounds": 1, "prompts_per_round": 2, "eval": {"limit": 1, "max_new_tokens": 4}, "approval_items": 1,
@@ -38,23 +38,23 @@ CASES = {
     # error class: (what the config holds, what the message must name)
     "ConfigError: unknown key": (lambda t: {"roundz": 3}, r"run.yaml: key roundz: unknown key"),
     "ConfigError: wrong type": (lambda t: {"rounds": "two"}, r"run.yaml: key rounds: expected int, got 'two'"),
-    "TrainConfigError": (lambda t: {"train": {"sft": {"learning_rat": 0.1}}},
+    "ConfigError": (lambda t: {"train": {"sft": {"learning_rat": 0.1}}},
                          r"train.sft: learning_rat: not a field of TRL's SFTConfig"),
-    "PromptDataError": (lambda t: {"prompts": str(write(t / "p.jsonl", '{"prompt": "ok"}\n{"prompt": 3}\n'))},
+    "DataError": (lambda t: {"prompts": str(write(t / "p.jsonl", '{"prompt": "ok"}\n{"prompt": 3}\n'))},
                         r"p.jsonl, line 2: field 'prompt': must be non-empty text, got int 3"),
-    "PromptDataError: reference": (lambda t: {"prompts": str(write(t / "p.jsonl", '{"question": "q", "answer": [[1]]}\n'))},
+    "DataError: reference": (lambda t: {"prompts": str(write(t / "p.jsonl", '{"question": "q", "answer": [[1]]}\n'))},
                                    r"p.jsonl, line 1: field 'answer' \(short format\)"),
-    "EvalDataError": (lambda t: {"eval_sets": [str(write(t / "e.jsonl", '{"question": "q", "answer": true}\n{"question": "r"}\n'))]},
+    "DataError": (lambda t: {"eval_sets": [str(write(t / "e.jsonl", '{"question": "q", "answer": true}\n{"question": "r"}\n'))]},
                       r"e.jsonl, line 2: field 'answer' \(yesno format\): missing"),
-    "DataFormatError": (lambda t: {"replay": str(write(t / "r.jsonl", '{"messages": [{"role": "user", "content": "x"}]}\n'))},
+    "DataError": (lambda t: {"replay": str(write(t / "r.jsonl", '{"messages": [{"role": "user", "content": "x"}]}\n'))},
                         r"r.jsonl, line 1: field 'messages' must end with an assistant message"),
-    "PrinciplesError": (lambda t: {"principles": str(write(t / "pr.yaml", "stages:\n  - name: s\n    principles: []\n"))},
+    "DataError": (lambda t: {"principles": str(write(t / "pr.yaml", "stages:\n  - name: s\n    principles: []\n"))},
                         r"pr.yaml, stage 's', field 'principles': must be a non-empty list"),
-    "ModelSpecError": (lambda t: {"student": str(t / "no-such-model")}, r"unknown model spec .*no-such-model"),
-    "TeacherSpecError": (lambda t: {"teacher": "gpt"}, r"unknown teacher spec 'gpt'"),
-    "TeacherSpecError: arguments": (lambda t: {"teacher": "grounded:openai", "teacher_kwargs": {"colour": "red"}},
+    "SpecError": (lambda t: {"student": str(t / "no-such-model")}, r"unknown model spec .*no-such-model"),
+    "SpecError": (lambda t: {"teacher": "gpt"}, r"unknown teacher spec 'gpt'"),
+    "SpecError: arguments": (lambda t: {"teacher": "grounded:openai", "teacher_kwargs": {"colour": "red"}},
                                     r"takes no argument\(s\) colour"),
-    "TeacherSpecError: key": (lambda t: {"teacher": "openai", "teacher_kwargs": {"api_key_env": "DISTILL_NO_SUCH_KEY"}},
+    "SpecError: key": (lambda t: {"teacher": "openai", "teacher_kwargs": {"api_key_env": "DISTILL_NO_SUCH_KEY"}},
                               r"environment variable 'DISTILL_NO_SUCH_KEY', which is not set"),
 }
 
@@ -75,7 +75,7 @@ def test_other_commands_and_files(tmp_path, capsys, tiny_folder):
     assert code == 2 and "nope.yaml: no such config file" in err
     code, err = error_of(capsys, ["run", str(write(tmp_path / "bad.yaml", "rounds: [1\n"))])
     assert code == 2 and "bad.yaml: not valid YAML" in err and len(err.strip().splitlines()) == 1
-    # a model without a chat template (ChatTemplateError), and an eval file that is not JSON
+    # a model without a chat template (SpecError), and an eval file that is not JSON
     bare = tmp_path / "bare"
     import shutil
 
@@ -88,11 +88,11 @@ def test_other_commands_and_files(tmp_path, capsys, tiny_folder):
     assert code == 2 and "has no chat template" in err, err
     code, err = error_of(capsys, ["eval", str(tiny_folder), "--data", str(write(tmp_path / "x.jsonl", "{oops\n"))])
     assert code == 2 and "x.jsonl, line 1: not valid JSON" in err
-    # a prompt too long for the model's context (PromptTooLongError)
+    # a prompt too long for the model's context (DataError)
     long = write(tmp_path / "long.jsonl", json.dumps({"question": "word " * 600, "answer": "x"}) + "\n")
     code, err = error_of(capsys, ["eval", str(tiny_folder), "--data", str(long), "--out", str(tmp_path / "e.json")])
     assert code == 2 and "exceeds the context" in err and len(err.strip().splitlines()) == 1
-    # not a run folder; a corrupt record in one (RunFolderError)
+    # not a run folder; a corrupt record in one (DataError)
     code, err = error_of(capsys, ["show", str(tmp_path / "nowhere")])
     assert code == 2 and "not a run folder" in err
     run = tmp_path / "run"
@@ -107,7 +107,7 @@ def test_other_commands_and_files(tmp_path, capsys, tiny_folder):
 
 
 def test_recipe_flags_override_the_config_only_when_given(tmp_path):
-    from distill.recipe import build_config, parser
+    from distill.ui.recipe import build_config, parser
 
     cfg = write(tmp_path / "c.yaml", yaml.safe_dump({"rounds": 5, "prompts_per_round": 7, "eval": {"limit": 3},
                                                      "run_dir": str(tmp_path / "from-file")}))
@@ -135,7 +135,7 @@ def test_a_recipe_reports_a_bad_config_in_one_line(tmp_path):
 
 LIGHT = """
 import sys
-from distill.cli import main
+from distill.ui.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:
@@ -164,7 +164,7 @@ def test_teachers_import_without_the_student_or_torch():
 import sys
 class Block:
     def find_spec(self, name, path=None, target=None):
-        if name in ("distill.student", "distill.loop", "distill.train", "torch", "transformers"):
+        if name in ("distill.model.student", "distill.loop", "distill.train.lora", "torch", "transformers"):
             raise ImportError(f"blocked: {name}")
 sys.meta_path.insert(0, Block())
 import teachers, teachers.base, teachers.loader, teachers.grounded, teachers.openai_api, teachers.local, teachers.self_teacher
@@ -174,7 +174,7 @@ print("OK", sorted(m for m in sys.modules if m.startswith("distill.")))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.startswith("OK") and "distill.student" not in out.stdout
+    assert out.stdout.startswith("OK") and "distill.model.student" not in out.stdout
 
 
 README_TEACHER = '''
@@ -207,7 +207,7 @@ def test_readme_custom_teacher_runs_from_a_users_own_folder(tmp_path, tiny_folde
               "eval_sets": [str(ROOT / "data" / "eval" / "facts.jsonl")]}
     write(user / "run.yaml", yaml.safe_dump({**budget, "run_dir": "runs/mine", "teacher": "mypkg_teacher:MyTeacher"}))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "run", "run.yaml", "--plain"], cwd=user,
+    out = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", "run.yaml", "--plain"], cwd=user,
                          capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     records = [json.loads(line) for line in (user / "runs/mine/round-01/samples.jsonl").read_text().splitlines()]
@@ -218,6 +218,7 @@ import sys
 sys.path.insert(0, {str(user)!r})
 from distill import RunConfig, run
 from mypkg_teacher import MyTeacher
+from distill.errors import ConfigError, DataError, SpecError
 config = RunConfig.from_data({{**{budget!r}, "run_dir": {str(user / "runs/object")!r}}})
 manifest = run(config, teacher=MyTeacher())
 print("STATUS", manifest.status)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from datasets import Dataset
 
-from distill.data import DataFormatError, load_instructions, mix, prompt_key
+from distill.curate.rows import mix, prompt_key
+from distill.data.instructions import load_instructions
+from distill.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +80,7 @@ def test_alpaca_parquet(tmp_path):
 def test_missing_field_names_file_line_and_field(tmp_path):
     rows = [{"instruction": "a", "output": "b"}, {"instruction": "c", "output": "d"}, {"instruction": "e"}]
     path = _write_jsonl(tmp_path / "bad.jsonl", rows, blank_after=1)  # a blank line shifts row 3 to line 4
-    with pytest.raises(DataFormatError) as err:
+    with pytest.raises(DataError) as err:
         load_instructions(path)
     msg = str(err.value)
     assert str(path) in msg and "line 4" in msg and "'output'" in msg
@@ -87,37 +89,37 @@ def test_missing_field_names_file_line_and_field(tmp_path):
 def test_missing_completion_in_csv_names_row(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("prompt,completion\nQ1,A1\nQ2,\n")
-    with pytest.raises(DataFormatError, match=r"bad\.csv, row 2: missing field 'completion'"):
+    with pytest.raises(DataError, match=r"bad\.csv, row 2: missing field 'completion'"):
         load_instructions(path)
 
 
 def test_unknown_format_and_bad_messages(tmp_path):
-    with pytest.raises(DataFormatError, match=r"row 1: missing field 'messages'.*'question'"):
+    with pytest.raises(DataError, match=r"row 1: missing field 'messages'.*'question'"):
         load_instructions(_write_jsonl(tmp_path / "q.jsonl", [{"question": "x", "answer": "y"}]))
     no_answer = [{"messages": [{"role": "user", "content": "Hi"}]}]
-    with pytest.raises(DataFormatError, match=r"line 1: field 'messages' must end with an assistant message"):
+    with pytest.raises(DataError, match=r"line 1: field 'messages' must end with an assistant message"):
         load_instructions(_write_jsonl(tmp_path / "m.jsonl", no_answer))
     bad_role = [{"messages": [{"role": "robot", "content": "Hi"}, {"role": "assistant", "content": "x"}]}]
-    with pytest.raises(DataFormatError, match=r"message 1 has unknown role 'robot'"):
+    with pytest.raises(DataError, match=r"message 1 has unknown role 'robot'"):
         load_instructions(_write_jsonl(tmp_path / "r.jsonl", bad_role))
 
 
 def test_invalid_json_line_and_unsupported_source(tmp_path):
     path = tmp_path / "broken.jsonl"
     path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", \n')
-    with pytest.raises(DataFormatError, match=r"broken\.jsonl, line 2: not valid JSON"):
+    with pytest.raises(DataError, match=r"broken\.jsonl, line 2: not valid JSON"):
         load_instructions(path)
     txt = tmp_path / "data.txt"
     txt.write_text("hello")
-    with pytest.raises(DataFormatError, match="unsupported file type"):
+    with pytest.raises(DataError, match="unsupported file type"):
         load_instructions(txt)
-    with pytest.raises(DataFormatError, match="no such file"):
+    with pytest.raises(DataError, match="no such file"):
         load_instructions(tmp_path / "missing.jsonl")
 
 
 def test_hub_id_offline_is_a_clear_error():
     # conftest sets HF_HUB_OFFLINE=1, so the hub counts as unreachable.
-    with pytest.raises(DataFormatError, match="offline"):
+    with pytest.raises(DataError, match="offline"):
         load_instructions("someorg/some-dataset")
 
 

@@ -23,7 +23,7 @@ import pyte
 import pytest
 import yaml
 
-from distill.records import Manifest, Sample
+from distill.store.records import Manifest, Sample
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_recipe_in_pty_draws_phase_bars_and_round_table(pty_run):
 
 def show_cli(capsys, *args: str) -> tuple[int, str, str]:
     """``distill show`` through the CLI entry point, output captured (not a terminal)."""
-    from distill.cli import main
+    from distill.ui.cli import main
 
     rc = main(["show", *args])
     out = capsys.readouterr()
@@ -168,7 +168,7 @@ def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run, capsys):
     """A run caught mid-round (manifest of round 0 only, samples torn mid-line) is drawn, not repaired."""
     import shutil
 
-    from distill.show import load_run
+    from distill.ui.show import load_run
 
     run_dir, _, _ = pty_run
     live = tmp_path / "running"
@@ -193,7 +193,7 @@ def test_show_of_a_running_run_and_a_missing_one(tmp_path, pty_run, capsys):
 
 def test_piped_distill_run_is_plain_lines_with_training_progress(tmp_path, tiny_folder):
     cfg = _config(tmp_path, tiny_folder, "fakes:FixerTeacher", "piped")
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "run", str(cfg)], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(cfg)], capture_output=True,
                          env=_env(), cwd=ROOT, timeout=300)
     text = out.stdout.decode()
     assert out.returncode == 0, out.stderr.decode()[-3000:]
@@ -220,7 +220,7 @@ class ExplodingDisplay:
             raise RuntimeError(f"display {name} exploded")
 
         if name == "trainer_callback":
-            from distill.display import trainer_progress_callback
+            from distill.ui.display import trainer_progress_callback
 
             def callback():
                 self.calls.append(name)
@@ -232,7 +232,7 @@ class ExplodingDisplay:
 
 def test_display_that_raises_never_stops_the_run(tmp_path, tiny_folder, caplog, monkeypatch):
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = RunConfig.load(_config(tmp_path, tiny_folder, "fakes:FixerTeacher", "exploding"))
@@ -253,7 +253,7 @@ def test_rich_display_renders_every_event_offscreen():
     """The live display's own drawing, without a run: bars, table, sample, warnings, decision."""
     from rich.console import Console
 
-    from distill.live import RichDisplay
+    from distill.ui.live import RichDisplay
 
     console = Console(record=True, width=120, force_terminal=True, color_system=None)
     d = RichDisplay(console, refresh_per_second=20)
@@ -290,8 +290,8 @@ def test_interleaved_phases_are_timed_by_their_own_work():
 
     from rich.console import Console
 
-    from distill.display import PlainDisplay
-    from distill.live import RichDisplay
+    from distill.ui.display import PlainDisplay
+    from distill.ui.live import RichDisplay
 
     out = io.StringIO()
     plain = PlainDisplay(out)
@@ -321,7 +321,7 @@ def test_interleaved_phases_are_timed_by_their_own_work():
 def test_plain_display_ends_with_the_monitors_warnings():
     import io
 
-    from distill.display import PlainDisplay
+    from distill.ui.display import PlainDisplay
 
     out = io.StringIO()
     PlainDisplay(out).finish(Manifest(status="finished", best_round=2, decision={

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from distill.errors import RunFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
@@ -18,7 +19,7 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "
 
 def job(folder: Path, model: str, **sft) -> Path:
     """A worker job: 32 replay examples, 8 per optimizer step however many processes share them."""
-    from distill.data import load_instructions
+    from distill.data.instructions import load_instructions
 
     rows = load_instructions(ROOT / "data" / "replay.jsonl").select(range(32)).to_list()
     folder.mkdir(parents=True)
@@ -31,7 +32,7 @@ def job(folder: Path, model: str, **sft) -> Path:
 
 def worker(command: list[str], job_path: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([*command, "-m", "distill.train_worker", str(job_path)], cwd=ROOT, env=env,
+    out = subprocess.run([*command, "-m", "distill.train.worker", str(job_path)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -47,8 +48,8 @@ def test_two_processes_train_like_one(tmp_path, default_folder):
     print(f"\nloss over 4 steps: 1 process {one['train_loss']:.4f}, 2 processes {two['train_loss']:.4f}")
     assert one["steps"] == two["steps"] == 4
     assert two["train_loss"] == pytest.approx(one["train_loss"], rel=0.1)
-    from distill.atomic import is_complete
-    from distill.student import Student
+    from distill.store.atomic import is_complete
+    from distill.model.student import Student
 
     model_dir = Path(two["model_dir"])
     assert is_complete(model_dir) and not [p for p in model_dir.parent.iterdir() if p.name.startswith((".tmp-", ".old-"))]
@@ -60,7 +61,7 @@ def test_a_round_trains_under_a_launcher(tmp_path, tiny_folder, monkeypatch):
     import yaml
 
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = {"run_dir": str(tmp_path / "run"), "student": str(tiny_folder), "teacher": "fakes:FixerTeacher", "rounds": 1,
@@ -77,7 +78,6 @@ def test_a_round_trains_under_a_launcher(tmp_path, tiny_folder, monkeypatch):
     shutil.rmtree(tmp_path / "run")
     cfg["train"]["launcher"] = f"{sys.executable} -c 'import sys; sys.exit(3)'"
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    from distill.train_worker import TrainingFailed
 
-    with pytest.raises(TrainingFailed, match=r"round 1: training under .* failed \(exit 3\).*worker.log"):
+    with pytest.raises(RunFailed, match=r"round 1: training under .* failed \(exit 3\).*worker.log"):
         run(RunConfig.load(tmp_path / "c.yaml"))

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from distill.pairs import PairDataError, pairs_from_samples, preference_mix, read_pairs
-from distill.records import Sample
+from distill.curate.pairs import pairs_from_samples, read_pairs
+from distill.curate.rows import preference_mix
+from distill.store.records import Sample
+from distill.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,18 +55,18 @@ def test_a_hand_edited_pairs_file_is_checked(tmp_path):
     path = tmp_path / "pairs.jsonl"
     good = sums([(2, 3)])[0]
     path.write_text(json.dumps(good) + "\n" + json.dumps({k: v for k, v in good.items() if k != "rejected"}) + "\n")
-    with pytest.raises(PairDataError, match=r"pairs.jsonl, line 2: field 'rejected': missing"):
+    with pytest.raises(DataError, match=r"pairs.jsonl, line 2: field 'rejected': missing"):
         read_pairs(path)
     path.write_text(json.dumps({**good, "chosen": "just text"}) + "\n")
-    with pytest.raises(PairDataError, match=r"line 1: field 'chosen': must be a non-empty list"):
+    with pytest.raises(DataError, match=r"line 1: field 'chosen': must be a non-empty list"):
         read_pairs(path)
 
 
 def test_dpo_raises_the_margin_on_its_pairs_and_on_held_out_ones(tmp_path, default_folder):
-    from distill.models import load_model
-    from distill.student import Student
-    from distill.train import train_lora
-    from distill.train_config import TrainConfig
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+    from distill.train.lora import train_lora
+    from distill.train.config import TrainConfig
 
     train = sums([(2, 3), (4, 5), (6, 2), (7, 1), (3, 8), (5, 5), (9, 4), (6, 6)])
     held_out = sums([(3, 4), (8, 1), (2, 9), (5, 7)])
@@ -106,9 +108,9 @@ def loop_config(tmp_path: Path, student: Path, **extra) -> Path:
 def test_dpo_objectives_through_the_loop_and_export(tmp_path, tiny_folder, monkeypatch, capsys, objective):
     from datasets import load_from_disk
 
-    from distill.cli import main
+    from distill.ui.cli import main
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = loop_config(tmp_path, tiny_folder, train={"objective": objective, "sft": {"max_steps": 1},
@@ -137,7 +139,7 @@ def test_dpo_objectives_through_the_loop_and_export(tmp_path, tiny_folder, monke
 
 def test_a_round_without_pairs_skips_dpo_and_says_so(tmp_path, tiny_folder, monkeypatch):
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     # the arithmetic checker finds nothing to check in facts prompts: no fault, no pair

@@ -10,20 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from distill import scoring
-from distill.evaluate import (
-    EvalConfig,
-    EvalDataError,
-    choice_logprobs,
-    default_eval_paths,
-    distinct_n,
-    eval_questions,
-    evaluate,
-    load_eval_set,
-    round_metrics,
-    wilson_interval,
-)
-from distill.questions import Question
+from distill.data import scoring
+from distill.data.evalsets import default_eval_paths, eval_questions, load_eval_set
+from distill.eval.gold import EvalConfig, choice_logprobs, evaluate
+from distill.eval.metrics import distinct_n, round_metrics, wilson_interval
+from distill.data.questions import Question
+from distill.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,7 +156,7 @@ def test_context_passages_are_asked_and_checked_for_leakage(tmp_path):
     assert es.items[0].prompt == "In January the lake is covered in thick ice.\n\nis the lake frozen"
     assert eval_questions([path]) == {"is lake frozen", "in january lake is covered in thick ice"}
     bad = write_jsonl(tmp_path / "badctx.jsonl", [{"question": "q", "context": ["x"], "answer": "b"}])
-    with pytest.raises(EvalDataError, match=r", line 1: field 'context'"):
+    with pytest.raises(DataError, match=r", line 1: field 'context'"):
         load_eval_set(bad)
 
 
@@ -190,18 +182,18 @@ def test_context_passages_are_asked_and_checked_for_leakage(tmp_path):
 )
 def test_bad_input_names_file_line_and_field(tmp_path, rows, fmt, expected):
     path = write_jsonl(tmp_path / "bad.jsonl", rows)
-    with pytest.raises(EvalDataError, match=expected) as info:
+    with pytest.raises(DataError, match=expected) as info:
         load_eval_set(path, format=fmt)
     assert str(path) in str(info.value)
 
 
 def test_missing_empty_and_unknown_format(tmp_path):
-    with pytest.raises(EvalDataError, match="no such eval file"):
+    with pytest.raises(DataError, match="no such eval file"):
         load_eval_set(tmp_path / "nope.jsonl")
     (tmp_path / "empty.jsonl").write_text("\n\n")
-    with pytest.raises(EvalDataError, match="no records"):
+    with pytest.raises(DataError, match="no records"):
         load_eval_set(tmp_path / "empty.jsonl")
-    with pytest.raises(EvalDataError, match="unknown format 'squad'"):
+    with pytest.raises(DataError, match="unknown format 'squad'"):
         load_eval_set(tmp_path / "empty.jsonl", format="squad")
 
 
@@ -344,7 +336,7 @@ def test_evaluate_each_format_with_real_model(student, tmp_path):
 
 @pytest.mark.slow
 def test_cli_eval_on_a_tiny_file(default_folder, tmp_path, capsys):
-    from distill.cli import main
+    from distill.ui.cli import main
 
     data = write_jsonl(tmp_path / "tiny.jsonl", [
         {"question": "What is the capital of France?", "answers": ["Paris"]},
@@ -366,7 +358,7 @@ def test_cli_eval_on_a_tiny_file(default_folder, tmp_path, capsys):
 
 
 def test_cli_eval_bad_file_exits_2_naming_the_line(tmp_path, capsys):
-    from distill.cli import main
+    from distill.ui.cli import main
 
     data = write_jsonl(tmp_path / "bad.jsonl", [{"question": "a", "answer": "#### 1"}, {"question": "b", "answer": "x"}])
     assert main(["eval", "unused-model", "--data", str(data), "--out", str(tmp_path / "o.json")]) == 2

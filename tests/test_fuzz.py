@@ -56,7 +56,7 @@ def check_file(loader, path: Path, data: bytes) -> None:
 @FUZZ
 @given(data=files)
 def test_prompt_files(tmp_path, data):
-    from distill.prompts import load_prompts
+    from distill.data.prompts import load_prompts
 
     check_file(load_prompts, tmp_path / "prompts.jsonl", data)
 
@@ -64,7 +64,7 @@ def test_prompt_files(tmp_path, data):
 @FUZZ
 @given(data=files)
 def test_eval_files(tmp_path, data):
-    from distill.evaluate import load_eval_set
+    from distill.data.evalsets import load_eval_set
 
     check_file(load_eval_set, tmp_path / "eval.jsonl", data)
 
@@ -72,7 +72,7 @@ def test_eval_files(tmp_path, data):
 @FUZZ
 @given(data=files)
 def test_instruction_files(tmp_path, data):
-    from distill.data import load_instructions
+    from distill.data.instructions import load_instructions
 
     check_file(load_instructions, tmp_path / "replay.jsonl", data)
 
@@ -89,7 +89,7 @@ yaml_docs = st.one_of(
 @FUZZ
 @given(data=yaml_docs)
 def test_principles_files(tmp_path, data):
-    from distill.principles import load_principles
+    from distill.data.principles import load_principles
 
     check_file(load_principles, tmp_path / "principles.yaml", data)
 
@@ -103,7 +103,7 @@ def test_run_configs(tmp_path, data):
 
 
 def test_huge_lines_and_a_ten_megabyte_prompt(tmp_path):
-    from distill.prompts import load_prompts
+    from distill.data.prompts import load_prompts
 
     path = tmp_path / "big.jsonl"
     path.write_text(json.dumps({"prompt": "word " * 2_000_000}) + "\n" + "[" * 100_000 + "\n")

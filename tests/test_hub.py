@@ -24,7 +24,7 @@ TOKEN = "hf_pushtest_0123456789abcdef"
 def finished_run(tmp_path_factory, tiny_folder) -> Path:
     """A finished one-round run of the tiny model (its monitor recommends round 0, as a random model's does)."""
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     tmp = tmp_path_factory.mktemp("hub")
     cfg = {"run_dir": str(tmp / "run"), "student": str(tiny_folder), "teacher": "fakes:FixerTeacher", "rounds": 1,
@@ -42,7 +42,7 @@ def distill(*args: str, endpoint: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     env.update(HF_ENDPOINT=endpoint, HF_TOKEN=TOKEN, HF_HOME=str(Path(args[1]).parent / "hf-home"),
                PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
-    return subprocess.run([sys.executable, "-m", "distill.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "distill.ui.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=600)
 
 
@@ -123,7 +123,7 @@ def test_push_to_hub_in_the_config_pushes_the_recommended_round_once(finished_ru
 
 
 def test_push_to_hub_without_a_repo_is_a_config_error(tmp_path):
-    from distill.cli import main
+    from distill.ui.cli import main
 
     (tmp_path / "c.yaml").write_text("push_to_hub: true\n")
     assert main(["run", str(tmp_path / "c.yaml"), "--quiet"]) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from distill.runfolder import read_records
+from distill.store.jsonl import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def write_config(tmp_path: Path, student: str, **extra) -> Path:
 
 def test_two_rounds_end_to_end(tmp_path, default_folder):
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     config = RunConfig.load(write_config(tmp_path, str(default_folder)))
     manifest = run(config)
@@ -89,8 +89,8 @@ def test_grounded_round_with_the_real_student(tmp_path, default_folder):
     (verified ones trained on as they are, wrong ones critiqued and revised with the reference and
     kept only if the revision passes); the prompt without one is critiqued without it."""
     from distill.config import RunConfig
-    from distill.loop import run
-    from distill.prompts import load_prompts
+    from distill.loop.bootstrap import run
+    from distill.data.prompts import load_prompts
 
     prompts = grounded_prompts(tmp_path)
     cfg = write_config(tmp_path, str(default_folder), teacher="grounded:self", prompts=str(prompts), rounds=1,
@@ -126,7 +126,7 @@ def test_arithmetic_verifier_round_trains_on_checked_corrections(tmp_path, tiny_
     """The programmatic checker through a round: every answer is checked; wrong ones get the
     reference's worked solution as their correction, which passes the same check, and is trained on."""
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     arithmetic = tmp_path / "arithmetic.jsonl"
     arithmetic.write_text("\n".join((ROOT / "data" / "train" / "arithmetic.jsonl").read_text().splitlines()[:4]) + "\n")
@@ -149,7 +149,7 @@ def test_model_cards_and_tensorboard(tmp_path, tiny_folder, monkeypatch):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = write_config(tmp_path, str(tiny_folder), teacher="fakes:FixerTeacher", eval={"limit": 2, "max_new_tokens": 8},

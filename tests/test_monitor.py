@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from distill.monitor import Decision, Monitor, MonitorConfig, best_round, significant_drop
+from distill.loop.monitor import Decision, Monitor, MonitorConfig, best_round, significant_drop
 
 
 def rounds(*specs: tuple, n: int = 300) -> list[dict]:
@@ -115,14 +115,14 @@ def test_convergence_moves_on_then_stops():
 
 def test_divergence_outranks_convergence_and_budget():
     history = rounds((0.40, 0.50, 2.0), (0.25, 0.90, 2.0))
-    d = Monitor(MonitorConfig(max_rounds=1)).decide(history, fault_rate=0.0)
+    d = Monitor(rounds=1).decide(history, fault_rate=0.0)
     assert d.kind == "divergence"
 
 
 def test_budget():
     history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0), (0.42, 0.50, 2.0))
-    assert Monitor(MonitorConfig(max_rounds=2)).decide(history).kind == "budget"
-    assert Monitor(MonitorConfig(max_rounds=3)).decide(history).action == "continue"
+    assert Monitor(rounds=2).decide(history).kind == "budget"
+    assert Monitor(rounds=3).decide(history).action == "continue"
 
 
 def test_best_round_must_beat_round_zero_beyond_noise():

@@ -13,8 +13,10 @@ import yaml
 
 pytest.register_assert_rewrite("servers")
 
-from distill.runfolder import read_json, read_records  # noqa: E402
+from distill.store.folder import read_json
+from distill.store.jsonl import read_records  # noqa: E402
 from servers import Fault, fault_proxy  # noqa: E402
+from distill.errors import RunFailed
 
 pytest_plugins = ["servers"]
 pytestmark = pytest.mark.slow
@@ -59,7 +61,7 @@ def test_teacher_outage_keeps_finished_records_resumes_and_never_leaks_the_key(t
     the run stops with the finished records saved, the same command finishes the round, and the
     API key is in no file of the run folder, no log line and no error text."""
     from distill.config import RunConfig
-    from distill.loop import TeacherFailed, run
+    from distill.loop.bootstrap import run
 
     secret = "sk-outage-" + "5b1e0c" * 6
     monkeypatch.setenv("DISTILL_OUTAGE_KEY", secret)
@@ -75,7 +77,7 @@ def test_teacher_outage_keeps_finished_records_resumes_and_never_leaks_the_key(t
         # requests in order: round 0's approval, chunk 0's two critiques, then the server is gone for
         # both attempts of chunk 1's first critique (a dropped connection, then a 503)
         proxy.inject(Fault.forward(), Fault.forward(), Fault.forward(), Fault.drop(), Fault.http(503))
-        with pytest.raises(TeacherFailed, match=r"failed on 1 of 4 prompts .* 3 finished records are saved") as failure:
+        with pytest.raises(RunFailed, match=r"failed on 1 of 4 prompts .* 3 finished records are saved") as failure:
             run(RunConfig.load(cfg))
         run_dir = tmp_path / "run"
         samples = run_dir / "round-01" / "samples.jsonl"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import distill.precision as precision
-from distill.precision import PrecisionError, choose
+import distill.model.precision as precision
+from distill.model.precision import choose
+from distill.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
                                             ({"fp32": 100.0, "bf16": 40.0}, "fp32")])
 def test_auto_follows_the_probe_and_the_manifest_keeps_it(tmp_path, tiny_folder, monkeypatch, speeds, chosen):
     from distill.config import RunConfig
-    from distill.loop import run
+    from distill.loop.bootstrap import run
 
     monkeypatch.setattr(precision, "bf16_native", lambda: True)
     monkeypatch.setattr(precision, "probe", lambda: speeds)
@@ -46,10 +47,10 @@ def test_auto_follows_the_probe_and_the_manifest_keeps_it(tmp_path, tiny_folder,
 
 
 def test_bf16_where_the_machine_has_none_is_one_line(tmp_path, capsys, monkeypatch):
-    from distill.cli import main
+    from distill.ui.cli import main
 
     monkeypatch.setattr(precision, "bf16_native", lambda: False)
-    with pytest.raises(PrecisionError):
+    with pytest.raises(ConfigError):
         choose("bf16")
     assert choose("auto").name == "fp32" and choose("fp32").reason == "asked for"
     (tmp_path / "c.yaml").write_text(yaml.safe_dump({"run_dir": str(tmp_path / "run"), "precision": "bf16"}))
@@ -72,10 +73,11 @@ def test_bf16_generation_and_training_run_and_learn_on_the_real_model(tmp_path, 
         pytest.skip("this machine has no native bf16")  # the error path is tested above
     from test_train import TARGETS
 
-    from distill.models import load_model
-    from distill.student import Student
-    from distill.train import answer_metrics, train_lora
-    from distill.train_config import TrainConfig
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+    from distill.eval.heldout import answer_metrics
+    from distill.train.lora import train_lora
+    from distill.train.config import TrainConfig
 
     model, tok = load_model(default_folder)
     config = TrainConfig(sft={"learning_rate": 1e-3, "max_steps": 12, "per_device_train_batch_size": len(TARGETS)},

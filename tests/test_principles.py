@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from distill.principles import DEFAULT_PRINCIPLES, PrinciplesError, load_principles
+from distill.data.principles import DEFAULT_PRINCIPLES, load_principles
+from distill.errors import DataError
 
 
 def test_default_file_has_contradictions_then_factual_errors():
@@ -24,7 +25,7 @@ def test_default_path_works_from_another_directory(tmp_path):
     out = subprocess.run(
         # load the installed module from its file (importing the package would import torch: 8 s)
         [sys.executable, "-c", "import sys, importlib.util as u, pathlib as pl; "
-         "f = pl.Path(u.find_spec('distill').origin).with_name('principles.py'); "
+         "f = pl.Path(u.find_spec('distill').origin).with_name('data') / 'principles.py'; "
          "s = u.spec_from_file_location('pr', f); m = u.module_from_spec(s); sys.modules['pr'] = m; s.loader.exec_module(m); "
          "print(len(m.load_principles()))"],
         cwd=tmp_path, capture_output=True, text=True, check=True,
@@ -65,7 +66,7 @@ stages:
 )
 def test_errors_name_file_stage_principle_and_field(tmp_path, text, message):
     path = _write(tmp_path, text)
-    with pytest.raises(PrinciplesError, match=message) as ei:
+    with pytest.raises(DataError, match=message) as ei:
         load_principles(path)
     assert str(path) in str(ei.value)
 
@@ -75,5 +76,5 @@ def test_env_override_and_missing_file(tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_PRINCIPLES", str(path))
     assert [s.name for s in load_principles()] == ["s1"]
     assert DEFAULT_PRINCIPLES.is_file()
-    with pytest.raises(PrinciplesError, match="principles file not found"):
+    with pytest.raises(DataError, match="principles file not found"):
         load_principles(tmp_path / "nope.yaml")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from distill.runfolder import read_records
+from distill.store.jsonl import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ def config(tmp_path: Path, student: Path, teacher: str, **extra) -> Path:
 def start(cfg: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-m", "distill.cli", "run", str(cfg), "--plain"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "distill.ui.cli", "run", str(cfg), "--plain"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -107,8 +107,8 @@ def test_ctrl_c_stops_at_a_safe_point_and_twice_stops_at_once(tmp_path, tiny_fol
 
 
 def test_a_full_disk_is_one_line_and_the_run_resumes_with_nothing_lost(tmp_path, tiny_folder, monkeypatch, capsys):
-    import distill.runfolder
-    from distill.cli import main
+    import distill.store.folder
+    from distill.ui.cli import main
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = config(tmp_path, tiny_folder, teacher="fakes:FixerTeacher")
@@ -121,7 +121,7 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_with_nothing_lost(tmp_path,
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_fsync(fd)
 
-    monkeypatch.setattr(distill.runfolder.os, "fsync", filling_fsync)
+    monkeypatch.setattr(distill.store.folder.os, "fsync", filling_fsync)
     assert main(["run", str(cfg), "--quiet"]) == 2
     err = capsys.readouterr().err
     samples = tmp_path / "run" / "round-01" / "samples.jsonl"
@@ -130,15 +130,15 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_with_nothing_lost(tmp_path,
         "permissions, then run the same command again: nothing finished is lost"]
     kept = indices(tmp_path / "run")
     assert kept[:2] == [0, 1] and len(kept) == len(set(kept))  # the first chunk is safe; at most a torn line more
-    monkeypatch.setattr(distill.runfolder.os, "fsync", real_fsync)  # space freed
+    monkeypatch.setattr(distill.store.folder.os, "fsync", real_fsync)  # space freed
     assert main(["run", str(cfg), "--quiet"]) == 0
     assert indices(tmp_path / "run") == list(range(6))
 
 
 def test_an_unreadable_manifest_is_rebuilt_from_the_round_folders(tmp_path, tiny_folder, monkeypatch):
     from distill.config import RunConfig
-    from distill.display import PlainDisplay
-    from distill.loop import run
+    from distill.ui.display import PlainDisplay
+    from distill.loop.bootstrap import run
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = config(tmp_path, tiny_folder, teacher="fakes:FixerTeacher", rounds=2)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from distill.monitor import Decision, Monitor
-from distill.report import ReportConfig, write_report
+from distill.loop.monitor import Decision, Monitor
+from distill.publish.report import ReportConfig, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

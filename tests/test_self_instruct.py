@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from distill.dedupe import rouge_l
-from distill.prompts import load_prompts
-from distill.runfolder import read_records
-from distill.self_instruct import (
-    InstructionFilter,
-    SeedDataError,
-    SelfInstructConfig,
-    build_prompt,
-    generate_instructions,
-    load_seed_tasks,
-    parse_instructions,
-    self_instruct,
-)
+from distill.data.dedupe import rouge_l
+from distill.data.prompts import load_prompts
+from distill.store.jsonl import read_records
+from distill.data.self_instruct import InstructionFilter, SelfInstructConfig, build_prompt, generate_instructions, load_seed_tasks, parse_instructions, self_instruct
 from fakes import ScriptedTeacher
+from distill.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,16 +69,16 @@ def test_seed_formats(seed_file, tmp_path):
 def test_bad_seed_row_names_file_line_and_field(tmp_path, line, field):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(SEED_TASKS[0]) + "\n" + line + "\n")
-    with pytest.raises(SeedDataError) as e:
+    with pytest.raises(DataError) as e:
         load_seed_tasks(path)
     assert str(path) in str(e.value) and "line 2" in str(e.value) and field in str(e.value)
 
 
 def test_missing_or_empty_seed_file(tmp_path):
-    with pytest.raises(SeedDataError, match="no such seed file"):
+    with pytest.raises(DataError, match="no such seed file"):
         load_seed_tasks(tmp_path / "nope.jsonl")
     (tmp_path / "empty.jsonl").write_text("\n")
-    with pytest.raises(SeedDataError, match="no seed tasks"):
+    with pytest.raises(DataError, match="no seed tasks"):
         load_seed_tasks(tmp_path / "empty.jsonl")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from distill.interface import SamplingConfig
-from distill.student import ChatTemplateError, PromptTooLongError, Student
+from distill.model.student import Student
+from distill.errors import DataError, SpecError
 
 PROMPTS = [
     "What is the capital of France?",
@@ -56,7 +57,7 @@ def test_sampling_is_seedable(student):
 
 def test_prompt_longer_than_context(student):
     long = "word " * (student.context_length + 10)
-    with pytest.raises(PromptTooLongError, match=r"prompt 1 has \d+ tokens"):
+    with pytest.raises(DataError, match=r"prompt 1 has \d+ tokens"):
         student.generate(["hi", long], max_new_tokens=8)
 
 
@@ -66,5 +67,5 @@ def test_model_without_chat_template(tiny_folder):
     tok = AutoTokenizer.from_pretrained(tiny_folder)
     tok.chat_template = None
     model = AutoModelForCausalLM.from_pretrained(tiny_folder)
-    with pytest.raises(ChatTemplateError, match="no chat template"):
+    with pytest.raises(SpecError, match="no chat template"):
         Student("tiny", model=model, tokenizer=tok)

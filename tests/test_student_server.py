@@ -19,7 +19,8 @@ pytest.register_assert_rewrite("servers")
 from servers import _transformers_cli  # noqa: E402
 
 from distill.interface import SamplingConfig  # noqa: E402
-from distill.serving import ServedStudent, StudentServer, StudentServerConfig, StudentServerError  # noqa: E402
+from distill.model.serving import ServedStudent, StudentServer, StudentServerConfig, ResourceError  # noqa: E402
+from distill.errors import ResourceError
 
 pytest_plugins = ["servers"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +69,8 @@ def run_config(tmp_path: Path, student: Path, **server) -> Path:
 
 def test_a_run_generates_through_servers_it_starts_and_stops(tmp_path, tiny_folder, monkeypatch):
     from distill.config import RunConfig
-    from distill.loop import run
-    from distill.runfolder import read_records
+    from distill.loop.bootstrap import run
+    from distill.store.jsonl import read_records
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     manifest = run(RunConfig.load(run_config(tmp_path, tiny_folder)))
@@ -114,7 +115,7 @@ def flood(pid: int, model: Path, requests: int, max_tokens: int) -> bool:
 
 def test_a_killed_loop_leaves_no_server_even_a_busy_one(tmp_path, tiny_folder):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
-    proc = subprocess.Popen([sys.executable, "-m", "distill.cli", "run",
+    proc = subprocess.Popen([sys.executable, "-m", "distill.ui.cli", "run",
                              str(run_config(tmp_path, tiny_folder, stop_timeout=2)), "--quiet"], cwd=ROOT, env=env)
     # a busy server drains what it was asked on SIGTERM: here minutes of answers nobody would read
     deadline = time.time() + 300
@@ -131,12 +132,12 @@ def test_a_killed_loop_leaves_no_server_even_a_busy_one(tmp_path, tiny_folder):
 
 
 def test_bad_server_settings_are_one_line_errors(tmp_path, tiny_folder, capsys):
-    from distill.cli import main
+    from distill.ui.cli import main
 
     started = time.time()
-    with pytest.raises(StudentServerError, match=r"`false .*` exited with status 1 before answering"):
+    with pytest.raises(ResourceError, match=r"`false .*` exited with status 1 before answering"):
         StudentServer(StudentServerConfig(serve="false {model} {port}"), str(tiny_folder), tmp_path / "a.log")
-    with pytest.raises(StudentServerError, match=r"did not answer within 2s; its last lines: waiting"):
+    with pytest.raises(ResourceError, match=r"did not answer within 2s; its last lines: waiting"):
         StudentServer(StudentServerConfig(serve="sh -c 'echo waiting; sleep 60' {model} {port}", startup_timeout=2),
                       str(tiny_folder), tmp_path / "b.log")
     assert time.time() - started < 30  # and the sleeping one was stopped, not waited for

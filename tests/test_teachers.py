@@ -7,10 +7,12 @@ import textwrap
 import pytest
 
 from distill.interface import Item, Principle, SamplingConfig
-from distill.principles import load_principles
+from distill.data.principles import load_principles
 from fakes import ScriptedTeacher
-from teachers import TeacherError, TeacherSpecError, load_teacher, parse_verdict
-from teachers.grounded import ArithmeticVerifier, GroundedTeacher
+from teachers import TeacherError, SpecError, load_teacher, parse_verdict
+from teachers.arithmetic import ArithmeticVerifier
+from teachers.grounded import GroundedTeacher
+from distill.errors import SpecError, TeacherError
 
 PRINCIPLE = Principle("wrong-result", critique="Is the final result wrong?", revision="Fix the result.")
 
@@ -78,19 +80,19 @@ def test_custom_teacher_by_import_path(tmp_path, monkeypatch):
     assert type(t).__name__ == "Stern" and t.word == "NO FAULT"
     crits = t.critique([Item("Q?", "A.")], PRINCIPLE)
     assert crits[0].verdict == "no_fault" and t.usage.completion_tokens == 4  # usage works without super().__init__
-    with pytest.raises(TeacherSpecError, match="cannot import module 'no_such_module_xyz'"):
+    with pytest.raises(SpecError, match="cannot import module 'no_such_module_xyz'"):
         load_teacher("no_such_module_xyz:T")
-    with pytest.raises(TeacherSpecError, match="has no attribute 'Nope'"):
+    with pytest.raises(SpecError, match="has no attribute 'Nope'"):
         load_teacher("my_lab_teachers:Nope")
-    with pytest.raises(TeacherSpecError, match="not a subclass of teachers.base.Teacher"):
+    with pytest.raises(SpecError, match="not a subclass of teachers.base.Teacher"):
         load_teacher("textwrap:TextWrapper")
-    with pytest.raises(TeacherSpecError, match="unknown teacher spec 'gpt'"):
+    with pytest.raises(SpecError, match="unknown teacher spec 'gpt'"):
         load_teacher("gpt")
 
 
 @pytest.mark.slow
 def test_self_teacher_shares_the_students_weights(student):
-    with pytest.raises(TeacherSpecError, match="needs the student"):
+    with pytest.raises(SpecError, match="needs the student"):
         load_teacher("self")
     t = load_teacher("self", student=student)
     assert t.student is student and t.student.model is student.model
@@ -110,7 +112,7 @@ def test_local_teacher_has_its_own_model_and_unreadable_verdicts_stay_unparseabl
     assert [c.verdict for c in crits] == ["unparseable", "unparseable"]
     assert all(c.completion.completion_tokens > 0 for c in crits)
     assert t.usage.requests == 2 and t.usage.prompt_tokens == sum(c.completion.prompt_tokens for c in crits)
-    with pytest.raises(TeacherSpecError, match="needs a model spec"):
+    with pytest.raises(SpecError, match="needs a model spec"):
         load_teacher("local:")
 
 
@@ -159,9 +161,9 @@ def test_grounded_spec_passes_its_arguments_to_the_inner_teacher(tmp_path, monke
     monkeypatch.syspath_prepend(str(tmp_path))
     g = load_teacher("grounded:my_graders:Grader", word="NO FAULT")
     assert isinstance(g, GroundedTeacher) and g.inner.word == "NO FAULT"
-    with pytest.raises(TeacherSpecError, match="takes no argument.*colour"):
+    with pytest.raises(SpecError, match="takes no argument.*colour"):
         load_teacher("grounded:my_graders:Grader", colour="red")
-    with pytest.raises(TeacherSpecError, match="needs a teacher spec after the colon"):
+    with pytest.raises(SpecError, match="needs a teacher spec after the colon"):
         load_teacher("grounded:")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from distill.dedupe import NearDuplicateIndex
+from distill.data.dedupe import NearDuplicateIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "data/train"

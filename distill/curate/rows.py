@@ -1,0 +1,133 @@
+"""The rows a round trains on, for every training step, built in this one place: the loop trains on
+them, ``distill export`` writes them, ``bench/compare_objectives.py`` re-trains from them.
+
+* ``sft``: each kept sample's prompt and target as conversational prompt/completion, mixed with
+  replay data (original instruction data) at the run's replay share (:func:`mix`);
+* ``dpo``: the round's preference pairs (revision over answer), plus rows to imitate only —
+  replay data and, for plain DPO, verified answers — entered with ``chosen == rejected``
+  (:func:`preference_mix`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+from datasets import Dataset
+
+from distill.curate.pairs import PAIR_FIELDS
+from distill.data.instructions import COMPLETION, PROMPT, as_dataset
+from distill.store.records import Sample
+from distill.train.config import TrainConfig
+
+ORIGIN = "origin"
+
+
+def sft_rows(samples: Iterable[Sample]) -> list[dict]:
+    """Kept samples as conversational prompt/completion rows: the prompt, and the target trained on."""
+    return [{PROMPT: [{"role": "user", "content": s.prompt}], COMPLETION: [{"role": "assistant", "content": s.target}]}
+            for s in samples if s.kept]
+
+
+def prompt_key(prompt: Sequence[dict]) -> str:
+    """Identity of a prompt for de-duplication: roles and contents, whitespace- and case-insensitive."""
+    return json.dumps([[m["role"], " ".join(m["content"].split()).casefold()] for m in prompt])
+
+
+def replay_count(ratio: float, rows: int, available: int) -> int:
+    """How many replay examples go with ``rows`` training rows: ``ratio`` per row, at most all there are."""
+    return min(available, round(ratio * rows))
+
+
+def mix(pairs: Dataset | Iterable[dict], replay: Dataset | Iterable[dict], ratio: float, seed: int = 0) -> Dataset:
+    """Corrected pairs plus replay examples, shuffled; the training set of one round.
+
+    ``ratio`` is the number of replay examples per corrected pair (after de-duplication):
+    ``round(ratio * len(pairs))`` replay examples are drawn without replacement, capped at the
+    number available. ``ratio=1`` gives a half-and-half mix, ``ratio=0`` no replay.
+    Duplicates by prompt (see :func:`prompt_key`) are removed: the first of several pairs is
+    kept, and a corrected pair always wins over a replay example with the same prompt.
+    The same inputs and seed always give the same dataset. The result has an ``origin``
+    column (``"pair"`` or ``"replay"``) besides ``prompt`` and ``completion``.
+    """
+    if ratio < 0:
+        raise ValueError(f"mix ratio must be >= 0 (replay examples per corrected pair), got {ratio}")
+    pair_ds, replay_ds = as_dataset(pairs, "<pairs>"), as_dataset(replay, "<replay>")
+    seen: set[str] = set()
+
+    def unseen(ds: Dataset, origin: str) -> list[dict]:
+        # Order matters: pairs are read first, so a corrected pair wins over replay.
+        out = []
+        for row in ds:
+            key = prompt_key(row[PROMPT])
+            if key not in seen:
+                seen.add(key)
+                out.append({PROMPT: row[PROMPT], COMPLETION: row[COMPLETION], ORIGIN: origin})
+        return out
+
+    kept = unseen(pair_ds, "pair")
+    candidates = unseen(replay_ds, "replay")
+    rng = random.Random(seed)
+    rows = kept + rng.sample(candidates, replay_count(ratio, len(kept), len(candidates)))
+    rng.shuffle(rows)
+    if not rows:
+        raise ValueError("mix: no examples (no corrected pairs and no replay requested)")
+    return Dataset.from_list(rows)
+
+
+def preference_mix(pairs: list[dict], imitate: list[dict], replay: Any = None, ratio: float = 0.0,
+                   seed: int = 0) -> list[dict]:
+    """Pairs plus rows to learn by imitation only, as one preference dataset (prompt, chosen, rejected):
+    ``imitate`` (prompt/completion rows: verified answers) and ``ratio`` replay examples per row
+    drawn from ``replay``.
+
+    An imitation row enters with ``rejected == chosen``: its preference term is then exactly zero
+    (the policy's log-ratio of a response to itself), so it contributes only the SFT term of TRL's
+    combined loss (``loss_type: [sigmoid, sft]``). That is how a DPO round keeps training on
+    original data, the forgetting guard."""
+    rng = random.Random(seed)
+    replay_rows = [] if replay is None else list(replay)
+    imitate = list(imitate) + rng.sample(replay_rows, replay_count(ratio, len(pairs) + len(imitate), len(replay_rows)))
+    rows = [{k: p[k] for k in PAIR_FIELDS} for p in pairs]
+    rows += [{"prompt": r[PROMPT], "chosen": r[COMPLETION], "rejected": r[COMPLETION]} for r in imitate]
+    rng.shuffle(rows)
+    return rows
+
+
+@dataclass
+class RoundData:
+    """The training config actually used (None: nothing to train), the rows of each of its steps,
+    and why it differs from what was asked, if it does (e.g. no preference pairs, so DPO is skipped)."""
+
+    config: TrainConfig | None
+    rows: dict[str, Any] = field(default_factory=dict)  # step -> its rows (a list or a Dataset)
+    note: str | None = None
+
+    @property
+    def examples(self) -> int:
+        return sum(len(r) for r in self.rows.values())
+
+
+def round_data(kept: list[Sample], pairs: list[dict], replay, replay_share: float, seed: int,
+               config: TrainConfig) -> RoundData:
+    """The data of a round from its kept records and preference pairs, with ``replay`` (a Dataset
+    of original instruction data, or None) at ``replay_share`` of the mix."""
+    note = None
+    if "dpo" in config.steps and not pairs:
+        note = "no preference pairs (no kept revision of a faulty answer): DPO skipped"
+        rest = [s for s in config.steps if s != "dpo"]
+        config = replace(config, objective=rest[0]) if rest else None
+    if config is None or not kept:
+        return RoundData(None, note=note or "no pair was kept")
+    rows = sft_rows(kept)
+    # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
+    ratio = replay_share / (1 - replay_share)
+    data = RoundData(config, note=note)
+    if "sft" in config.steps:
+        data.rows["sft"] = rows if replay is None else mix(rows, replay, ratio, seed=seed)
+    if "dpo" in config.steps:  # after SFT the verified answers are learned already; DPO alone imitates them too
+        verified = [r for r, s in zip(rows, kept) if s.verdict != "fault"] if config.steps == ("dpo",) else []
+        data.rows["dpo"] = preference_mix(pairs, verified, replay, ratio, seed)
+    return data

@@ -1,0 +1,103 @@
+"""Worked arithmetic, checked by computing it: the equations written in a text and their values.
+
+One parser for everything that checks arithmetic: the ``arithmetic`` verifier (a teacher) and the
+filter that checks the working of a training target both read equations here. An equation is
+``<expression with at least one operator> = <number>`` (``12 x 3 = 36``, ``(4 + 5) * 2 = 18``,
+``1,200 / 4 = 300``); numbers are read by :mod:`distill.data.scoring`'s rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+
+from distill.data.scoring import numbers_in, parse_number
+
+# A safe evaluator for plain arithmetic: eval() would run arbitrary code, and no library in
+# the environment evaluates "12 x 3" style text; ast with a whitelist of operators does.
+_OPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
+}
+_NUM = r"-?\d+(?:,\d{3})*(?:\.\d+)?"
+_EQUATION = re.compile(
+    rf"(?P<lhs>\(?\s*{_NUM}\s*\)?(?:\s*[-+*/x×÷^]\s*\(?\s*{_NUM}\s*\)?)+)\s*=\s*(?P<rhs>{_NUM})(?!\.?\d)"
+)
+
+
+def _eval(node: ast.AST) -> float:
+    if isinstance(node, ast.Expression):
+        return _eval(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        if isinstance(node.op, ast.Pow) and abs(_eval(node.right)) > 64:
+            raise ValueError("exponent too large")
+        return _OPS[type(node.op)](_eval(node.left), _eval(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_eval(node.operand))
+    raise ValueError(f"not plain arithmetic: {ast.dump(node)[:60]}")
+
+
+def evaluate(expression: str) -> float:
+    """Value of a plain arithmetic expression (``x``, ``×``, ``÷``, ``^`` and thousands commas allowed)."""
+    text = expression.replace(",", "").replace("×", "*").replace("÷", "/").replace("^", "**")
+    text = re.sub(r"(?<=[\d)\s])x(?=[\s\d(])", "*", text)
+    return _eval(ast.parse(text.strip(), mode="eval"))
+
+
+def same_result(a: float, b: float) -> bool:
+    """Equal as worked arithmetic is written: up to float error, or to two decimals (10 / 3 = 3.33)."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b)) or round(a, 2) == round(b, 2)
+
+
+def fmt(value: float) -> str:
+    """A number as a person writes it: 42, 3.5, 0.3333."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One ``lhs = rhs`` in a text: where it is, what it states and what the left side is worth."""
+
+    text: str  # the whole equation as written
+    lhs: str
+    rhs: str
+    start: int
+    end: int
+    rhs_start: int  # where the stated result begins in the text
+    stated: float
+    value: float
+
+    @property
+    def true(self) -> bool:
+        return same_result(self.value, self.stated)
+
+    @property
+    def corrected(self) -> str:
+        """The equation as written with its result recomputed."""
+        return self.text[: self.rhs_start - self.start] + fmt(self.value)
+
+
+def equations(text: str) -> list[Equation]:
+    """Every equation in ``text`` whose left side is plain arithmetic, in order."""
+    out = []
+    for m in _EQUATION.finditer(text or ""):
+        try:
+            value = evaluate(m.group("lhs"))
+        except (ValueError, SyntaxError, ZeroDivisionError, OverflowError, RecursionError):
+            continue
+        stated = parse_number(m.group("rhs"))
+        if stated is None:
+            continue
+        out.append(Equation(m.group(0), m.group("lhs").strip(), m.group("rhs"), m.start(), m.end(), m.start("rhs"),
+                            stated, value))
+    return out
+
+
+def last_number(text: str) -> float | None:
+    """The last number in ``text`` (None when there is none)."""
+    found = numbers_in(text or "")
+    return found[-1] if found else None

@@ -1,0 +1,81 @@
+"""One round's metrics: the flat dict the monitor decides on, the report tabulates and the trackers
+plot, with the statistics it needs (Wilson intervals, distinct-n)."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+ApproveFn = Callable[[list[str], list[str]], list["bool | None"]]
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95% with the default z); (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def distinct_n(texts: Sequence[str], n: int = 2) -> float:
+    """Distinct-n: unique word n-grams over all n-grams in the texts (0 when there are none)."""
+    grams = []
+    for text in texts:
+        words = text.lower().split()
+        grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def round_metrics(
+    round_index: int,
+    eval_result: dict,
+    *,
+    approve: ApproveFn | None = None,
+    heldout_loss: float | Callable[[], float] | None = None,
+) -> dict:
+    """One round's metrics as a flat JSON-able dict (round 0 is the untouched student).
+
+    ``eval_result`` is the output of :func:`evaluate`. ``approve`` is the judge: it gets the
+    questions (after their context, if any) and the student's generated held-out answers
+    (multiple-choice sets have none) and returns True/False/None per answer; None (verdict
+    unparseable, or not judged when the caller judges a subset) is left out of the rate and
+    counted in ``approval_skipped``.
+    ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
+    Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
+    correct, format}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
+    mean_answer_tokens.
+    """
+    generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
+    answers = [r["answer"] for r in generated]
+    approval_rate = None
+    approval_n = approval_skipped = 0
+    if approve is not None and generated:
+        asked = [f"{r['context']}\n\n{r['question']}" if r.get("context") else r["question"] for r in generated]
+        verdicts = list(approve(asked, answers))
+        if len(verdicts) != len(generated):
+            raise ValueError(f"approve returned {len(verdicts)} verdicts for {len(generated)} answers")
+        parsed = [v for v in verdicts if v is not None]
+        approval_n, approval_skipped = len(parsed), len(verdicts) - len(parsed)
+        approval_rate = sum(bool(v) for v in parsed) / len(parsed) if parsed else None
+    loss = heldout_loss() if callable(heldout_loss) else heldout_loss
+    overall = eval_result["overall"]
+    return dict(
+        round=round_index,
+        gold_accuracy=overall["accuracy"],
+        gold_ci95=list(overall["ci95"]),
+        gold_n=overall["n"],
+        gold_correct=overall["correct"],
+        sets={
+            name: dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"])
+            for name, s in eval_result["sets"].items()
+        },
+        approval_rate=approval_rate,
+        approval_n=approval_n,
+        approval_skipped=approval_skipped,
+        heldout_loss=None if loss is None else float(loss),
+        distinct_2=distinct_n(answers, 2),
+        mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,
+    )

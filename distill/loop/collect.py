@@ -1,0 +1,143 @@
+"""One round's records: the student answers the round's prompts, the teacher critiques each answer
+under a principle and revises the faulty ones, the filters keep or drop each sample, and every
+record is appended to ``round-NN/samples.jsonl`` chunk by chunk.
+
+On resume the prompts that already have a record are skipped, so nothing is redone or duplicated;
+chunks are fixed index ranges, so a resumed run batches the same way. When the teacher checks
+answers (``grounded:<spec>``, ``arithmetic``) and a prompt carries a reference, the answer is
+checked against it by the evaluation's own rules before any critique (with ``answer.num_samples``
+> 1, the first sampled answer that passes is the one reviewed: rejection sampling), and a revision
+is kept only if it passes the same check.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from distill.callbacks import LoopCallback
+from distill.config import RunConfig
+from distill.core import Completion, Critique, Generator, Item, Principle, Teacher
+from distill.curate.filters import SampleFilter
+from distill.data.principles import Stage
+from distill.data.questions import Question
+from distill.errors import RunFailed, TeacherError
+from distill.store.jsonl import append_records
+from distill.store.records import Sample
+
+PHASES = ("answer", "critique", "revise")
+
+
+class Collector:
+    """Writes round ``n``'s records (see the module docstring); ``callbacks`` see its progress."""
+
+    def __init__(self, config: RunConfig, callbacks: LoopCallback) -> None:
+        self.config, self.callbacks = config, callbacks
+
+    def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
+                filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:
+        """Records for the prompts that have none yet in ``done`` (the round's records so far,
+        extended in place); raises :class:`~distill.errors.RunFailed` after writing every finished
+        record when some teacher requests failed after their retries."""
+        cfg = self.config
+        finished = {s.index for s in done}
+        todo = [i for i in range(len(prompts)) if i not in finished]
+        if not todo:
+            return done
+        k = cfg.answer.num_samples
+        for phase, per in (("answer", k), ("critique", 1), ("revise", 1)):
+            self.callbacks.phase_start(phase, len(prompts) * per, done=(len(prompts) - len(todo)) * per)
+        chunks: dict[int, list[int]] = {}
+        for i in todo:  # chunks are fixed index ranges, so a resumed run batches the same way
+            chunks.setdefault(i // cfg.chunk_size, []).append(i)
+        failed: list[Sample] = []
+        for c, idx in chunks.items():
+            principle = stage.principles[(c + n) % len(stage.principles)]
+            records = self._chunk(n, stage, principle, [prompts[i] for i in idx], idx, student, teacher)
+            # A record whose teacher request failed after its retries is not finished work: it is
+            # not written, so the next run of the same command asks again.
+            failed += [r for r in records if r.error]
+            records = [filt.apply(r) for r in records if not r.error]
+            append_records(path, [r.to_json() for r in records])
+            done.extend(records)
+            if records:
+                self.callbacks.sample(records[-1])
+            self.callbacks.safe_point()
+        for phase in PHASES:
+            self.callbacks.phase_end(phase)
+        if failed:
+            raise RunFailed(
+                f"round {n}: the teacher failed on {len(failed)} of {len(todo)} prompts after its retries "
+                f"(first: {failed[0].error}). The {len(todo) - len(failed)} finished records are saved in "
+                f"{path}; run the same command again to retry the rest."
+            )
+        return done
+
+    def _answers(self, student: Generator, items: list[Question]) -> list[list[Completion]]:
+        """``answer.num_samples`` answers per prompt (one batch for all of them)."""
+        cfg = self.config.answer
+        k = cfg.num_samples
+
+        def progress(done: int, tokens: int) -> None:
+            self.callbacks.phase_advance("answer", done, tokens)
+            self.callbacks.safe_point()
+
+        flat = student.generate([q.prompt for q in items for _ in range(k)], cfg, progress=progress)
+        return [flat[i * k:(i + 1) * k] for i in range(len(items))]
+
+    def _chunk(self, n: int, stage: Stage, principle: Principle, items: list[Question], idx: list[int],
+               student: Generator, teacher: Teacher) -> list[Sample]:
+        cfg = self.config
+        candidates = self._answers(student, items)
+        # With a reference check, the first answer that passes it is the one reviewed (rejection sampling).
+        checks = [q.check if teacher.grounded and q.checkable else None for q in items]
+        answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
+        crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded else None, check)
+                      for q, a, check in zip(items, answers, checks)]
+        try:
+            critiques = teacher.critique(crit_items, principle, cfg.critique)
+        except TeacherError as e:  # keep what finished; failed items are marked "error"
+            critiques = e.results
+            self.callbacks.warn(str(e))
+        self.callbacks.phase_advance("critique", len(items), sum(c.completion.completion_tokens for c in critiques))
+        faulty = [k for k, c in enumerate(critiques) if c.verdict == "fault"]
+        revisions: dict[int, Completion] = {}
+        if faulty:
+            try:
+                revs = teacher.revise([crit_items[k] for k in faulty], [critiques[k] for k in faulty], principle, cfg.revision)
+            except TeacherError as e:
+                revs = e.results
+                self.callbacks.warn(str(e))
+            revisions = dict(zip(faulty, revs))
+        self.callbacks.phase_advance("revise", len(items), sum(r.completion_tokens for r in revisions.values()))
+        return [record(n, idx[k], stage, principle, item, answers[k], candidates[k], critiques[k], revisions.get(k),
+                       teacher.name)
+                for k, item in enumerate(crit_items)]
+
+
+def record(n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
+           candidates: list[Completion], c: Critique, rev: Completion | None, teacher: str) -> Sample:
+    """The record of one prompt: what was asked, answered, critiqued and revised, what checked it,
+    token usage and timings (the filters then decide whether it is kept)."""
+    revision = rev.text if rev is not None and rev.error is None else None
+    checked = item.check is not None
+    return Sample(
+        round=n, index=index, stage=stage.name, principle=principle.name, prompt=item.prompt,
+        reference=item.reference, answer=a.text, answer_finish=a.finish_reason,
+        critique=c.text, verdict=c.verdict, verdict_source=c.verdict_source,
+        revision=revision, revision_finish=rev.finish_reason if rev is not None else None,
+        error=(rev.error if rev is not None and rev.error else c.completion.error),
+        teacher=teacher,
+        check=c.verdict_source if c.verdict_source in ("reference", "verifier") else None,
+        answer_passed=item.check(a.text) if checked else None,
+        revision_passed=item.check(revision) if checked and revision is not None else None,
+        candidates=[x.text for x in candidates] if len(candidates) > 1 else [],
+        usage={
+            "answer": {"prompt": sum(x.prompt_tokens for x in candidates),
+                       "completion": sum(x.completion_tokens for x in candidates)},
+            "critique": {"prompt": c.completion.prompt_tokens, "completion": c.completion.completion_tokens},
+            "revision": {"prompt": rev.prompt_tokens, "completion": rev.completion_tokens} if rev else None,
+        },
+        seconds={"answer": a.seconds, "critique": c.completion.seconds, "revision": rev.seconds if rev else None},
+        time=time.time(),
+    )

@@ -1,0 +1,320 @@
+"""The monitor: after each round, decide whether to go on, move to the next stage, or stop.
+
+Pure functions over the per-round metric dicts of :func:`distill.eval.gold.round_metrics`
+(``history[0]`` is round 0, the untouched student). The rules, checked in this order:
+
+1. **Divergence** - the judge's approval rose while gold accuracy fell beyond noise, compared
+   with the best round so far, for ``patience`` consecutive rounds: the model is learning to
+   please its grader. Stop and keep the best round.
+2. **Forgetting** - held-out loss on original instruction data rose more than
+   ``forgetting_threshold`` (relative) above round 0: stop, or raise the replay share
+   (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
+3. **Convergence** - the teacher found faults in fewer than ``converged_fault_rate`` of the
+   prompts of the stage's last round: next stage, or stop as converged after the last stage.
+4. **Budget** - the run's round budget (``rounds``) or the stage's (``rounds_per_stage``) used: stop,
+   or move to the next stage. The one place the budget is applied; it ends a run even when a
+   stage converged on its last budgeted round.
+
+Length and diversity drift never stop a run on their own (a corrected answer may rightly be
+longer), but mean answer length moving more than ``length_drift`` (relative) from round 0, or
+distinct-2 falling below ``diversity_floor`` times round 0's, is added to ``Decision.warnings``.
+
+"Beyond noise" means both an absolute drop of at least ``min_gold_drop`` and a two-proportion
+z statistic of at least ``noise_z`` (1.96 ~ the 95% intervals of the two rounds): a drop of a
+few items on a small eval set never triggers.
+
+**The best round** is the one to keep. A trained round qualifies only when it beats round 0
+beyond noise: better on at least one gold set (the same test per set, Bonferroni-corrected for
+the number of sets), worse beyond noise on none, overall gold accuracy not lower, and held-out
+loss not past the forgetting threshold. Among qualifying rounds the highest gold accuracy wins;
+when none qualifies, round 0 — the untouched student — is the one to keep.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from statistics import NormalDist
+from typing import Literal
+
+Action = Literal["continue", "next_stage", "stop"]
+Kind = Literal["baseline", "ok", "divergence", "forgetting", "converged", "budget"]
+
+
+@dataclass
+class MonitorConfig:
+    """Thresholds of the monitor's rules (see the module docstring)."""
+
+    min_rounds: int = 1  # trained rounds before divergence/convergence may end a stage or run
+    noise_z: float = 1.96  # gold drop must be this many standard errors (two-proportion test)
+    min_gold_drop: float = 0.02  # ...and at least this much absolute accuracy
+    min_approval_rise: float = 0.02  # approval must rise at least this much to count as rising
+    patience: int = 1  # consecutive diverging rounds before stopping
+    forgetting_threshold: float = 0.10  # relative rise of held-out loss over round 0
+    forgetting_action: Literal["stop", "raise_replay"] = "stop"
+    replay_step: float = 0.15  # added to the replay share on forgetting
+    max_replay_share: float = 0.8  # beyond this, forgetting stops the run
+    converged_fault_rate: float = 0.1  # fewer faults than this share of prompts = converged
+    # warn when mean answer length moves this much (relative) from round 0: a quarter is already a
+    # changed habit, shorter or longer
+    length_drift: float = 0.25
+    diversity_floor: float = 0.7  # warn when distinct-2 falls below this share of round 0's
+
+    def __post_init__(self) -> None:
+        if self.forgetting_action not in ("stop", "raise_replay"):
+            raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
+        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "forgetting_threshold", "replay_step",
+                     "converged_fault_rate", "length_drift", "diversity_floor"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"MonitorConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.patience < 1 or self.min_rounds < 0:
+            raise ValueError("MonitorConfig.patience must be >= 1 and min_rounds >= 0")
+
+
+@dataclass
+class Decision:
+    """What to do next, why, and which round is the best so far."""
+
+    action: Action
+    kind: Kind
+    reason: str
+    best_round: int
+    replay_share: float | None = None  # the new replay share when forgetting raised it
+    warnings: list[str] = field(default_factory=list)  # drift worth a look that does not stop the run
+
+    def to_dict(self) -> dict:
+        """JSON-able form for the manifest."""
+        return asdict(self)
+
+
+def _acc(m: dict) -> float:
+    v = m.get("gold_accuracy")
+    return -math.inf if v is None else float(v)
+
+
+def _z(p1: float, n1: int, p2: float, n2: int) -> float:
+    """Two-proportion z statistic of p2 - p1 (pooled standard error)."""
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
+    return (p2 - p1) / se
+
+
+def _bonferroni(z: float, tests: int) -> float:
+    """The z threshold that keeps a two-sided level ``2 * (1 - Phi(z))`` over ``tests`` tests."""
+    if tests <= 1:
+        return z
+    alpha = math.erfc(z / math.sqrt(2)) / tests  # two-sided tail of z, shared among the tests
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[str], list[str]]:
+    """(sets where ``cur`` is better beyond noise, sets where it is worse beyond noise) than ``base``.
+
+    Beyond noise per set: a change of at least ``min_gold_drop`` and a two-proportion z of at
+    least ``noise_z``, Bonferroni-corrected for the number of sets compared (so five sets do
+    not give five chances to look better by luck)."""
+    names = [k for k in (base.get("sets") or {}) if k in (cur.get("sets") or {})]
+    z_needed = _bonferroni(config.noise_z, len(names))
+    up, down = [], []
+    for name in names:
+        b, c = base["sets"][name], cur["sets"][name]
+        if not b.get("n") or not c.get("n"):
+            continue
+        diff = c["accuracy"] - b["accuracy"]
+        if abs(diff) < config.min_gold_drop:
+            continue
+        z = _z(b["accuracy"], b["n"], c["accuracy"], c["n"])
+        if z >= z_needed:
+            up.append(name)
+        elif z <= -z_needed:
+            down.append(name)
+    return up, down
+
+
+def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
+    """True when round ``m`` is better than the untouched student beyond noise: better on some
+    gold set, worse on none, overall gold accuracy not lower, and held-out loss not risen past
+    the forgetting threshold."""
+    base = history[0]
+    if m["round"] == 0:
+        return False
+    up, down = set_changes(base, m, config)
+    if not up or down or _acc(m) < _acc(base):
+        return False
+    b_loss, c_loss = base.get("heldout_loss"), m.get("heldout_loss")
+    return not (b_loss and c_loss is not None and (c_loss - b_loss) / b_loss > config.forgetting_threshold)
+
+
+def best_round(history: list[dict], config: "MonitorConfig | None" = None) -> int:
+    """The round to keep: among rounds that beat round 0 beyond noise (:func:`beats_round0`),
+    the one with the highest gold accuracy (ties: lower held-out loss, then the earlier round);
+    round 0, the untouched student, when none does."""
+    if not history:
+        raise ValueError("best_round needs at least one round of metrics")
+    config = config or MonitorConfig()
+    better = [m for m in history[1:] if beats_round0(history, m, config)]
+    if not better:
+        return history[0]["round"]
+
+    def key(m: dict) -> tuple:
+        loss = m.get("heldout_loss")
+        return (-_acc(m), math.inf if loss is None else loss, m["round"])
+
+    return min(better, key=key)["round"]
+
+
+def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
+    """Which round is kept and why, for a decision's reason."""
+    config = config or MonitorConfig()
+    best = best_round(history, config)
+    if best == 0:
+        return ("keeping round 0: no round beat the untouched student beyond noise" if len(history) > 1
+                else "keeping round 0")
+    up, _ = set_changes(history[0], history[best], config)
+    return f"keeping round {best} (better than round 0 beyond noise on {', '.join(up)})"
+
+
+def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
+    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise."""
+    p1, p2 = ref.get("gold_accuracy"), cur.get("gold_accuracy")
+    n1, n2 = ref.get("gold_n") or 0, cur.get("gold_n") or 0
+    if p1 is None or p2 is None or n1 == 0 or n2 == 0:
+        return False
+    if p1 - p2 < config.min_gold_drop:
+        return False
+    return -_z(p1, n1, p2, n2) >= config.noise_z
+
+
+def _diverging(history: list[dict], upto: int, config: MonitorConfig) -> bool:
+    """Round ``history[upto]`` diverges from the best round before it."""
+    cur = history[upto]
+    ref = history[best_round(history[:upto], config)]  # rounds are numbered 0..; index == round
+    a_ref, a_cur = ref.get("approval_rate"), cur.get("approval_rate")
+    if a_ref is None or a_cur is None:
+        return False
+    return a_cur - a_ref >= config.min_approval_rise and significant_drop(ref, cur, config)
+
+
+def drift_warnings(history: list[dict], config: MonitorConfig) -> list[str]:
+    """Length and diversity drift of the latest round against round 0, as readable warnings."""
+    out = []
+    base, cur = history[0], history[-1]
+    b_len, c_len = base.get("mean_answer_tokens"), cur.get("mean_answer_tokens")
+    if b_len and c_len is not None and abs(c_len - b_len) / b_len > config.length_drift:
+        out.append(f"length drift: mean answer {b_len:.1f} -> {c_len:.1f} tokens since round 0")
+    b_d, c_d = base.get("distinct_2"), cur.get("distinct_2")
+    if b_d and c_d is not None and c_d < config.diversity_floor * b_d:
+        out.append(f"diversity falling: distinct-2 {b_d:.3f} -> {c_d:.3f} since round 0")
+    return out
+
+
+class Monitor:
+    """Applies :class:`MonitorConfig`'s rules to the run's metric history, within the run's budget:
+    at most ``rounds`` trained rounds in all and ``rounds_per_stage`` per stage (None: no limit)."""
+
+    def __init__(self, config: MonitorConfig | None = None, *, rounds: int | None = None,
+                 rounds_per_stage: int | None = None) -> None:
+        self.config = config or MonitorConfig()
+        self.rounds = rounds
+        self.rounds_per_stage = rounds_per_stage
+
+    def keeping(self, history: list[dict]) -> str:
+        """Which round is kept and why (see :func:`keeping`)."""
+        return keeping(history, self.config)
+
+    def decide(
+        self,
+        history: list[dict],
+        *,
+        fault_rate: float | None = None,
+        rounds_in_stage: int | None = None,
+        last_stage: bool = True,
+        replay_share: float | None = None,
+        stage: str | None = None,
+    ) -> Decision:
+        """Decide after the latest round in ``history`` (round 0 first, one dict per round).
+
+        ``fault_rate`` is the share of prompts in which the teacher found a fault in the
+        round just finished; ``rounds_in_stage`` counts the trained rounds of the current stage
+        (default: all trained rounds); ``replay_share`` is the current share of original data
+        in the training mix, needed for ``forgetting_action="raise_replay"``; ``stage`` names the
+        current stage in the reason when its budget ends it.
+        """
+        decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share)
+        decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
+        decision.warnings = drift_warnings(history, self.config)
+        return decision
+
+    def _budget(self, decision: Decision, history: list[dict], rounds_in_stage: int | None, last_stage: bool,
+                stage: str | None) -> Decision:
+        """``decision`` within the stage's and the run's round budgets."""
+        trained = len(history) - 1
+        if trained == 0:
+            return decision
+        keep = keeping(history, self.config)
+        in_stage = trained if rounds_in_stage is None else rounds_in_stage
+        if decision.action == "continue" and self.rounds_per_stage is not None and in_stage >= self.rounds_per_stage:
+            why = f"{self.rounds_per_stage} rounds in stage {stage!r}" if stage else f"{self.rounds_per_stage} rounds in this stage"
+            decision = (replace(decision, action="next_stage", reason=f"{why}; moving to the next stage") if not last_stage
+                        else replace(decision, action="stop", kind="budget", reason=f"{why}, the last stage; {keep}"))
+        if decision.action in ("continue", "next_stage") and self.rounds is not None and trained >= self.rounds:
+            decision = replace(decision, action="stop", kind="budget", reason=f"round budget of {self.rounds} used; {keep}")
+        return decision
+
+    def _rules(self, history: list[dict], fault_rate, rounds_in_stage, last_stage, replay_share) -> Decision:
+        """The decision without the drift warnings (arguments as in :meth:`decide`)."""
+        cfg = self.config
+        if not history:
+            raise ValueError("Monitor.decide needs at least round 0 in the history")
+        for i, m in enumerate(history):
+            if m.get("round") != i:
+                raise ValueError(f"history[{i}] has round {m.get('round')!r}; rounds must be 0, 1, 2, ... in order")
+        best = best_round(history, cfg)
+        keep = keeping(history, cfg)
+        trained = len(history) - 1
+        if trained == 0:
+            return Decision("continue", "baseline", "round 0 measured; training starts", best)
+        cur = history[-1]
+        stage_rounds = trained if rounds_in_stage is None else rounds_in_stage
+
+        # 1. divergence
+        if trained >= cfg.min_rounds and trained >= cfg.patience and all(
+            _diverging(history, i, cfg) for i in range(len(history) - cfg.patience, len(history))
+        ):
+            ref = history[best_round(history[:-1], cfg)]
+            return Decision(
+                "stop", "divergence",
+                f"divergence: judge approval rose {ref['approval_rate']:.1%} -> {cur['approval_rate']:.1%} while gold "
+                f"accuracy fell {ref['gold_accuracy']:.1%} -> {cur['gold_accuracy']:.1%} (beyond noise, "
+                f"round {ref['round']} -> {cur['round']}); {keep}",
+                best,
+            )
+
+        # 2. forgetting
+        base_loss, cur_loss = history[0].get("heldout_loss"), cur.get("heldout_loss")
+        if base_loss and cur_loss is not None:
+            rise = (cur_loss - base_loss) / base_loss
+            if rise > cfg.forgetting_threshold:
+                what = (f"forgetting: held-out loss {base_loss:.3f} -> {cur_loss:.3f} (+{rise:.0%}, "
+                        f"threshold +{cfg.forgetting_threshold:.0%})")
+                if cfg.forgetting_action == "raise_replay":
+                    if replay_share is None:
+                        raise ValueError("forgetting_action='raise_replay' needs the current replay_share")
+                    if replay_share < cfg.max_replay_share:
+                        new = round(min(cfg.max_replay_share, replay_share + cfg.replay_step), 4)
+                        return Decision("continue", "forgetting",
+                                        f"{what}; raising the replay share {replay_share:.2f} -> {new:.2f}", best, new)
+                    return Decision("stop", "forgetting",
+                                    f"{what}; replay share already at its maximum {cfg.max_replay_share:.2f}; "
+                                    f"{keep}", best)
+                return Decision("stop", "forgetting", f"{what}; {keep}", best)
+
+        # 3. convergence
+        if fault_rate is not None and stage_rounds >= cfg.min_rounds and fault_rate < cfg.converged_fault_rate:
+            what = (f"converged: the teacher found faults in {fault_rate:.1%} of prompts "
+                    f"(< {cfg.converged_fault_rate:.0%})")
+            if last_stage:
+                return Decision("stop", "converged", f"{what} in the last stage; {keep}", best)
+            return Decision("next_stage", "converged", f"{what}; moving to the next stage", best)
+
+        return Decision("continue", "ok", f"round {cur['round']}: no stopping rule fired", best)

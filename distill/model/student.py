@@ -1,0 +1,275 @@
+"""The student: batched chat generation with the model's own chat template."""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from typing import Sequence
+
+import torch
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+
+from distill.core import ChatLike, Completion, ProgressFn, SamplingConfig, as_chat
+from distill.errors import DataError, SpecError
+from distill.model.precision import choose
+from distill.model.resolve import DEFAULT_STUDENT, load_model
+
+
+def set_threads() -> None:
+    """Use every core for intra-op work unless the user chose (torch's default can be lower)."""
+    if "OMP_NUM_THREADS" not in os.environ and not torch.cuda.is_available():
+        torch.set_num_threads(os.cpu_count() or 1)
+
+
+class Student:
+    """A causal LM that answers chats in batches (a :class:`~distill.core.Generator`).
+
+    Batches are formed from length-sorted prompts (so padding is small), padded on the
+    left (so every row's next token follows its own last prompt token) and results are
+    returned in the caller's order. ``precision`` (fp32, bf16, or auto: see
+    :mod:`distill.model.precision`) is what generation and likelihood scoring compute in.
+    """
+
+    def __init__(
+        self,
+        spec: str | os.PathLike = DEFAULT_STUDENT,
+        *,
+        model: PreTrainedModel | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        precision: str = "fp32",
+    ) -> None:
+        self.spec = str(spec)
+        if model is None or tokenizer is None:
+            model, tokenizer = load_model(spec)
+        self.model = model  # fp32: what is trained, merged and saved
+        self.tokenizer = tokenizer
+        self.precision = precision if precision in ("fp32", "bf16") else choose(precision).name
+        self._infer: PreTrainedModel | None = None
+        if not getattr(tokenizer, "chat_template", None):
+            raise SpecError(
+                f"model {self.spec!r} has no chat template, so it cannot answer chats; use an instruction-tuned "
+                "model, or set tokenizer.chat_template before building the Student"
+            )
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        set_threads()
+
+    @property
+    def infer_model(self) -> PreTrainedModel:
+        """The weights generation and scoring run on: the model itself in fp32; with bf16, a bf16
+        copy made on first use (the fp32 weights stay for training, merging and saving)."""
+        if self.precision == "fp32":
+            return self.model
+        if self._infer is None:
+            infer = copy.deepcopy(self.model)
+            # A forward patched onto the instance (TRL's SFTTrainer adds a fused LM head to every model
+            # it is given) is a closure over the *original* module, so the copy would run the fp32
+            # weights: drop such patches to get the class's own forward back.
+            for module in infer.modules():
+                module.__dict__.pop("forward", None)
+            # `logits_to_keep` hands the LM head a strided view of the last position; torch's bf16
+            # matmul on CPU then expands the head's weight over the batch (a copy of batch x vocab x
+            # hidden: GBs and seconds per prefill in torch's profiler, README "Performance"), where a
+            # contiguous input takes the plain GEMM.
+            infer.get_output_embeddings().register_forward_pre_hook(
+                lambda module, args: (args[0].contiguous(), *args[1:]))
+            self._infer = infer.to(torch.bfloat16).eval()
+        return self._infer
+
+    def release(self) -> None:
+        """Drop the bf16 copy (before training, which changes the weights and needs the memory)."""
+        self._infer = None
+
+    @property
+    def context_length(self) -> int:
+        cfg = self.model.config
+        return int(getattr(cfg, "max_position_embeddings", None) or self.tokenizer.model_max_length)
+
+    @property
+    def eos_token_ids(self) -> set[int]:
+        ids = self.model.generation_config.eos_token_id
+        if ids is None:
+            ids = self.tokenizer.eos_token_id
+        return set(ids if isinstance(ids, list) else [ids])
+
+    def encode(self, chat: ChatLike) -> list[int]:
+        """Token ids of a chat rendered with the model's template, ready for the answer."""
+        out = self.tokenizer.apply_chat_template(as_chat(chat), add_generation_prompt=True, tokenize=True)
+        if hasattr(out, "keys"):  # newer tokenizers return a BatchEncoding
+            out = out["input_ids"]
+        return list(out)
+
+    @torch.inference_mode()
+    def continuation_logprobs(
+        self, chat: ChatLike, continuations: Sequence[str], *, prefill: str = "", normalize: bool = False
+    ) -> list[float]:
+        """Log-probability of each continuation as the assistant's reply to ``chat``, after the
+        assistant has already written ``prefill``. Summed over tokens, or averaged with ``normalize``.
+
+        Used to score multiple-choice answers and to read a verdict from a model too small to
+        write one reliably."""
+        prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
+        conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
+        device = self.infer_model.device
+        # The prompt (a critique prompt is hundreds of tokens) runs once and only its last position
+        # gets logits; the continuations (a few tokens each) then run as a batch on copies of its KV
+        # cache, rather than every row's full sequence with full-vocabulary logits.
+        width = max((len(c) for c in conts), default=0) - 1  # a continuation's last token predicts nothing we score
+        cache, last = self._shared_prefix(prompt, len(conts) if width > 0 else 1)
+        first = torch.log_softmax(last.float(), dim=-1)  # predicts each continuation's first token
+        totals = [first[c[0]].item() if c else 0.0 for c in conts]
+        if width > 0:
+            ids = torch.full((len(conts), width), self.tokenizer.pad_token_id, dtype=torch.long)
+            mask = torch.ones((len(conts), len(prompt) + width), dtype=torch.long)
+            for row, c in enumerate(conts):  # right padding: after a row's tokens, masked, never scored
+                if len(c) > 1:
+                    ids[row, : len(c) - 1] = torch.tensor(c[:-1], dtype=torch.long)
+                mask[row, len(prompt) + max(len(c) - 1, 0) :] = 0
+            positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(len(conts), -1)
+            logits = self.infer_model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
+                                cache=cache, use_cache=True).logits
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            for row, c in enumerate(conts):
+                # token k + 1 of the continuation is predicted by the logits at its token k
+                totals[row] += sum(logp[row, k, t].item() for k, t in enumerate(c[1:]))
+        return [t / max(1, len(c)) if normalize else t for t, c in zip(totals, conts)]
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        chats: Sequence[ChatLike],
+        config: SamplingConfig | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        **overrides,
+    ) -> list[Completion]:
+        """Answer each chat; returns one :class:`Completion` per chat, in order."""
+        cfg = config or SamplingConfig()
+        if overrides:
+            cfg = SamplingConfig(**{**cfg.__dict__, **overrides})
+        encoded = [self.encode(c) for c in chats]
+        if not encoded:
+            return []
+        limit = self.context_length
+        for i, ids in enumerate(encoded):
+            if len(ids) + cfg.max_new_tokens > limit:
+                raise DataError(
+                    f"prompt {i} has {len(ids)} tokens; with max_new_tokens={cfg.max_new_tokens} it exceeds "
+                    f"the context of {self.spec!r} ({limit} tokens). Shorten the prompt or lower max_new_tokens."
+                )
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        results: list[Completion | None] = [None] * len(encoded)
+        eos = self.eos_token_ids
+        batch_size = cfg.batch_size or self.auto_batch_size(max(len(x) for x in encoded) + cfg.max_new_tokens)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            if cfg.seed is not None:
+                torch.manual_seed(cfg.seed + start)
+            t0 = time.perf_counter()
+            new = self._decode([encoded[i] for i in idx], cfg)
+            seconds = time.perf_counter() - t0
+            new_tokens = 0
+            for toks, i in zip(new, idx):
+                finish = "stop" if toks and toks[-1] in eos else "length"
+                toks = toks[:-1] if finish == "stop" else toks
+                new_tokens += len(toks)
+                results[i] = Completion(
+                    text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
+                    prompt_tokens=len(encoded[i]),
+                    completion_tokens=len(toks),
+                    finish_reason=finish,
+                    seconds=seconds,
+                )
+            if progress is not None:
+                progress(len(idx), new_tokens)
+        return results  # type: ignore[return-value]
+
+    def auto_batch_size(self, max_tokens: int, cap: int = 64) -> int:
+        """Rows whose KV cache fits in a quarter of free memory (at most 1 GB), up to ``cap``.
+
+        On CPU new tokens/s grows with the batch (one weight pass serves every row) up to a few
+        dozen rows for the default model (bench/run.py); past that attention over the cache wins."""
+        cfg = self.model.config
+        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        per_row = 2 * cfg.num_hidden_layers * heads * head_dim * max_tokens * self.infer_model.dtype.itemsize
+        try:
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            free = 4 << 30
+        return max(1, min(cap, int(min(free / 4, 1 << 30) // per_row)))
+
+    def _decode(self, prompts: list[list[int]], cfg: SamplingConfig) -> list[list[int]]:
+        """New tokens for each prompt (ending with the EOS token when it stopped).
+
+        A hand-written loop rather than ``model.generate``: rows that hit EOS leave the batch
+        (their KV cache rows are dropped), so a batch costs what its live rows cost, and there
+        is no per-step logits-processor machinery. Same arithmetic as ``generate``: left padding,
+        positions counted from each row's first real token."""
+        pad_id = self.tokenizer.pad_token_id
+        eos = torch.tensor(sorted(self.eos_token_ids))
+        device = self.infer_model.device
+        # Chats share their template's head (system prompt, role markers: most of a short prompt),
+        # and prefill is a large share of a short batch's time on CPU: run
+        # the shared prefix once and copy its KV cache to every row. One token per row stays
+        # in the suffix so every row has logits to start from.
+        shared = len(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
+        shared = min(shared, min(len(p) for p in prompts) - 1)
+        if shared > 0:
+            cache, _ = self._shared_prefix(prompts[0][:shared], len(prompts))
+        else:
+            cache = DynamicCache(config=self.infer_model.config)
+        tails = [p[shared:] for p in prompts]
+        width = max(len(t) for t in tails)
+        ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        mask = torch.ones((len(prompts), shared + width), dtype=torch.long)
+        for row, t in enumerate(tails):
+            # left padding between the shared head and each row's own tail: masked out, and
+            # positions count real tokens only, so each row sees exactly its own prompt
+            ids[row, width - len(t) :] = torch.tensor(t)
+            mask[row, shared : shared + width - len(t)] = 0
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+        out = self.infer_model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
+        position = positions[:, -1:]
+        alive = list(range(len(prompts)))  # batch row -> prompt index
+        new: list[list[int]] = [[] for _ in prompts]
+        for step in range(cfg.max_new_tokens):
+            token = self._pick(out.logits[:, -1], cfg)
+            for row, t in zip(alive, token.tolist()):
+                new[row].append(t)
+            done = torch.isin(token, eos.to(token.device))
+            if step == cfg.max_new_tokens - 1 or bool(done.all()):
+                break
+            if bool(done.any()):
+                keep = (~done).nonzero().squeeze(-1)
+                cache.batch_select_indices(keep)
+                alive = [alive[k] for k in keep.tolist()]
+                token, mask, position = token[keep], mask[keep], position[keep]
+            mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=-1)
+            position = position + 1
+            out = self.infer_model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
+        return new
+
+    def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
+        """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""
+        cache = DynamicCache(config=self.infer_model.config)
+        out = self.infer_model(input_ids=torch.tensor([tokens], device=self.infer_model.device), cache=cache,
+                         use_cache=True, logits_to_keep=1)
+        if rows > 1:
+            cache.batch_repeat_interleave(rows)
+        return cache, out.logits[0, -1]
+
+    @staticmethod
+    def _pick(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
+        """Next token per row: argmax, or a temperature / nucleus (top-p) sample."""
+        if cfg.greedy:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits.float() / cfg.temperature, dim=-1)
+        if cfg.top_p < 1.0:
+            sorted_p, order = probs.sort(dim=-1, descending=True)
+            # drop tokens once the mass before them already reaches top_p (the top token always stays)
+            sorted_p[(sorted_p.cumsum(-1) - sorted_p) >= cfg.top_p] = 0
+            probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+        return torch.multinomial(probs, 1).squeeze(-1)

@@ -1,0 +1,247 @@
+"""The run report: ``report.md`` with the round table, the monitor's decision and samples,
+plus PNG plots of the metrics over rounds in ``plots/``.
+
+Inputs are plain data, so the loop can call it from whatever it keeps in the run folder:
+
+* ``history``: one metric dict per round, as made by :func:`distill.eval.gold.round_metrics`
+  (keys used: round, gold_accuracy, gold_ci95, sets, approval_rate, heldout_loss,
+  distinct_2, mean_answer_tokens; missing or None values are shown as "-").
+* ``decision``: a :class:`distill.loop.monitor.Decision` or its dict form (action, kind, reason, best_round).
+* ``samples_by_round``: ``{round: [Sample or its JSON dict, ...]}`` (the loop's records). Up to
+  ``max_samples`` per round are shown, kept pairs first, then other revised ones, then the
+  rest, each group in file order.
+* ``rounds``: the manifest's :class:`~distill.store.records.RoundSummary` per trained round (kept
+  targets, checks, drop reasons), optional.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from distill.store.records import RoundSummary, Sample  # noqa: E402
+
+BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on at least one "
+             "gold set (two-proportion test, 95%, Bonferroni-corrected for the number of sets), worse beyond "
+             "noise on none, overall gold accuracy not lower, and held-out loss not past the forgetting threshold.")
+
+
+@dataclass
+class ReportConfig:
+    """What the report shows."""
+
+    max_samples: int = 5  # before -> critique -> after samples per round
+    max_chars: int = 600  # per sample field, so one rambling answer cannot swamp the page
+    title: str = "Self-correction distillation run"
+
+
+# per-set lines; red (approval), black (overall) and grey (interval) are kept for the headline series
+_SET_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    if pct:
+        return f"{v:.1%}"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _clip(text: Any, limit: int) -> str:
+    text = "" if text is None else str(text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line for line in (text.splitlines() or [""]))
+
+
+def _series(history: Sequence[Mapping], key: str) -> tuple[list[int], list[float]]:
+    pts = [(m["round"], m[key]) for m in history if m.get(key) is not None]
+    return [p[0] for p in pts], [float(p[1]) for p in pts]
+
+
+def pick_samples(samples: Sequence[Sample], k: int) -> list[Sample]:
+    """Up to ``k`` samples: kept pairs first (they are what was trained on), then revised, then the rest."""
+    def rank(s: Sample) -> int:
+        return 0 if s.kept else 1 if s.revision else 2
+
+    return sorted(samples, key=rank)[:k]  # sorted is stable: file order within a group
+
+
+def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_round: int | None = None) -> list[Path]:
+    """PNG plots of the metrics over rounds (the best round marked); plots with no data are skipped."""
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig, name: str) -> None:
+        path = plots_dir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+
+    # gold accuracy (overall with its 95% band, and per set) against judge approval
+    rounds, acc = _series(history, "gold_accuracy")
+    if rounds:
+        fig, ax = plt.subplots(figsize=(8.5, 4))
+        ax.plot(rounds, acc, "o-", color="black", label="gold accuracy (all sets)")
+        cis = [m.get("gold_ci95") for m in history if m.get("gold_accuracy") is not None]
+        if all(cis):
+            ax.fill_between(rounds, [c[0] for c in cis], [c[1] for c in cis], color="grey", alpha=0.25, label="95% interval")
+        names = sorted({name for m in history for name in (m.get("sets") or {})})
+        for i, name in enumerate(names):
+            pts = [(m["round"], m["sets"][name]["accuracy"]) for m in history if name in (m.get("sets") or {})]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], ".--", alpha=0.7, label=name,
+                    color=_SET_COLOURS[i % len(_SET_COLOURS)])
+        r_app, app = _series(history, "approval_rate")
+        if r_app:
+            ax.plot(r_app, app, "s-", color="tab:red", label="judge approval")
+        if best_round is not None:
+            ax.axvline(best_round, color="tab:blue", linestyle=":", label=f"best round ({best_round})")
+        ax.set(xlabel="round", ylabel="rate", ylim=(0, 1), title="Gold accuracy vs judge approval")
+        ax.set_xticks(sorted({m["round"] for m in history}))
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: never hides a line
+        save(fig, "accuracy.png")
+
+    rounds, loss = _series(history, "heldout_loss")
+    if rounds:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.plot(rounds, loss, "o-", color="tab:purple")
+        ax.set(xlabel="round", ylabel="loss", title="Held-out loss on original data (forgetting)")
+        ax.set_xticks(rounds)
+        save(fig, "heldout_loss.png")
+
+    r_d, dist = _series(history, "distinct_2")
+    r_l, length = _series(history, "mean_answer_tokens")
+    if r_d or r_l:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        if r_d:
+            ax.plot(r_d, dist, "o-", color="tab:green", label="distinct-2")
+            ax.set_ylabel("distinct-2")
+        ax2 = ax.twinx()
+        if r_l:
+            ax2.plot(r_l, length, "s--", color="tab:orange", label="mean answer tokens")
+            ax2.set_ylabel("mean answer tokens")
+        ax.set(xlabel="round", title="Diversity and length drift")
+        ax.set_xticks(sorted(set(r_d) | set(r_l)))
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, fontsize=7, loc="best")  # one legend for both y axes
+        save(fig, "diversity_length.png")
+    return written
+
+
+def write_report(
+    run_dir: str | os.PathLike,
+    history: Sequence[Mapping],
+    decision: Any,
+    samples_by_round: Mapping[int, Sequence[Sample | Mapping]] | None = None,
+    config: ReportConfig | None = None,
+    rounds: Sequence[RoundSummary] | None = None,
+) -> Path:
+    """Write ``run_dir/report.md`` and ``run_dir/plots/*.png``; returns the report's path."""
+    cfg = config or ReportConfig()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dec = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision or {})
+    best = dec.get("best_round")
+    plots = write_plots(history, run_dir / "plots", best_round=best if isinstance(best, int) else None)
+
+    lines = [f"# {cfg.title}", ""]
+    lines += ["## Decision", ""]
+    if dec:
+        lines.append(f"**{dec.get('action', '?')}** ({dec.get('kind', '?')}): {dec.get('reason', '')}")
+        lines.append("")
+        lines.append(f"Best round: **{dec.get('best_round', '-')}**")
+        if best == 0 and len(history) > 1:
+            lines.append("")
+            lines.append("No trained round beat the untouched student beyond noise: the model to use is round 0's "
+                         "(the student as it was).")
+        lines.append("")
+        lines.append(f"*{BEST_RULE}*")
+        if dec.get("replay_share") is not None:
+            lines.append(f"New replay share: {dec['replay_share']:.2f}")
+        for warning in dec.get("warnings") or []:
+            lines.append(f"\n- warning: {warning}")
+    else:
+        lines.append("No decision recorded.")
+    lines.append("")
+
+    set_names = sorted({name for m in history for name in (m.get("sets") or {})})
+    lines += ["## Rounds", ""]
+    header = ["round", "gold acc", "95% CI"] + set_names + ["approval", "held-out loss", "distinct-2", "mean tokens"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for m in history:
+        ci = m.get("gold_ci95")
+        row = [
+            f"**{m['round']}** (best)" if m["round"] == best else str(m["round"]),
+            _fmt(m.get("gold_accuracy"), pct=True),
+            f"{ci[0]:.1%}-{ci[1]:.1%}" if ci else "-",
+            *[_fmt((m.get("sets") or {}).get(n, {}).get("accuracy"), pct=True) for n in set_names],
+            _fmt(m.get("approval_rate"), pct=True),
+            _fmt(m.get("heldout_loss")),
+            _fmt(m.get("distinct_2")),
+            "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+
+    if rounds:
+        lines += ["## Training data", ""]
+        lines.append("| round | stage | objective | prompts | faults | kept | kept as verified | preference pairs "
+                     "| answers checked (passed) | without reference | most common drop reasons |")
+        lines.append("|" + "---|" * 11)
+        for r in rounds:
+            drops = sorted(r.dropped.items(), key=lambda kv: -kv[1])[:3]
+            lines.append("| " + " | ".join([
+                str(r.round), r.stage or "-", r.objective or "sft", str(r.prompts), str(r.faults), str(r.kept),
+                str(r.kept_verified), str(r.pairs), f"{r.checked} ({r.answers_passed})" if r.checked else "-",
+                "-" if r.ungrounded is None else str(r.ungrounded),
+                "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
+            ]) + " |")
+        lines.append("")
+        for r in rounds:
+            if r.train_note:
+                lines.append(f"- round {r.round}: {r.train_note}")
+        lines.append("")
+
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{p.stem}](plots/{p.name})" for p in plots]
+        lines.append("")
+
+    if samples_by_round:
+        lines += ["## Samples: before -> critique -> after", ""]
+        for rnd in sorted(samples_by_round):
+            records = [x if isinstance(x, Sample) else Sample.from_json({"round": rnd, "index": i, **x})
+                       for i, x in enumerate(samples_by_round[rnd])]
+            samples = pick_samples(records, cfg.max_samples)
+            if not samples:
+                continue
+            lines += [f"### Round {rnd}", ""]
+            for i, s in enumerate(samples, 1):
+                status = [f"verdict: {s.verdict}"]
+                if s.check:
+                    status.append(f"decided by the {s.check} check: answer {'passed' if s.answer_passed else 'failed'}")
+                status.append("kept" if s.kept else f"dropped ({s.drop_reason or 'no reason given'})")
+                lines.append(f"**{i}. Prompt:** {_clip(s.prompt, cfg.max_chars)} ({'; '.join(status)})")
+                lines.append("")
+                fields = [("Reference", s.reference)] if s.reference else []
+                fields += [("Before", s.answer), ("Critique", s.critique), ("After", s.revision)]
+                for label, text in fields:
+                    lines.append(f"*{label}:*")
+                    lines.append("")
+                    lines.append(_quote(_clip(text, cfg.max_chars)))
+                    lines.append("")
+    path = run_dir / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

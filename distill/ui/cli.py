@@ -1,0 +1,265 @@
+"""Command line: ``distill <command> ...``.
+
+Commands:
+  eval   score a model on gold-answer JSONL files (prints a table, writes JSON)
+  run    run (or resume) the bootstrap loop described by a YAML config
+  show   draw a run from its folder: finished or still running
+  export write a run's kept training data as a Hugging Face dataset (SFT or DPO)
+  push   upload a run's recommended model (with its model card) to the Hugging Face Hub
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+
+from distill.data.evalsets import default_eval_paths, load_eval_set
+from distill.data.questions import FORMATS
+from distill.errors import ConfigError, DataError, DistillError
+from distill.eval.gold import EvalConfig, evaluate
+from distill.model.resolve import DEFAULT_STUDENT
+
+if TYPE_CHECKING:
+    from distill.ui.display import Display
+
+log = logging.getLogger(__name__)
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="score a model on gold-answer eval files",
+        description="Score MODEL on JSONL eval files (short answers with aliases, GSM8K-style '#### n', "
+        "multiple choice, yes/no). Prints a table and writes the per-item results as JSON.",
+    )
+    p.add_argument("model", nargs="?", default=DEFAULT_STUDENT,
+                   help=f"model spec: embedded name, HF folder, .gguf file or hub id (default: {DEFAULT_STUDENT})")
+    p.add_argument("--data", action="append", type=Path, metavar="FILE",
+                   help="JSONL eval file; repeat for several (default: the shipped data/eval/*.jsonl)")
+    p.add_argument("--format", choices=FORMATS, help="force the format instead of detecting it from the fields")
+    p.add_argument("--limit", type=int, help="score only the first N items of each file")
+    p.add_argument("--out", type=Path, default=Path("eval.json"), help="where to write the JSON results (default: eval.json)")
+    p.add_argument("--max-new-tokens", type=int, default=EvalConfig.max_new_tokens)
+    p.add_argument("--batch-size", type=int, default=EvalConfig.batch_size, help="rows per batch (default: from free memory)")
+    p.set_defaults(func=cmd_eval)
+
+
+def print_eval_table(result: dict, title: str = "Gold-answer evaluation") -> None:
+    """A rich table of per-set accuracy with 95% Wilson intervals."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col, justify in (("set", "left"), ("format", "left"), ("n", "right"), ("correct", "right"),
+                         ("accuracy", "right"), ("95% CI", "right")):
+        table.add_column(col, justify=justify)
+    rows = list(result["sets"].values()) + [dict(result["overall"], name="all", format="")]
+    for i, s in enumerate(rows):
+        table.add_row(s["name"], s["format"], str(s["n"]), str(s["correct"]), f"{s['accuracy']:.1%}",
+                      f"{s['ci95'][0]:.1%} - {s['ci95'][1]:.1%}", end_section=i == len(rows) - 2)
+    Console().print(table)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``distill eval``: load the sets first (cheap, and bad files fail before the model loads)."""
+    paths = args.data or default_eval_paths()
+    if not paths:
+        raise DataError("no eval files given and none found in data/eval/")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    sets = [load_eval_set(p, format=args.format) for p in paths]
+    names = [s.name for s in sets]
+    for i, s in enumerate(sets):  # two files with one stem would overwrite each other's results
+        if names.count(s.name) > 1:
+            s.name = f"{s.name}#{i}"
+    from rich.progress import Progress
+
+    from distill.model.student import Student  # imports torch: only once the files are known to be good
+
+    student = Student(args.model)
+    config = EvalConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, limit=args.limit)
+    total = sum(min(len(s.items), args.limit or len(s.items)) for s in sets)
+    with Progress(transient=True) as bar:  # a live bar that disappears when done, leaving the table
+        task = bar.add_task("evaluating", total=total)
+        result = evaluate(student, sets, config, progress=lambda k, _tokens: bar.advance(task, k))
+    result["model"] = str(args.model)
+    print_eval_table(result, title=f"Gold-answer evaluation of {args.model}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run (or resume) the loop from a YAML config",
+        description="Run the bootstrap loop described by CONFIG (YAML; see distill.config.RunConfig). An existing "
+        "run folder is resumed with its own saved config. Live display on a terminal, plain lines elsewhere.",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="YAML run config")
+    p.add_argument("--run-dir", help="run folder (overrides the config's run_dir)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="no progress output")
+    out.add_argument("--plain", action="store_true", help="line-by-line progress even on a terminal")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``distill run``: the loop with the display for where output goes; exit 0 once the run has ended."""
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import run  # imports torch: only once the config is known to be good
+
+    config = RunConfig.load(args.config, run_dir=args.run_dir)
+    manifest = run(config, make_display(quiet=args.quiet, plain=args.plain))
+    if not args.quiet:
+        print(f"report: {manifest.report or Path(config.run_dir) / 'report.md'}")
+    return 0
+
+
+def _add_show(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "show",
+        help="draw a run from its folder",
+        description="Draw RUN_DIR once: status, stage, the monitor's decision, the table of rounds and the latest "
+        "sample. Works while the run is still going (read-only).",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--follow", action="store_true", help="keep redrawing until the run ends")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws with --follow")
+    p.set_defaults(func=cmd_show)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``distill show``: render a run folder."""
+    from distill.ui.show import show
+
+    return show(args.run_dir, follow=args.follow, interval=args.interval)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a run's kept training data as a Hugging Face dataset",
+        description="Write RUN_DIR's kept training data to OUT: --kind sft (prompt/completion) or --kind dpo "
+        "(prompt/chosen/rejected), as datasets.save_to_disk output plus data.jsonl and a dataset card.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--kind", choices=("sft", "dpo"), default="sft")
+    p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``distill export``."""
+    from distill.publish.export import export
+
+    out = export(args.run_dir, args.kind, args.out)
+    print(f"wrote {out} (load with datasets.load_from_disk)")
+    return 0
+
+
+def _add_push(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "push",
+        help="upload a run's recommended model to the Hugging Face Hub",
+        description="Upload round-NN/model/ of RUN_DIR (weights, tokenizer and its README.md model card) to a model "
+        "repo on the Hub as one commit: the round the run recommends unless --round is given. The token is "
+        "huggingface_hub's (HF_TOKEN or `hf auth login`); HF_ENDPOINT picks another hub.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--repo-id", help="user/name (default: the run config's hub_model_id)")
+    p.add_argument("--round", type=int, help="the round to push (default: the recommended one)")
+    p.add_argument("--private", action="store_true", default=None, help="create the repo private")
+    p.set_defaults(func=cmd_push)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """``distill push``: push the round and record it in the run's manifest (under the run's lock)."""
+    from distill.config import RunConfig
+    from distill.publish.hub import push_round
+    from distill.store.folder import RunFolder
+
+    folder = RunFolder(args.run_dir)
+    repo_id = args.repo_id
+    if repo_id is None and folder.config_path.exists():
+        repo_id = RunConfig.load(folder.config_path).hub_model_id
+    if not repo_id:
+        raise ConfigError(f"{args.run_dir}: no repo to push to; pass --repo-id user/name or set hub_model_id in its config")
+    if not folder.manifest_path.exists():  # checked before the lock, which would create the folder
+        raise DataError(f"{args.run_dir}: not a run folder (no manifest.json)")
+    with folder.lock():
+        manifest = folder.manifest()
+        pushed = push_round(folder, manifest, repo_id, args.round, args.private)
+    print(f"pushed round {pushed.round} of {args.run_dir} to {pushed.repo_id}: {pushed.commit_url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``distill`` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="distill", description="Self-correction distillation toolkit.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_eval(sub)
+    _add_run(sub)
+    _add_show(sub)
+    _add_export(sub)
+    _add_push(sub)
+    return parser
+
+
+def make_display(stream: TextIO | None = None, quiet: bool = False, plain: bool = False) -> "Display":
+    """The right display for where output goes: nothing when ``quiet``, live on a terminal,
+    plain lines elsewhere (a pipe, a file, CI) or when ``plain``."""
+    from distill.ui.display import Display, PlainDisplay
+
+    if quiet:
+        return Display()
+    stream = stream or sys.stdout
+    if not plain and stream.isatty():
+        try:
+            from rich.console import Console
+
+            from distill.ui.live import RichDisplay
+
+            return RichDisplay(Console(file=stream))
+        except ImportError:  # rich missing or broken: plain lines still tell the story
+            log.warning("live display unavailable; using plain lines", exc_info=True)
+    return PlainDisplay(stream)
+
+
+def guarded(prog: str, fn: Callable[[], int], debug: bool = False) -> int:
+    """Run ``fn`` the way every command and recipe does: the current folder importable (a user's
+    ``mymod:MyTeacher``), and a :class:`DistillError` — a user's mistake, a full disk, a run
+    stopped by Ctrl-C — printed as one line with its exit status instead of a traceback (unless
+    ``debug``)."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return int(fn() or 0)
+    except DistillError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, between two durable writes
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: interrupted; run the same command again to resume (nothing finished is lost)", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``distill`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return guarded(f"distill {args.command}", lambda: args.func(args), debug=args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""A programmatic checker of arithmetic: how an external check plugs in without a model.
+
+:class:`ArithmeticVerifier` overrides ``critique``: it computes every ``a + b = c`` style equation
+in the answer (:func:`distill.interface.equations`, the toolkit's one arithmetic parser) and checks
+the final result against the reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Sequence
+
+from distill.interface import (Chat, Completion, Critique, Item, Principle, SamplingConfig, equations, fmt,
+                               last_number, same_result)
+from teachers.base import Teacher
+
+
+class ArithmeticVerifier(Teacher):
+    """Checks arithmetic by computing it: a verifier that overrides ``critique``.
+
+    Verdicts: ``"fault"`` when an equation in the answer is wrong or its final number
+    disagrees with a numeric reference; ``"no_fault"`` when there was something to check
+    and all of it held; ``"unparseable"`` when there was nothing it could check (or, with
+    ``fallback``, whatever that teacher says). ``revise`` uses ``reviser`` (a teacher) when
+    given, else :meth:`correct`.
+    """
+
+    name = "arithmetic"
+    grounded = True  # it wants each prompt's reference: the final result is checked against it
+
+    def __init__(self, *, fallback: Teacher | None = None, reviser: Teacher | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.fallback = fallback
+        self.reviser = reviser
+
+    def complete(self, chats: list[Chat], config: SamplingConfig) -> list[Completion]:
+        if self.reviser is None:
+            raise NotImplementedError("ArithmeticVerifier writes no free text; give it a reviser teacher")
+        return self.reviser.complete(chats, config)
+
+    def check(self, item: Item) -> tuple[list[str], list[tuple[str, str]], int]:
+        """(problems found, (wrong text, corrected text) fixes, number of checks made)."""
+        problems: list[str] = []
+        fixes: list[tuple[str, str]] = []
+        found = equations(item.answer)
+        checks = len(found)
+        for eq in found:
+            if not eq.true:
+                problems.append(f"{eq.lhs} = {eq.rhs} is wrong: it is {fmt(eq.value)}.")
+                fixes.append((eq.text, eq.corrected))
+        ref = last_number(item.reference) if item.reference else None
+        got = last_number(item.answer)
+        if ref is not None:
+            checks += 1
+            # the loop's check reads the final result as the evaluation does; without one, the last number
+            right = item.check(item.answer) if item.check is not None else got is not None and same_result(got, ref)
+            if not right:
+                problems.append(f"The final result should be {fmt(ref)}, not {'missing' if got is None else fmt(got)}.")
+        return problems, fixes, checks
+
+    def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
+        out: list[Critique | None] = [None] * len(items)
+        unchecked: list[int] = []
+        for i, item in enumerate(items):
+            problems, _, checks = self.check(item)
+            if problems:
+                text = " ".join(problems) + "\nVERDICT: FAULT"
+                out[i] = Critique(text, "fault", Completion(text), verdict_source="verifier")
+            elif checks:
+                text = f"Checked {checks} calculation(s); all correct.\nVERDICT: NO FAULT"
+                out[i] = Critique(text, "no_fault", Completion(text), verdict_source="verifier")
+            else:
+                unchecked.append(i)
+        if unchecked and self.fallback is not None:
+            for i, c in zip(unchecked, self.fallback.critique([items[i] for i in unchecked], principle, config)):
+                out[i] = c
+        else:
+            for i in unchecked:
+                text = "No arithmetic found that could be checked."
+                out[i] = Critique(text=text, verdict="unparseable", completion=Completion(text=text))
+        return out  # type: ignore[return-value]
+
+    def revise(
+        self, items: Sequence[Item], critiques: Sequence[Critique], principle: Principle, config: SamplingConfig | None = None
+    ) -> list[Completion]:
+        if self.reviser is not None:
+            return super().revise(items, critiques, principle, config)
+        return [Completion(text=self.correct(item)) for item in items]
+
+    def correct(self, item: Item) -> str:
+        """The answer with its wrong equations recomputed; when its final result is still wrong,
+        the reference's own worked solution (GSM8K's ``work #### n``), else the bare result.
+        Never the old answer with a different number appended: that would teach contradictions."""
+        text = item.answer
+        _, fixes, _ = self.check(item)
+        for wrong, right in fixes:
+            text = text.replace(wrong, right)
+        # a wrong result carried to the end ("36 + 1 = 38. So 38.") is carried corrected too
+        stale = {last_number(wrong): fmt(last_number(right)) for wrong, right in fixes}
+        final = last_number(text)
+        if final in stale:
+            spots = list(re.finditer(rf"(?<![\d.]){re.escape(fmt(final))}(?![\d])", text))
+            if spots:
+                text = text[: spots[-1].start()] + stale[final] + text[spots[-1].end():]
+        ref = last_number(item.reference) if item.reference else None
+        if ref is None:
+            return text
+        fixed = replace(item, answer=text)
+        if not self.check(fixed)[0]:
+            return text
+        work = item.reference.split("####")[0].strip().rstrip(".") if "####" in item.reference else ""
+        return f"{work}. The answer is {fmt(ref)}." if work else f"The answer is {fmt(ref)}."
