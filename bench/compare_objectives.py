@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 # run as a script, so its own folder is on sys.path: the teacher comparison's table cells
-from compare_teachers import cell, pct
+from compare_teachers import cell
 
 ROOT = Path(__file__).resolve().parents[1]
 # "untouched" scores the starting student in this script's precision: the row the others are compared with
@@ -31,21 +31,21 @@ OBJECTIVES = ["untouched", "sft", "dpo", "sft_then_dpo", "trl-dpo-defaults"]
 def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dict:
     """Train ``objective`` from the run's starting student on round ``round_number``'s data; score it."""
     import yaml
+    from round import high_water_mb  # bench/round.py's peak-memory reader; it imports torch, so here
 
     from distill.config import RunConfig
-    from distill.data.instructions import load_instructions
-    from distill.data.evalsets import load_eval_set
-    from distill.eval.gold import evaluate
-    from distill.eval.metrics import round_metrics
-    from distill.model.resolve import load_model
     from distill.curate.pairs import read_pairs
     from distill.curate.rows import round_data
-    from distill.store.folder import RunFolder
-    from distill.model.student import Student
+    from distill.data.evalsets import load_eval_set
+    from distill.data.instructions import load_instructions
+    from distill.eval.gold import evaluate
     from distill.eval.heldout import answer_loss
-    from distill.train.lora import train_lora
+    from distill.eval.metrics import round_metrics
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+    from distill.store.folder import RunFolder
     from distill.train.config import TrainConfig
-    from round import high_water_mb  # bench/round.py's peak-memory reader; it imports torch, so here
+    from distill.train.lora import train_lora
 
     folder = RunFolder(run_dir)
     cfg = RunConfig.from_data(yaml.safe_load(folder.config_path.read_text()), str(folder.config_path))

@@ -19,8 +19,9 @@ import random
 import time
 from pathlib import Path
 
-from distill.data.dedupe import NearDuplicateIndex, tokenize
 from rouge_score.rouge_scorer import _score_lcs
+
+from distill.data.dedupe import NearDuplicateIndex, tokenize
 
 VERBS = ("Write", "Explain", "Describe", "List", "Summarize", "Compare", "Classify", "Rewrite", "Translate",
          "Suggest", "Identify", "Give", "Generate", "Create", "Find", "Convert", "Tell me", "Outline")

@@ -16,8 +16,8 @@ import time
 from dataclasses import replace
 
 from distill.config import RunConfig
-from distill.ui.display import Display, PhaseClock
 from distill.loop.bootstrap import run
+from distill.ui.display import Display, PhaseClock
 
 
 def high_water_mb() -> float | None:

@@ -271,8 +271,8 @@ def bench_train(args) -> dict:
     from distill.data.instructions import load_instructions
     from distill.model.resolve import load_model
     from distill.train.common import training_dataset
-    from distill.train.sft import build_trainer
     from distill.train.config import TrainConfig
+    from distill.train.sft import build_trainer
 
     data = load_instructions(ROOT / "data" / "replay.jsonl").select(range(args.train_examples))
     cfg = TrainConfig(sft={"num_train_epochs": 1})  # the defaults a round trains with, one epoch
@@ -500,7 +500,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*pin_memory.*")
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
-    from distill.model.precision import cpu_name, bf16_native
+    from distill.model.precision import bf16_native, cpu_name
 
     machine = f"{cpu_name()}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, " \
               f"native bf16: {'yes' if bf16_native() else 'no'}"

@@ -44,13 +44,13 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time the names load on first use
-    from distill.callbacks import LoopCallback
-    from distill.config import RunConfig
-    from distill.core import Completion, Generator, Item, SamplingConfig, Teacher
-    from distill.errors import ConfigError, DataError, DistillError, SpecError
-    from distill.loop.bootstrap import run
-    from distill.model.resolve import DEFAULT_STUDENT, load_model, resolve_folder
-    from distill.model.student import Student
+    from distill.callbacks import LoopCallback  # noqa: F401  (names for type checkers; see _EXPORTS)
+    from distill.config import RunConfig  # noqa: F401
+    from distill.core import Completion, Generator, Item, SamplingConfig, Teacher  # noqa: F401
+    from distill.errors import ConfigError, DataError, DistillError, SpecError  # noqa: F401
+    from distill.loop.bootstrap import run  # noqa: F401
+    from distill.model.resolve import DEFAULT_STUDENT, load_model, resolve_folder  # noqa: F401
+    from distill.model.student import Student  # noqa: F401
 
 __all__ = sorted(_EXPORTS)
 

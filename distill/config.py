@@ -15,17 +15,17 @@ from typing import Any, Literal
 
 import yaml
 
-from distill.store.atomic import write_text
-from distill.data.evalsets import default_eval_paths
-from distill.eval.gold import EvalConfig
-from distill.curate.filters import FilterConfig
 from distill.core import SamplingConfig
-from distill.model.resolve import DEFAULT_STUDENT
-from distill.loop.monitor import MonitorConfig
+from distill.curate.filters import FilterConfig
+from distill.data.evalsets import default_eval_paths
 from distill.data.paths import DATA_DIR
-from distill.model.serving import StudentServerConfig
-from distill.train.config import TrainConfig
 from distill.errors import ConfigError
+from distill.eval.gold import EvalConfig
+from distill.loop.monitor import MonitorConfig
+from distill.model.resolve import DEFAULT_STUDENT
+from distill.model.serving import StudentServerConfig
+from distill.store.atomic import write_text
+from distill.train.config import TrainConfig
 
 
 @dataclass

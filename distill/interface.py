@@ -18,7 +18,21 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from distill.core import Chat, ChatLike, Completion, Critique, Generator, Item, Message, Principle, ProgressFn, SamplingConfig, Teacher, Verdict, as_chat
+from distill.core import (
+    Chat,
+    ChatLike,
+    Completion,
+    Critique,
+    Generator,
+    Item,
+    Message,
+    Principle,
+    ProgressFn,
+    SamplingConfig,
+    Teacher,
+    Verdict,
+    as_chat,
+)
 from distill.data.arithmetic import Equation, equations, fmt, last_number, same_result
 from distill.errors import DistillError, SpecError, TeacherError
 

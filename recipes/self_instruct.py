@@ -14,10 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from distill.ui.cli import guarded
-from distill.model.resolve import DEFAULT_STUDENT
 from distill.data.self_instruct import SelfInstructConfig, load_seed_tasks
 from distill.errors import ConfigError
+from distill.model.resolve import DEFAULT_STUDENT
+from distill.ui.cli import guarded
 
 
 def main(argv: list[str] | None = None) -> int:

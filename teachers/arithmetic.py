@@ -11,8 +11,18 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
-from distill.interface import (Chat, Completion, Critique, Item, Principle, SamplingConfig, equations, fmt,
-                               last_number, same_result)
+from distill.interface import (
+    Chat,
+    Completion,
+    Critique,
+    Item,
+    Principle,
+    SamplingConfig,
+    equations,
+    fmt,
+    last_number,
+    same_result,
+)
 from teachers.base import Teacher
 
 

@@ -20,8 +20,19 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-from distill.interface import (Chat, ChatLike, Completion, Critique, Generator, Item, Principle, SamplingConfig,
-                               TeacherError, Verdict, as_chat)
+from distill.interface import (
+    Chat,
+    ChatLike,
+    Completion,
+    Critique,
+    Generator,
+    Item,
+    Principle,
+    SamplingConfig,
+    TeacherError,
+    Verdict,
+    as_chat,
+)
 
 __all__ = ["Teacher", "Usage", "parse_verdict"]
 

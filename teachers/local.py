@@ -6,8 +6,17 @@ import os
 from dataclasses import replace
 from typing import Sequence
 
-from distill.interface import (Chat, Completion, Critique, Generator, Item, Principle, SamplingConfig, SpecError,
-                               load_generator)
+from distill.interface import (
+    Chat,
+    Completion,
+    Critique,
+    Generator,
+    Item,
+    Principle,
+    SamplingConfig,
+    SpecError,
+    load_generator,
+)
 from teachers.base import Teacher
 
 # What the critique's last line would say; scored when the model did not write it itself.

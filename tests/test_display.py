@@ -25,7 +25,6 @@ import yaml
 
 from distill.store.records import Manifest, Sample
 
-
 ROOT = Path(__file__).resolve().parents[1]
 ROWS, COLS = 60, 150
 ESCAPE = re.compile(rb"\x1b")
@@ -240,7 +239,7 @@ def test_display_that_raises_never_stops_the_run(tmp_path, tiny_folder, caplog, 
     with caplog.at_level("ERROR"):
         manifest = run(cfg, display)
     assert manifest.status == "finished"
-    assert manifest.rounds[0]["kept"] == 4 and manifest.rounds[0]["train_loss"] is not None
+    assert manifest.rounds[0].kept == 4 and manifest.rounds[0].train_loss is not None
     assert (tmp_path / "exploding" / "round-01" / "model").is_dir()
     # Every kind of call was tried and each failure logged, training steps included.
     for name in ("start", "round_start", "phase_start", "phase_advance", "round_end", "finish", "phase_total"):

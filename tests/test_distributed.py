@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from distill.errors import RunFailed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,8 @@ def job(folder: Path, model: str, **sft) -> Path:
     (folder / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     config = {"sft": {"max_steps": 4, "learning_rate": 2e-4, **sft}}
     path = folder / "job.json"
-    path.write_text(json.dumps({"model": model, "out_dir": str(folder), "config": config, "sft": str(folder / "sft.jsonl")}))
+    path.write_text(json.dumps({"model": model, "out_dir": str(folder), "config": config,
+                                "rows": {"sft": str(folder / "sft.jsonl")}}))
     return path
 
 
@@ -48,8 +50,8 @@ def test_two_processes_train_like_one(tmp_path, default_folder):
     print(f"\nloss over 4 steps: 1 process {one['train_loss']:.4f}, 2 processes {two['train_loss']:.4f}")
     assert one["steps"] == two["steps"] == 4
     assert two["train_loss"] == pytest.approx(one["train_loss"], rel=0.1)
-    from distill.store.atomic import is_complete
     from distill.model.student import Student
+    from distill.store.atomic import is_complete
 
     model_dir = Path(two["model_dir"])
     assert is_complete(model_dir) and not [p for p in model_dir.parent.iterdir() if p.name.startswith((".tmp-", ".old-"))]
@@ -72,7 +74,7 @@ def test_a_round_trains_under_a_launcher(tmp_path, tiny_folder, monkeypatch):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     manifest = run(RunConfig.load(tmp_path / "c.yaml"))
     round_dir = tmp_path / "run" / "round-01"
-    assert manifest.status == "finished" and manifest.rounds[0]["train_loss"] is not None
+    assert manifest.status == "finished" and manifest.rounds[0].train_loss is not None
     assert (round_dir / "model" / "README.md").is_file() and (round_dir / "train" / "job.json").is_file()
     # a launcher that fails is one line naming the log
     shutil.rmtree(tmp_path / "run")

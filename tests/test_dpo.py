@@ -11,8 +11,8 @@ import yaml
 
 from distill.curate.pairs import pairs_from_samples, read_pairs
 from distill.curate.rows import preference_mix
-from distill.store.records import Sample
 from distill.errors import DataError
+from distill.store.records import Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +65,8 @@ def test_a_hand_edited_pairs_file_is_checked(tmp_path):
 def test_dpo_raises_the_margin_on_its_pairs_and_on_held_out_ones(tmp_path, default_folder):
     from distill.model.resolve import load_model
     from distill.model.student import Student
-    from distill.train.lora import train_lora
     from distill.train.config import TrainConfig
+    from distill.train.lora import train_lora
 
     train = sums([(2, 3), (4, 5), (6, 2), (7, 1), (3, 8), (5, 5), (9, 4), (6, 6)])
     held_out = sums([(3, 4), (8, 1), (2, 9), (5, 7)])
@@ -76,7 +76,7 @@ def test_dpo_raises_the_margin_on_its_pairs_and_on_held_out_ones(tmp_path, defau
     config = TrainConfig(objective="dpo", num_threads=1, dpo={
         "max_steps": 8, "learning_rate": 5e-4, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
         "loss_type": ["sigmoid"], "loss_weights": None})
-    result = train_lora(model, tok, None, tmp_path / "round", config, preferences=train, quiet=True)
+    result = train_lora(model, tok, {"dpo": train}, tmp_path / "round", config, quiet=True)
     after = Student(result.model_dir, model=result.model, tokenizer=result.tokenizer)
     gain_train, gain_held = margin(after, train) - m_train, margin(after, held_out) - m_held
     print(f"\nDPO margin gain: trained pairs {gain_train:+.2f} nats, held-out pairs {gain_held:+.2f} nats")
@@ -108,9 +108,9 @@ def loop_config(tmp_path: Path, student: Path, **extra) -> Path:
 def test_dpo_objectives_through_the_loop_and_export(tmp_path, tiny_folder, monkeypatch, capsys, objective):
     from datasets import load_from_disk
 
-    from distill.ui.cli import main
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
+    from distill.ui.cli import main
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = loop_config(tmp_path, tiny_folder, train={"objective": objective, "sft": {"max_steps": 1},
@@ -120,7 +120,7 @@ def test_dpo_objectives_through_the_loop_and_export(tmp_path, tiny_folder, monke
     pairs = read_pairs(run_dir / "round-01" / "pairs.jsonl")
     assert len(pairs) == 4 and not any(p["checked"] for p in pairs)  # the fixer's word, no reference
     summary = manifest.rounds[0]
-    assert summary["objective"] == objective and summary["pairs"] == 4 and summary["train_note"] is None
+    assert summary.objective == objective and summary.pairs == 4 and summary.train_note is None
     logged = json.loads((run_dir / "round-01" / "train" / "log_history.json").read_text())["log_history"]
     assert {e["objective"] for e in logged} == ({"dpo"} if objective == "dpo" else {"sft", "dpo"})
     assert f"| {objective} |" in (run_dir / "report.md").read_text()
@@ -148,7 +148,7 @@ def test_a_round_without_pairs_skips_dpo_and_says_so(tmp_path, tiny_folder, monk
     cfg = loop_config(tmp_path, tiny_folder, teacher="arithmetic", prompts=str(facts),
                       train={"objective": "dpo", "dpo": {"max_steps": 1}})
     manifest = run(RunConfig.load(cfg))
-    assert manifest.status == "finished" and manifest.rounds[0]["pairs"] == 0
-    assert "DPO skipped" in manifest.rounds[0]["train_note"]
+    assert manifest.status == "finished" and manifest.rounds[0].pairs == 0
+    assert "DPO skipped" in manifest.rounds[0].train_note
     assert not (tmp_path / "run" / "round-01" / "model").exists()
     assert "DPO skipped" in (tmp_path / "run" / "report.md").read_text()

@@ -12,10 +12,10 @@ import pytest
 
 from distill.data import scoring
 from distill.data.evalsets import default_eval_paths, eval_questions, load_eval_set
-from distill.eval.gold import EvalConfig, choice_logprobs, evaluate
-from distill.eval.metrics import distinct_n, round_metrics, wilson_interval
 from distill.data.questions import Question
 from distill.errors import DataError
+from distill.eval.gold import EvalConfig, choice_logprobs, evaluate
+from distill.eval.metrics import distinct_n, round_metrics, wilson_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 

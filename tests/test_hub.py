@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from hub_server import hub_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,7 +48,7 @@ def test_two_rounds_end_to_end(tmp_path, default_folder):
     assert manifest.status in ("finished", "stopped", "converged")
     assert [m["round"] for m in manifest.history] == [0, 1, 2]
     # stages advance after max_rounds_per_stage: contradictions, then factual errors
-    assert [r["stage"] for r in manifest.rounds] == ["contradictions", "factual errors"]
+    assert [r.stage for r in manifest.rounds] == ["contradictions", "factual errors"]
     for n in (1, 2):
         records = read_records(run_dir / f"round-{n:02d}" / "samples.jsonl")
         assert sorted(r["index"] for r in records) == list(range(4))
@@ -89,8 +89,8 @@ def test_grounded_round_with_the_real_student(tmp_path, default_folder):
     (verified ones trained on as they are, wrong ones critiqued and revised with the reference and
     kept only if the revision passes); the prompt without one is critiqued without it."""
     from distill.config import RunConfig
-    from distill.loop.bootstrap import run
     from distill.data.prompts import load_prompts
+    from distill.loop.bootstrap import run
 
     prompts = grounded_prompts(tmp_path)
     cfg = write_config(tmp_path, str(default_folder), teacher="grounded:self", prompts=str(prompts), rounds=1,
@@ -116,8 +116,8 @@ def test_grounded_round_with_the_real_student(tmp_path, default_folder):
             assert r["target"] == (r["answer"] if r["answer_passed"] else r["revision"])
             assert r["answer_passed"] or r["revision_passed"]
     summary = manifest.rounds[0]
-    assert summary["ungrounded"] == 1 and summary["checked"] == 6
-    assert summary["kept"] == sum(r["kept"] for r in records)
+    assert summary.ungrounded == 1 and summary.checked == 6
+    assert summary.kept == sum(r["kept"] for r in records)
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| without reference |" in report and "decided by the reference check" in report
 
@@ -140,7 +140,7 @@ def test_arithmetic_verifier_round_trains_on_checked_corrections(tmp_path, tiny_
         assert r["kept"] and (r["answer_passed"] or r["revision_passed"])
         if not r["answer_passed"]:  # a random tiny model's answer: corrected with the worked solution
             assert r["target"] == r["revision"] and r["revision"].endswith(f"The answer is {r['reference'].split('#### ')[1]}.")
-    assert manifest.rounds[0]["kept"] == 4 and manifest.rounds[0]["train_loss"] is not None
+    assert manifest.rounds[0].kept == 4 and manifest.rounds[0].train_loss is not None
 
 
 def test_model_cards_and_tensorboard(tmp_path, tiny_folder, monkeypatch):

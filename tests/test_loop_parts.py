@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from distill.data.dedupe import NearDuplicateIndex, rouge_l
 from distill.curate.filters import SampleFilter
+from distill.data.dedupe import NearDuplicateIndex, rouge_l
 from distill.data.prompts import load_prompts, sample_round
 from distill.data.questions import Question
-from distill.store.records import Manifest, RoundSummary, Sample
-from distill.store.jsonl import append_records, read_records
 from distill.errors import ConfigError, DataError
+from distill.store.jsonl import append_records, read_records
+from distill.store.records import Manifest, RoundSummary, Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the cat dog sat on a mat river blue sky sun moon eat red green big small fast slow tree".split()

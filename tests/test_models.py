@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from distill.model import resolve as models
-from distill.store.atomic import COMPLETE_MARKER
-from distill.model.resolve import DEFAULT_STUDENT, embedded_gguf, load_model, resolve_folder
 from distill.errors import SpecError
+from distill.model import resolve as models
+from distill.model.resolve import DEFAULT_STUDENT, embedded_gguf, load_model, resolve_folder
+from distill.store.atomic import COMPLETE_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 

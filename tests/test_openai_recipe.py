@@ -13,10 +13,11 @@ import yaml
 
 pytest.register_assert_rewrite("servers")
 
+from servers import Fault, fault_proxy  # noqa: E402
+
+from distill.errors import RunFailed
 from distill.store.folder import read_json
 from distill.store.jsonl import read_records  # noqa: E402
-from servers import Fault, fault_proxy  # noqa: E402
-from distill.errors import RunFailed
 
 pytest_plugins = ["servers"]
 pytestmark = pytest.mark.slow

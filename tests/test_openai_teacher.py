@@ -9,10 +9,11 @@ import pytest
 
 pytest.register_assert_rewrite("servers")  # imported here before pytest_plugins loads it
 
-from distill.interface import Item, SamplingConfig  # noqa: E402
+from servers import Fault, fault_proxy  # noqa: E402
+
 from distill.data.principles import load_principles  # noqa: E402
 from distill.data.questions import Question  # noqa: E402
-from servers import Fault, fault_proxy  # noqa: E402
+from distill.interface import Item, SamplingConfig  # noqa: E402
 from teachers import TeacherError, load_teacher  # noqa: E402
 from teachers.openai_api import OpenAITeacher  # noqa: E402
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import distill.model.precision as precision
-from distill.model.precision import choose
 from distill.errors import ConfigError
+from distill.model.precision import choose
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,11 +73,11 @@ def test_bf16_generation_and_training_run_and_learn_on_the_real_model(tmp_path, 
         pytest.skip("this machine has no native bf16")  # the error path is tested above
     from test_train import TARGETS
 
+    from distill.eval.heldout import answer_metrics
     from distill.model.resolve import load_model
     from distill.model.student import Student
-    from distill.eval.heldout import answer_metrics
-    from distill.train.lora import train_lora
     from distill.train.config import TrainConfig
+    from distill.train.lora import train_lora
 
     model, tok = load_model(default_folder)
     config = TrainConfig(sft={"learning_rate": 1e-3, "max_steps": 12, "per_device_train_batch_size": len(TARGETS)},

@@ -7,13 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
+from fakes import ScriptedTeacher
 
 from distill.data.dedupe import rouge_l
 from distill.data.prompts import load_prompts
-from distill.store.jsonl import read_records
-from distill.data.self_instruct import InstructionFilter, SelfInstructConfig, build_prompt, generate_instructions, load_seed_tasks, parse_instructions, self_instruct
-from fakes import ScriptedTeacher
+from distill.data.self_instruct import (
+    InstructionFilter,
+    SelfInstructConfig,
+    build_prompt,
+    generate_instructions,
+    load_seed_tasks,
+    parse_instructions,
+    self_instruct,
+)
 from distill.errors import DataError
+from distill.store.jsonl import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from distill.errors import DataError, SpecError
 from distill.interface import SamplingConfig
 from distill.model.student import Student
-from distill.errors import DataError, SpecError
 
 PROMPTS = [
     "What is the capital of France?",

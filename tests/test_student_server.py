@@ -18,9 +18,9 @@ pytest.register_assert_rewrite("servers")
 
 from servers import _transformers_cli  # noqa: E402
 
-from distill.interface import SamplingConfig  # noqa: E402
-from distill.model.serving import ServedStudent, StudentServer, StudentServerConfig, ResourceError  # noqa: E402
 from distill.errors import ResourceError
+from distill.interface import SamplingConfig  # noqa: E402
+from distill.model.serving import ResourceError, ServedStudent, StudentServer, StudentServerConfig  # noqa: E402
 
 pytest_plugins = ["servers"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,8 @@ def test_greedy_answers_through_a_server_match_in_process(openai_server, student
     assert [c.text for c in remote] == [c.text for c in local]
     assert [c.finish_reason for c in remote] == [c.finish_reason for c in local]
     assert sum(done) == len(PROMPTS) and all(c.completion_tokens > 0 for c in remote)
-    assert served.model is student.model  # likelihood scoring and training stay in process
+    assert served.student is student  # likelihood scoring and training stay in process
+    assert served.continuation_logprobs("2 + 2 =", [" 4", " 5"]) == student.continuation_logprobs("2 + 2 =", [" 4", " 5"])
 
 
 def run_config(tmp_path: Path, student: Path, **server) -> Path:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from distill.interface import Item, Principle, SamplingConfig
-from distill.data.principles import load_principles
 from fakes import ScriptedTeacher
-from teachers import TeacherError, SpecError, load_teacher, parse_verdict
+
+from distill.data.principles import load_principles
+from distill.errors import SpecError, TeacherError
+from distill.interface import Item, Principle, SamplingConfig
+from teachers import SpecError, TeacherError, load_teacher, parse_verdict
 from teachers.arithmetic import ArithmeticVerifier
 from teachers.grounded import GroundedTeacher
-from distill.errors import SpecError, TeacherError
 
 PRINCIPLE = Principle("wrong-result", critique="Is the final result wrong?", revision="Fix the result.")
 

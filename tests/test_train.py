@@ -13,15 +13,15 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from distill.store.atomic import is_complete, write_folder
 from distill.curate.rows import mix
 from distill.data.instructions import load_instructions
+from distill.eval.heldout import answer_loss, answer_metrics
 from distill.model.resolve import load_model
 from distill.model.student import Student
-from distill.eval.heldout import answer_loss, answer_metrics
+from distill.store.atomic import is_complete, write_folder
+from distill.train.config import TrainConfig
 from distill.train.lora import train_lora
 from distill.train.sft import build_trainer
-from distill.train.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Iterable
+
+from distill.errors import DataError
 from distill.store.jsonl import read_jsonl, where, write_jsonl
 from distill.store.records import Sample
-from distill.errors import DataError
 
 PAIR_FIELDS = ("prompt", "chosen", "rejected")
 

@@ -13,7 +13,6 @@ from array import array
 from collections import Counter
 
 import numpy as np
-
 from rouge_score import rouge_scorer, tokenizers
 from rouge_score.rouge_scorer import _score_lcs
 

@@ -20,13 +20,12 @@ Accepted input formats (per file, detected from the columns):
 
 from __future__ import annotations
 
-import json
-import random
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import datasets
 from datasets import Dataset
+
 from distill.data.questions import read_rows
 from distill.errors import DataError
 

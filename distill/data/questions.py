@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from distill.data import scoring
-from distill.store.jsonl import read_jsonl, where
 from distill.errors import DataError
+from distill.store.jsonl import read_jsonl, where
 
 FORMATS = ("short", "gsm8k", "mc", "yesno")
 QUESTION_FIELDS = ("question", "prompt", "query", "instruction", "messages", "turns", "input")

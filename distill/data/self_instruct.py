@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from distill.data.dedupe import NearDuplicateIndex
-from distill.store.jsonl import append_records, read_jsonl, read_records, where
 from distill.core import Completion, SamplingConfig
+from distill.data.dedupe import NearDuplicateIndex
 from distill.errors import DataError, TeacherError
+from distill.store.jsonl import append_records, read_jsonl, read_records, where
 
 if TYPE_CHECKING:
     from teachers import Teacher  # its run() (complete with usage counted): any teacher of the teachers package

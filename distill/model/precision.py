@@ -18,6 +18,7 @@ import json
 import platform
 import time
 from dataclasses import dataclass
+
 from distill.errors import ConfigError
 
 PRECISIONS = ("auto", "fp32", "bf16")

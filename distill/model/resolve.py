@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlparse
 
-from distill.store.atomic import is_complete, write_folder
 from distill.errors import SpecError
+from distill.store.atomic import is_complete, write_folder
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is
     import torch

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+
 from distill.curate.pairs import read_pairs
 from distill.curate.rows import sft_rows
-from distill.store.folder import RunFolder
 from distill.errors import ConfigError, DataError
+from distill.store.folder import RunFolder
+from distill.store.jsonl import write_jsonl
 
 KINDS = ("sft", "dpo")
 
@@ -85,6 +87,6 @@ def export(run_dir: str | Path, kind: str, out: str | Path) -> Path:
     columns = ("prompt", "completion") if kind == "sft" else ("prompt", "chosen", "rejected")
     rows = [{k: r[k] for k in columns} for r in rows]  # TRL's columns only, so `trl sft` / `trl dpo` take it as is
     Dataset.from_list(rows).save_to_disk(str(out))
-    (out / "data.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    write_jsonl(out / "data.jsonl", rows)
     (out / "README.md").write_text(card(kind, about), encoding="utf-8")
     return out

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
 from distill.errors import ResourceError
 
 if TYPE_CHECKING:
-    from distill.store.records import Manifest
     from distill.store.folder import RunFolder
+    from distill.store.records import Manifest
 
 
 @dataclass

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from distill.store import killpoints
 from distill.errors import ResourceError
+from distill.store import killpoints
 
 COMPLETE_MARKER = "distill-complete.json"
 # A write that fails for these reasons is the machine's state, not a bug: say what, and how to go on.

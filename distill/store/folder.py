@@ -13,7 +13,7 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from distill.errors import DataError, ResourceError
 from distill.store.atomic import write_json, writing

@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
 from distill.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 from trl import DPOTrainer
 
-from distill.train.common import datasets_bars, quiet as quieted
+from distill.train.common import datasets_bars
+from distill.train.common import quiet as quieted
 from distill.train.config import TrainConfig
 
 

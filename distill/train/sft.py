@@ -17,7 +17,8 @@ from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 from trl import SFTTrainer
 
-from distill.train.common import datasets_bars, quiet as quieted, training_dataset
+from distill.train.common import datasets_bars, training_dataset
+from distill.train.common import quiet as quieted
 from distill.train.config import TrainConfig
 
 

@@ -17,9 +17,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from distill.errors import RunFailed
 from distill.store.atomic import is_complete, write_json
 from distill.store.jsonl import read_jsonl, write_jsonl
-from distill.errors import RunFailed
 
 
 def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
@@ -51,8 +51,8 @@ def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     from distill.config import from_dict
     from distill.model.resolve import load_model
-    from distill.train.lora import train_lora
     from distill.train.config import TrainConfig
+    from distill.train.lora import train_lora
 
     job = json.loads(Path((argv or sys.argv[1:])[0]).read_text(encoding="utf-8"))
     config = from_dict(TrainConfig, {**job["config"], "launcher": None}, "train job")

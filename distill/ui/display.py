@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from distill.callbacks import LoopCallback
 
 if TYPE_CHECKING:
-    from distill.store.records import Manifest, Sample
+    from distill.store.records import Manifest
 
 log = logging.getLogger(__name__)
 

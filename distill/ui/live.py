@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import os
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -22,9 +21,9 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
-from distill.ui.display import PHASES, Display, PhaseClock, trainer_progress_callback
-from distill.store.records import Manifest, Sample
 from distill.store.folder import RunFolder
+from distill.store.records import Manifest, Sample
+from distill.ui.display import PHASES, Display, PhaseClock, trainer_progress_callback
 from distill.ui.show import decision_text, rounds_table, sample_panel
 
 

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from distill.ui.cli import guarded, make_display
 from distill.config import RunConfig
+from distill.ui.cli import guarded, make_display
 
 # common flag -> the config field it sets (dotted for nested sections)
 COMMON = {

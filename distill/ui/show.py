@@ -24,7 +24,6 @@ from rich.text import Text
 from distill.errors import DataError
 from distill.store.folder import RunFolder, read_json
 from distill.store.records import FINAL, Manifest, Sample
-from distill.errors import DataError
 
 # Column key, header, format. The same columns as the loop's round_end row.
 COLUMNS: tuple[tuple[str, str, str], ...] = (

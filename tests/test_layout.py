@@ -1,0 +1,123 @@
+"""The layout's promises, checked on the import graph of every module (imports inside functions
+count; those under ``if TYPE_CHECKING:`` do not, they never run): no import cycles, ``teachers``
+uses nothing of ``distill`` but the interface module, ``distill`` reaches teachers only through
+the ``teachers`` package's own API, and every subpackage says its job in a docstring."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("distill", "teachers")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+
+
+def _type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports, anywhere but under ``if TYPE_CHECKING:``."""
+    name = module_name(path)
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against this module's package
+                pkg = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                base = ".".join(pkg[: len(pkg) - node.level + 1] + ([node.module] if node.module else []))
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found.add(full if full in known else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return {m for m in found if m in known and m != name}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    return {name: imports(path, set(mods)) for name, path in mods.items()}
+
+
+def test_the_import_graph_has_no_cycle(graph):
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+
+
+def test_teachers_use_nothing_of_distill_but_the_interface(graph):
+    for name, deps in graph.items():
+        if name.split(".")[0] == "teachers":
+            reached = {d for d in deps if d.split(".")[0] == "distill"}
+            assert reached <= {"distill.interface"}, f"{name} imports {sorted(reached - {'distill.interface'})}"
+
+
+def test_distill_reaches_teachers_only_through_the_package_api(graph):
+    for name, deps in graph.items():
+        if name.split(".")[0] == "distill":
+            inner = {d for d in deps if d.startswith("teachers.")}
+            assert not inner, f"{name} imports teachers' internals {sorted(inner)}; use `from teachers import ...`"
+
+
+def test_the_interface_sits_on_the_vocabulary_alone(graph):
+    # The toolkit's own modules are the interface's services, loaded when first used (the model, the client).
+    eager = imports(ROOT / "distill" / "interface.py", set(graph))
+    module_level = {d for d in eager if d.startswith("distill.")}
+    assert module_level - {"distill.model.resolve", "distill.model.student", "distill.model.openai_client",
+                           "distill.model"} <= {"distill.core", "distill.errors", "distill.data.arithmetic",
+                                                "distill.data.scoring", "distill.data"}
+
+
+def test_every_subpackage_says_its_job():
+    for init in (ROOT / "distill").glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and len(doc.split()) >= 5, f"{init.parent.name}/ has no docstring saying its job"
+
+
+def test_public_imports_keep_working():
+    import distill
+
+    for name in distill.__all__:
+        assert getattr(distill, name) is not None
+    from distill import RunConfig, Student, run  # noqa: F401  (the README's imports)
+
+    assert importlib.import_module("distill.interface").OpenAIClient.__name__ == "OpenAIClient"
