@@ -87,8 +87,9 @@ def snapshot(run_dir: Path) -> dict:
         }
     manifest = json.loads((run_dir / "manifest.json").read_text())
     out["status"] = manifest["status"]
-    out["history"] = [{k: m.get(k) for k in ("round", "gold_correct", "gold_n", "kept", "approval_rate", "heldout_loss")}
+    out["history"] = [{k: m.get(k) for k in ("round", "gold_correct", "gold_n", "approval_rate", "heldout_loss")}
                       for m in manifest["history"]]
+    out["summaries"] = [{k: r.get(k) for k in ("kept", "pairs", "train_loss")} for r in manifest["rounds"]]
     return out
 
 

@@ -5,7 +5,10 @@ them, ``distill export`` writes them, ``bench/compare_objectives.py`` re-trains 
   replay data (original instruction data) at the run's replay share (:func:`mix`);
 * ``dpo``: the round's preference pairs (revision over answer), plus rows to imitate only —
   replay data and, for plain DPO, verified answers — entered with ``chosen == rejected``
-  (:func:`preference_mix`).
+  (:func:`preference_mix`);
+* ``grpo``: the round's prompts, asked as the evaluation asks them (its ``prompt_suffix`` for the
+  answer's format), each with its question record beside it for the rewards (:func:`rl_rows`);
+  ``replay``: replay data alone, at the replay share of the prompts, for the SFT step after it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datasets import Dataset
 
 from distill.curate.pairs import PAIR_FIELDS
 from distill.data.instructions import COMPLETION, PROMPT, as_dataset
+from distill.data.questions import Question
 from distill.store.records import Sample
 from distill.train.config import TrainConfig
 
@@ -96,6 +100,15 @@ def preference_mix(pairs: list[dict], imitate: list[dict], replay: Any = None, r
     return rows
 
 
+def rl_rows(prompts: Sequence[Question], suffix: dict[str, str] | None = None) -> list[dict]:
+    """The round's prompts for online RL: conversational prompts (with the evaluation's ``suffix``
+    for each answer format) and each prompt's question record as JSON in ``question``, which the
+    rewards read (TRL passes dataset columns to reward functions)."""
+    suffix = suffix or {}
+    return [{PROMPT: [{"role": "user", "content": q.prompt + suffix.get(q.format or "", "")}],
+             "question": json.dumps(q.to_json(), ensure_ascii=False)} for q in prompts]
+
+
 @dataclass
 class RoundData:
     """The training config actually used (None: nothing to train), the rows of each of its steps,
@@ -111,9 +124,21 @@ class RoundData:
 
 
 def round_data(kept: list[Sample], pairs: list[dict], replay, replay_share: float, seed: int,
-               config: TrainConfig) -> RoundData:
-    """The data of a round from its kept records and preference pairs, with ``replay`` (a Dataset
-    of original instruction data, or None) at ``replay_share`` of the mix."""
+               config: TrainConfig, prompts: Sequence[Question] = (), suffix: dict[str, str] | None = None) -> RoundData:
+    """The data of a round from its kept records and preference pairs (or, for ``grpo``, its
+    ``prompts``), with ``replay`` (a Dataset of original instruction data, or None) at ``replay_share``
+    of the mix."""
+    # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
+    ratio = replay_share / (1 - replay_share)
+    if "grpo" in config.steps:
+        if not prompts:
+            return RoundData(None, note="no prompts")
+        data = RoundData(config, {"grpo": rl_rows(prompts, suffix)})
+        replay_rows = [] if replay is None else list(replay)
+        picked = random.Random(seed).sample(replay_rows, replay_count(ratio, len(prompts), len(replay_rows)))
+        if picked:
+            data.rows["replay"] = picked
+        return data
     note = None
     if "dpo" in config.steps and not pairs:
         note = "no preference pairs (no kept revision of a faulty answer): DPO skipped"
@@ -122,8 +147,6 @@ def round_data(kept: list[Sample], pairs: list[dict], replay, replay_share: floa
     if config is None or not kept:
         return RoundData(None, note=note or "no pair was kept")
     rows = sft_rows(kept)
-    # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
-    ratio = replay_share / (1 - replay_share)
     data = RoundData(config, note=note)
     if "sft" in config.steps:
         data.rows["sft"] = rows if replay is None else mix(rows, replay, ratio, seed=seed)

@@ -79,3 +79,37 @@ def round_metrics(
         distinct_2=distinct_n(answers, 2),
         mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,
     )
+
+
+def training_metrics(log_history: Sequence[dict]) -> dict:
+    """What a round's training log says, for the round's summary and the monitor: ``train_loss`` (the
+    last logged loss of any step), and for online RL (entries of the ``grpo`` step) the mean reward
+    over the first and the last quarter of its optimizer steps (``reward_first``, ``reward_last``:
+    a rise within the round), the mean reward, its spread within groups (``reward_std``), the share
+    of groups whose answers all got the same reward (``frac_reward_zero_std``: no learning signal),
+    the share of answers cut off at the length limit (``clipped_ratio``), the last KL to the round's
+    start (``kl``, when the KL term is on) and each reward function's mean (``rewards``)."""
+    out: dict = {}
+    losses = [e["loss"] for e in log_history if "loss" in e]
+    if losses:
+        out["train_loss"] = losses[-1]
+    steps = [e for e in log_history if e.get("objective") == "grpo" and "reward" in e and "train_runtime" not in e]
+    if not steps:
+        return out
+
+    def mean(key: str, rows: Sequence[dict]) -> float | None:
+        values = [float(e[key]) for e in rows if e.get(key) is not None and not math.isnan(float(e[key]))]
+        return sum(values) / len(values) if values else None
+
+    quarter = max(1, len(steps) // 4)
+    out.update(steps=len(steps), reward=mean("reward", steps), reward_first=mean("reward", steps[:quarter]),
+               reward_last=mean("reward", steps[-quarter:]), reward_std=mean("reward_std", steps),
+               frac_reward_zero_std=mean("frac_reward_zero_std", steps),
+               clipped_ratio=mean("completions/clipped_ratio", steps),
+               mean_length=mean("completions/mean_length", steps))
+    kls = [e["kl"] for e in steps if e.get("kl") is not None]
+    if kls:
+        out["kl"] = float(kls[-1])
+    names = sorted({k.split("/")[1] for e in steps for k in e if k.startswith("rewards/") and k.endswith("/mean")})
+    out["rewards"] = {name: mean(f"rewards/{name}/mean", steps) for name in names}
+    return out

@@ -34,7 +34,7 @@ from distill.data.evalsets import load_eval_set
 from distill.data.principles import Stage, load_principles
 from distill.data.prompts import load_prompts, sample_round
 from distill.data.questions import Question
-from distill.errors import DataError, TeacherError
+from distill.errors import ConfigError, DataError, TeacherError
 from distill.loop.collect import Collector
 from distill.loop.monitor import Decision, Monitor
 from distill.model.precision import choose as choose_precision
@@ -49,6 +49,7 @@ from distill.ui.display import Display, PlainDisplay, SafeDisplay
 
 if TYPE_CHECKING:
     from distill.model.student import Student
+    from distill.train.rewards import JudgeReward
 
 
 def load_teacher(spec: str, student: Generator, kwargs: dict) -> Teacher:
@@ -92,6 +93,7 @@ class BootstrapLoop:
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
         config.train.validate()  # TRL checks the training settings now, not after a round of generation
+        self._check_rewardable()
         self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
@@ -123,6 +125,19 @@ class BootstrapLoop:
         if not pool:
             raise DataError(f"{', '.join(self.config.prompt_files)}: no usable prompts")
         return pool
+
+    def _check_rewardable(self) -> None:
+        """A reward that needs references, on prompts of which none has one, would train on nothing:
+        say so before any work (prompts without one are only counted)."""
+        from distill.train.rewards import needs_reference, parse_spec
+
+        names = parse_spec(self.config.train.reward)
+        if "grpo" in self.config.train.steps and needs_reference(names):
+            if not any(q.checkable for q in self.pool):
+                raise ConfigError(
+                    f"train.reward: {', '.join(n for n in names if n in ('reference', 'verifier'))} needs prompts with "
+                    f"reference answers, and none of {', '.join(self.config.prompt_files)} has one; use prompts with "
+                    "answers (e.g. data/train/) or another reward")
 
     def teacher(self, student: Generator) -> Teacher:
         """The teacher for this student. One that works through the student (the self teacher, or a
@@ -184,11 +199,11 @@ class BootstrapLoop:
             stage = self.stages[manifest.stage_index]
             self.callbacks.round_start(n, stage.name)
             summary = self.collect(n, stage, served)
-            student, note = self.train(n, student, manifest.replay_share)
+            student, note = self.train(n, student, manifest.replay_share, stage)
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
-            summary = replace(summary, model=student.spec, train_loss=self._train_loss(n),
-                              objective=cfg.train.objective, train_note=note)
+            summary = replace(summary, model=student.spec, objective=cfg.train.objective, train_note=note,
+                              **self._training(n))
             manifest.rounds.append(summary)
             manifest.history.append(metrics)
             manifest.rounds_in_stage += 1
@@ -227,10 +242,10 @@ class BootstrapLoop:
                                pairs=len(read_pairs(self.folder.pairs_path(n))))
 
     # -- train --------------------------------------------------------------------------
-    def train(self, n: int, student: "Student", replay_share: float) -> tuple["Student", str | None]:
-        """Train on the round's kept records by ``train.objective`` (:mod:`distill.train`); the
-        merged model is the new student. Returns it with a note when training was skipped or cut
-        short (no pairs)."""
+    def train(self, n: int, student: "Student", replay_share: float, stage: Stage) -> tuple["Student", str | None]:
+        """Train on the round's kept records (or, for ``grpo``, its prompts) by ``train.objective``
+        (:mod:`distill.train`); the merged model is the new student. Returns it with a note when
+        training was skipped or cut short (no pairs)."""
         from distill.model.student import Student
         from distill.store.atomic import is_complete
 
@@ -239,7 +254,8 @@ class BootstrapLoop:
             return Student(out / "model", precision=self.precision), self._train_note(n)
         kept = [s for s in self.folder.samples(n) if s.kept]
         data = round_data(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
-                          self.config.seed + n, self.config.train)
+                          self.config.seed + n, self.config.train, prompts=self._round_prompts(n),
+                          suffix=self.config.eval.prompt_suffix)
         if data.config is None:
             self.display.warn(f"round {n}: {data.note}; the student is not trained this round")
             return student, data.note
@@ -257,13 +273,12 @@ class BootstrapLoop:
             return Student(out / "model", precision=self.precision), data.note
         from distill.train.lora import train_lora
 
-        progress = self.display.trainer_callback()
-        trainer_callbacks = [c for c in (progress, *(t.trainer_callback() for t in self.tools)) if c is not None]
+        trainer_callbacks = [c for c in (cb.trainer_callback() for cb in (self.display, *self.tools)) if c is not None]
         # Trained in place: the student's own weights become the merged model, so a round
         # holds one copy of the model rather than three (student, trainee, reloaded result).
+        # Quiet: the display draws training progress (a quiet display draws none); TRL's bars would clash.
         result = train_lora(student.model, student.tokenizer, data.rows, out, data.config, callbacks=trainer_callbacks,
-                            quiet=progress is not None,  # the display draws progress; the trainer's bars would clash
-                            precision=self.precision)
+                            quiet=True, precision=self.precision, judge=self._judge(student, stage))
         if data.note:
             write_json(out / "train" / "note.json", {"note": data.note})
         self.callbacks.phase_end("train")
@@ -272,10 +287,27 @@ class BootstrapLoop:
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
 
-    def _train_loss(self, n: int) -> float | None:
+    def _judge(self, student: Generator, stage: Stage) -> "JudgeReward | None":
+        """The teacher's approval as a reward, when ``train.reward`` names ``judge``."""
+        from distill.train.rewards import JudgeReward, parse_spec
+
+        if "judge" not in parse_spec(self.config.train.reward):
+            return None
+        return JudgeReward(self.teacher(student), stage.principles[0], self.config.critique)
+
+    def _training(self, n: int) -> dict:
+        """What round ``n``'s training log says (:func:`distill.eval.metrics.training_metrics`): the
+        last loss, and for ``grpo`` its rewards, their spread, truncation and KL; with the prompts
+        no reward could score."""
+        from distill.eval.metrics import training_metrics
+        from distill.train.rewards import needs_reference, parse_spec
+
         log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}
-        losses = [e["loss"] for e in log.get("log_history", []) if "loss" in e]
-        return losses[-1] if losses else None
+        metrics = training_metrics(log.get("log_history", []))
+        loss = metrics.pop("train_loss", None)
+        if "grpo" in self.config.train.steps and needs_reference(parse_spec(self.config.train.reward)):
+            metrics["unrewarded"] = sum(not q.checkable for q in self._round_prompts(n))
+        return {"train_loss": loss, "train_metrics": metrics}
 
     # -- evaluate -----------------------------------------------------------------------
     def evaluate(self, n: int, student: "Student", generator: Generator, stage: Stage) -> dict:

@@ -149,41 +149,49 @@ class Student:
         if overrides:
             cfg = SamplingConfig(**{**cfg.__dict__, **overrides})
         encoded = [self.encode(c) for c in chats]
-        if not encoded:
-            return []
+        eos = self.eos_token_ids
+        results = []
+        for ids, toks, seconds in zip(encoded, *self.generate_ids(encoded, cfg, progress=progress)):
+            finish = "stop" if toks and toks[-1] in eos else "length"
+            toks = toks[:-1] if finish == "stop" else toks
+            results.append(Completion(text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
+                                      prompt_tokens=len(ids), completion_tokens=len(toks), finish_reason=finish,
+                                      seconds=seconds))
+        return results
+
+    @torch.inference_mode()
+    def generate_ids(self, prompts: Sequence[list[int]], config: SamplingConfig, *,
+                     progress: ProgressFn | None = None) -> tuple[list[list[int]], list[float]]:
+        """New token ids for each prompt's ids (ending with the end-of-turn token when it stopped), in
+        order, with the seconds of the batch that made each: the batched engine of :meth:`generate`,
+        for callers that work in tokens (the RL trainer's rollouts)."""
+        cfg = config
+        if not prompts:
+            return [], []
         limit = self.context_length
-        for i, ids in enumerate(encoded):
+        for i, ids in enumerate(prompts):
             if len(ids) + cfg.max_new_tokens > limit:
                 raise DataError(
                     f"prompt {i} has {len(ids)} tokens; with max_new_tokens={cfg.max_new_tokens} it exceeds "
                     f"the context of {self.spec!r} ({limit} tokens). Shorten the prompt or lower max_new_tokens."
                 )
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        results: list[Completion | None] = [None] * len(encoded)
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        new: list[list[int]] = [[] for _ in prompts]
+        seconds: list[float] = [0.0] * len(prompts)
         eos = self.eos_token_ids
-        batch_size = cfg.batch_size or self.auto_batch_size(max(len(x) for x in encoded) + cfg.max_new_tokens)
+        batch_size = cfg.batch_size or self.auto_batch_size(max(len(x) for x in prompts) + cfg.max_new_tokens)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             if cfg.seed is not None:
                 torch.manual_seed(cfg.seed + start)
             t0 = time.perf_counter()
-            new = self._decode([encoded[i] for i in idx], cfg)
-            seconds = time.perf_counter() - t0
-            new_tokens = 0
-            for toks, i in zip(new, idx):
-                finish = "stop" if toks and toks[-1] in eos else "length"
-                toks = toks[:-1] if finish == "stop" else toks
-                new_tokens += len(toks)
-                results[i] = Completion(
-                    text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
-                    prompt_tokens=len(encoded[i]),
-                    completion_tokens=len(toks),
-                    finish_reason=finish,
-                    seconds=seconds,
-                )
+            batch = self._decode([list(prompts[i]) for i in idx], cfg)
+            spent = time.perf_counter() - t0
+            for toks, i in zip(batch, idx):
+                new[i], seconds[i] = toks, spent
             if progress is not None:
-                progress(len(idx), new_tokens)
-        return results  # type: ignore[return-value]
+                progress(len(idx), sum(len(t) - (1 if t and t[-1] in eos else 0) for t in batch))
+        return new, seconds
 
     def auto_batch_size(self, max_tokens: int, cap: int = 64) -> int:
         """Rows whose KV cache fits in a quarter of free memory (at most 1 GB), up to ``cap``.

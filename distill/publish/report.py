@@ -139,6 +139,30 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
     return written
 
 
+def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
+    """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
+    its spread within groups, the share of groups with no learning signal, truncated answers, KL,
+    each reward's mean, and prompts no reward could score."""
+    rl = [r for r in rounds if r.train_metrics.get("reward") is not None]
+    if not rl:
+        return []
+    lines = ["## Online RL", "",
+             "| round | steps | reward | first -> last quarter | spread in groups | groups without signal "
+             "| cut off at the limit | KL | each reward | unrewarded prompts |", "|" + "---|" * 10]
+    for r in rl:
+        m = r.train_metrics
+        each = "; ".join(f"{name} {_fmt(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
+        lines.append("| " + " | ".join([
+            str(r.round), str(m.get("steps", "-")), _fmt(m.get("reward")),
+            f"{_fmt(m.get('reward_first'))} -> {_fmt(m.get('reward_last'))}", _fmt(m.get("reward_std")),
+            _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True), _fmt(m.get("kl")),
+            each, str(m.get("unrewarded", "-")),
+        ]) + " |")
+    lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
+              "limit rarely reach a checkable result.", ""]
+    return lines
+
+
 def write_report(
     run_dir: str | os.PathLike,
     history: Sequence[Mapping],
@@ -213,6 +237,7 @@ def write_report(
             if r.train_note:
                 lines.append(f"- round {r.round}: {r.train_note}")
         lines.append("")
+        lines += rl_table(rounds)
 
     if plots:
         lines += ["## Plots", ""]

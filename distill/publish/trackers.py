@@ -34,6 +34,9 @@ def scalars(metrics: dict, summary: "RoundSummary | None" = None) -> dict[str, f
     for key in ("kept", "pairs", "fault_rate", "train_loss"):
         if summary is not None and getattr(summary, key) is not None:
             out[f"round/{key}"] = float(getattr(summary, key))
+    for key, value in (summary.train_metrics if summary is not None else {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f"train/{key}"] = float(value)
     return out
 
 

@@ -4,14 +4,16 @@ this project's defaults. Importable without torch or TRL (they load when the arg
 In a run config::
 
     train:
-      objective: sft            # sft | dpo | sft_then_dpo
+      objective: sft            # sft | dpo | sft_then_dpo | grpo
       lora_r: 16
       sft: {learning_rate: 0.0002, num_train_epochs: 2, max_steps: 20}   # any SFTConfig field
       dpo: {beta: 0.1, loss_type: [apo_zero, sft]}                       # any DPOConfig field
+      grpo: {num_generations: 8, learning_rate: 0.00005}                 # any GRPOConfig field
+      reward: reference         # grpo's reward(s): reference | verifier | judge | module.path:function
 
-Every key under ``sft`` / ``dpo`` goes to TRL's ``SFTConfig`` / ``DPOConfig`` as is, so TRL
-validates it; the project's defaults (:data:`SFT_DEFAULTS`, :data:`DPO_DEFAULTS`) are stated here
-once and apply where the config says nothing.
+Every key under ``sft`` / ``dpo`` / ``grpo`` goes to TRL's ``SFTConfig`` / ``DPOConfig`` /
+``GRPOConfig`` as is, so TRL validates it; the project's defaults (:data:`SFT_DEFAULTS`,
+:data:`DPO_DEFAULTS`, :data:`GRPO_DEFAULTS`) are stated here once and apply where the config says nothing.
 """
 
 from __future__ import annotations
@@ -67,14 +69,42 @@ DPO_DEFAULTS: dict[str, Any] = {
     "report_to": "none",
     "dataloader_num_workers": 0,
 }
+# This project's defaults for TRL's GRPOConfig, for a small student on a CPU: groups of 8 answers per
+# prompt (fewer groups have no spread in reward), 2 prompts per optimizer step, answers as long as the
+# loop's own, no KL term (beta 0: the replay step guards the rest of the model; set beta to add one),
+# dropout off so the sampled answers are the policy the loss scores.
+GRPO_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 5e-5,
+    "num_train_epochs": 1.0,
+    "num_generations": 8,
+    "per_device_train_batch_size": 8,  # counted in completions: one prompt's group per micro-batch
+    "gradient_accumulation_steps": 2,
+    "max_completion_length": 64,
+    "temperature": 1.0,
+    "beta": 0.0,
+    "disable_dropout": True,
+    "activation_checkpointing": False,
+    "lr_scheduler_type": "linear",
+    "logging_steps": 1,
+    "seed": 0,
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+}
 # Set by the loop itself: the adapter and the merged model are saved by the toolkit, atomically.
 SFT_FIXED: dict[str, Any] = {"save_strategy": "no"}
 # What each objective runs, in order: one TRL trainer per step (distill.train.lora.TRAINERS), one
-# adapter trained through all of them, each step's rows built by distill.curate.rows.
-STEPS: dict[str, tuple[str, ...]] = {"sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo")}
+# adapter trained through all of them, each step's rows built by distill.curate.rows. "replay" is an
+# SFT step on original instruction data only (how the grpo objective keeps the replay share), run
+# when the round has replay rows.
+STEPS: dict[str, tuple[str, ...]] = {"sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo"),
+                                     "grpo": ("grpo", "replay")}
+OPTIONAL_STEPS = ("replay",)
 OBJECTIVES = tuple(STEPS)
-# step -> TRL's config class for it and this project's defaults over TRL's
-TRL_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {"sft": ("SFTConfig", SFT_DEFAULTS), "dpo": ("DPOConfig", DPO_DEFAULTS)}
+# step -> TRL's config class for it, this project's defaults over TRL's, and the config section over those
+TRL_CONFIGS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "sft": ("SFTConfig", SFT_DEFAULTS, "sft"), "dpo": ("DPOConfig", DPO_DEFAULTS, "dpo"),
+    "grpo": ("GRPOConfig", GRPO_DEFAULTS, "grpo"), "replay": ("SFTConfig", SFT_DEFAULTS, "sft"),
+}
 
 
 @dataclass
@@ -84,15 +114,20 @@ class TrainConfig:
     ``objective``: ``sft`` trains on the kept targets (revisions, verified answers) mixed with
     replay data; ``dpo`` trains on the round's preference pairs (revision over answer) with
     TRL's DPOTrainer, the base model with adapters disabled as its reference; ``sft_then_dpo``
-    does the SFT round, then DPO with the SFT'd adapter frozen as the reference."""
+    does the SFT round, then DPO with the SFT'd adapter frozen as the reference; ``grpo`` samples
+    answers to the round's prompts and reinforces those that ``reward`` scores above their group
+    (TRL's GRPOTrainer), then trains on replay data at the replay share."""
 
-    objective: Literal["sft", "dpo", "sft_then_dpo"] = "sft"
+    objective: Literal["sft", "dpo", "sft_then_dpo", "grpo"] = "sft"
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_TARGET_MODULES))  # every LLaMA projection
     sft: dict[str, Any] = field(default_factory=dict)  # SFTConfig fields over SFT_DEFAULTS
     dpo: dict[str, Any] = field(default_factory=dict)  # DPOConfig fields over DPO_DEFAULTS
+    grpo: dict[str, Any] = field(default_factory=dict)  # GRPOConfig fields over GRPO_DEFAULTS
+    # grpo's reward: reference | verifier | judge | module.path:function, a list of them, or {name: weight}
+    reward: str | list[str] | dict[str, float] = "reference"
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -105,10 +140,13 @@ class TrainConfig:
             raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        for name in TRL_CONFIGS:
+        for name in ("sft", "dpo", "grpo"):
             fixed = sorted(set(getattr(self, name)) & set(SFT_FIXED))
             if fixed:
                 raise ValueError(f"train.{name}: {', '.join(fixed)} is set by the toolkit and cannot be changed")
+        from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
+
+        parse_spec(self.reward)
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -118,7 +156,7 @@ class TrainConfig:
     @property
     def report_to(self) -> list[str]:
         """The trackers training reports to (TRL's ``report_to``); the loop's round metrics go there too."""
-        value = next((getattr(self, step)["report_to"] for step in TRL_CONFIGS if getattr(self, step).get("report_to")),
+        value = next((getattr(self, s)["report_to"] for s in ("sft", "dpo", "grpo") if getattr(self, s).get("report_to")),
                      SFT_DEFAULTS["report_to"])
         return [value] if isinstance(value, str) else list(value)
 
@@ -131,8 +169,9 @@ class TrainConfig:
         the run's ``precision`` (bf16 autocast or not) < the config's section for the step < ``overrides``."""
         import trl
 
-        class_name, defaults = TRL_CONFIGS[step]
-        return _trl_args(getattr(trl, class_name), step, defaults, getattr(self, step), output_dir, overrides, precision)
+        class_name, defaults, section = TRL_CONFIGS[step]
+        return _trl_args(getattr(trl, class_name), section, defaults, getattr(self, section), output_dir, overrides,
+                         precision)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` now if TRL or peft would refuse these settings."""
@@ -141,6 +180,15 @@ class TrainConfig:
         with tempfile.TemporaryDirectory(prefix="distill-check-") as tmp:
             for step in self.steps:
                 self.args(step, tmp)
+        if "grpo" in self.steps:
+            from distill.train.rewards import load_user_reward, parse_spec
+
+            for name in parse_spec(self.reward):
+                if ":" in name:
+                    load_user_reward(name)  # a missing module or function fails now, before any generation
+            if "judge" in parse_spec(self.reward) and self.launcher:
+                raise ConfigError("train.reward: judge needs the run's teacher, which lives in the loop's process; "
+                                  "it cannot be used with train.launcher")
         try:
             self.lora_config()
         except (TypeError, ValueError) as e:

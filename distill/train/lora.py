@@ -22,11 +22,13 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallba
 
 from distill.model.resolve import load_model, quiet_loading, strip_quantization
 from distill.store.atomic import write_folder, write_json
-from distill.train import dpo, sft
-from distill.train.config import STEPS, TrainConfig
+from distill.train import dpo, grpo, sft
+from distill.train.config import OPTIONAL_STEPS, STEPS, TrainConfig
+from distill.train.rewards import JudgeReward
 
 # step name -> its trainer; a new objective adds a module and a line here (and its rows in distill.curate.rows)
-TRAINERS = {"sft": sft.build_trainer, "dpo": dpo.build_trainer}
+TRAINERS = {"sft": sft.build_trainer, "dpo": dpo.build_trainer, "grpo": grpo.build_trainer,
+            "replay": sft.build_trainer}
 
 
 @dataclass
@@ -54,6 +56,7 @@ def train_lora(
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
     precision: str | None = None,
+    judge: JudgeReward | None = None,
 ) -> TrainResult | None:
     """Fine-tune a LoRA adapter by ``config.objective`` and merge it into the model.
 
@@ -65,7 +68,7 @@ def train_lora(
     (``prompt``, ``chosen``, ``rejected``). ``callbacks`` are transformers
     ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
     :func:`distill.train.sft.build_trainer`; ``precision`` ("fp32", "bf16": autocast with fp32 weights; None: the
-    machine's default) is the run's. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
+    machine's default) is the run's; ``judge`` is the teacher's approval as a reward, for ``train.reward: judge``. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
     and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
     only the main process merges and writes; the others return None.
     """
@@ -92,8 +95,11 @@ def train_lora(
     # the weights.
     for step in steps:
         if not rows.get(step):
+            if step in OPTIONAL_STEPS:
+                continue
             raise ValueError(f"train_lora: the {step!r} step of objective {config.objective!r} has no rows")
-        trainer = TRAINERS[step](model, tokenizer, rows[step], out_dir, config, callbacks, quiet, precision)
+        extra = {"judge": judge} if step == "grpo" else {}
+        trainer = TRAINERS[step](model, tokenizer, rows[step], out_dir, config, callbacks, quiet, precision, **extra)
         examples += len(trainer.train_dataset)
         outputs.append(_fit(trainer, config))
         logs += [{**e, "objective": step} for e in trainer.state.log_history]

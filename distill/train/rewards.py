@@ -57,6 +57,11 @@ def parse_spec(spec: Any) -> dict[str, float]:
     return out
 
 
+def needs_reference(names: Mapping[str, float]) -> bool:
+    """True when every reward named reads the prompts' references (so a prompt without one gets none)."""
+    return all(name in ("reference", "verifier") for name in names)
+
+
 def load_user_reward(spec: str) -> Callable:
     """The function a ``module.path:function`` spec names; a one-line :class:`SpecError` if there is none."""
     module_name, _, attr = spec.partition(":")

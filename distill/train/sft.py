@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from datasets import Dataset
+from peft import PeftModel
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 from trl import SFTTrainer
 
@@ -49,7 +50,8 @@ def build_trainer(
             args=args,
             train_dataset=training_dataset(dataset),
             processing_class=tokenizer,
-            peft_config=config.lora_config(),
+            # after an earlier step (grpo's replay step) the model carries the round's adapter: train it on
+            peft_config=None if isinstance(model, PeftModel) else config.lora_config(),
             callbacks=list(callbacks or []),
         )
     return quieted(trainer) if quiet else trainer

@@ -1,0 +1,144 @@
+"""Online reinforcement from the project's checks (``train.objective: grpo``): GRPO with the round's
+LoRA adapter raises the reward on its own prompts with the real student, every reward kind runs
+through a real loop round, and bad rewards are one-line errors before any work (or naming the
+function that broke). The kill mid-RL is in test_kill_sweep.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from distill.errors import ConfigError, SpecError
+
+ROOT = Path(__file__).resolve().parents[1]
+YESNO = ROOT / "data" / "train" / "yesno.jsonl"
+ARITHMETIC = ROOT / "data" / "train" / "arithmetic.jsonl"
+SUFFIX = {"yesno": " Answer yes or no."}
+# A round small enough for a test: 2 GRPO steps of 2 prompts x 2 answers, 8 tokens each.
+TINY_RL = {"objective": "grpo", "grpo": {"max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 2,
+                                         "gradient_accumulation_steps": 2, "max_completion_length": 8}}
+
+
+def rewards_module(tmp_path: Path) -> str:
+    """A user's reward functions, importable as ``user_rewards:<name>``."""
+    (tmp_path / "user_rewards.py").write_text(
+        "def short(prompts, completions, **kw):\n"
+        "    return [1.0 / (1 + len(c[-1]['content'].split())) for c in completions]\n"
+        "def raises(prompts, completions, **kw):\n"
+        "    raise KeyError('no such column')\n"
+        "def too_few(prompts, completions, **kw):\n"
+        "    return [0.0]\n")
+    return "user_rewards"
+
+
+def config(tmp_path: Path, student: Path, **extra) -> dict:
+    bare = tmp_path / "no-references.jsonl"  # prompts a reference-reading reward cannot score: counted
+    bare.write_text('{"prompt": "Tell me about owls."}\n{"prompt": "Write a haiku about rain."}\n')
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text("".join((ROOT / "data" / "replay_heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
+    return {"run_dir": str(tmp_path / "run"), "student": str(student), "teacher": "self", "rounds": 1,
+            "prompts_per_round": 4, "chunk_size": 4, "approval_items": 2, "replay_heldout": str(heldout),
+            "prompts": [str(YESNO), str(ARITHMETIC), str(bare)], "seed": 3, "eval_sets": [str(ROOT / "data" / "eval" / "yesno.jsonl")],
+            "answer": {"max_new_tokens": 8}, "critique": {"max_new_tokens": 8}, "revision": {"max_new_tokens": 8},
+            "eval": {"limit": 2, "max_new_tokens": 8}, "train": TINY_RL, **extra}
+
+
+def sampled_accuracy(student, questions, k: int = 16, tokens: int = 8) -> float:
+    from distill.core import SamplingConfig
+
+    out = student.generate([q.prompt + SUFFIX.get(q.format, "") for q in questions for _ in range(k)],
+                           SamplingConfig(max_new_tokens=tokens, temperature=1.0, seed=123))
+    return sum(questions[i // k].check(o.text) for i, o in enumerate(out)) / len(out)
+
+
+def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
+    """The real student, 8 yes/no prompts, the reference reward: a handful of GRPO steps make the
+    sampled answers right more often on those prompts."""
+    from distill.curate.rows import rl_rows
+    from distill.data.prompts import load_prompts
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+    from distill.train.config import TrainConfig
+    from distill.train.lora import train_lora
+
+    questions = load_prompts(YESNO)[:8]
+    model, tok = load_model(default_folder)  # our own copy: trained in place
+    before = sampled_accuracy(Student("before", model=model, tokenizer=tok), questions)
+    cfg = TrainConfig(objective="grpo", reward="reference", grpo={
+        "max_steps": 8, "learning_rate": 3e-4, "max_completion_length": 8})
+    result = train_lora(model, tok, {"grpo": rl_rows(questions, SUFFIX)}, tmp_path / "round", cfg, quiet=True)
+    after = sampled_accuracy(Student("after", model=result.model, tokenizer=result.tokenizer), questions)
+    steps = [e for e in result.log_history if "reward" in e and "train_runtime" not in e]
+    print(f"\nsampled accuracy on the 8 training prompts: {before:.2f} -> {after:.2f}; "
+          f"reward per step {[round(e['reward'], 2) for e in steps]}")
+    assert len(steps) == 8 and all(0 <= e["reward"] <= 1 for e in steps)
+    assert after >= before + 0.15
+    assert (tmp_path / "round" / "model" / "config.json").is_file()  # merged like every objective
+
+
+@pytest.mark.parametrize("reward", ["reference", "verifier", "judge", "user_rewards:short",
+                                    {"reference": 1.0, "judge": 0.5}])
+def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monkeypatch, reward):
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import run
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rewards_module(tmp_path)
+    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward}))
+    manifest = run(cfg)
+    assert manifest.status == "finished"
+    summary = manifest.rounds[0]
+    assert summary.objective == "grpo" and summary.train_metrics["steps"] == 2
+    names = set(reward) if isinstance(reward, dict) else {reward}
+    assert set(summary.train_metrics["rewards"]) == {n.replace(":", "_").replace(".", "_") for n in names}
+    if reward in ("reference", "verifier"):
+        prompts = json.loads((Path(cfg.run_dir) / "round-01" / "prompts.json").read_text())
+        assert summary.train_metrics["unrewarded"] == sum(q["format"] not in ("short", "gsm8k", "yesno") for q in prompts)
+    log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]
+    assert {e["objective"] for e in log} == {"grpo", "replay"}  # the replay share: an SFT step on original data
+    assert (Path(cfg.run_dir) / "round-01" / "model" / "README.md").is_file()
+    report = (Path(cfg.run_dir) / "report.md").read_text()
+    assert "reward" in report and "grpo" in report
+
+
+def test_a_broken_reward_function_stops_the_run_in_one_line(tmp_path, tiny_folder):
+    rewards_module(tmp_path)
+    for name, message in (("raises", "raised KeyError: 'no such column'"),
+                          ("too_few", "returned 1 values for 4 completions")):
+        cfg = config(tmp_path, tiny_folder, run_dir=str(tmp_path / f"run-{name}"),
+                     train={**TINY_RL, "reward": f"user_rewards:{name}"})
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        out = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(path), "--quiet"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=600,
+                             env={"PATH": "", "PYTHONPATH": f"{tmp_path}:{ROOT}", "HF_HUB_OFFLINE": "1",
+                                  "DISTILL_CACHE": str(ROOT / ".cache" / "models"), "OMP_NUM_THREADS": "1"})
+        assert out.returncode == 2, out.stderr[-2000:]
+        # the error is one line, the last (libraries' deprecation warnings may come before it); no traceback
+        assert out.stderr.strip().splitlines()[-1] == f"distill run: error: reward 'user_rewards:{name}' {message}"
+        assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_folder, monkeypatch):
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import BootstrapLoop
+
+    with pytest.raises(ConfigError, match=r"unknown reward 'gold': the known ones are reference, verifier, judge, "
+                                          r"or module.path:function"):
+        RunConfig.from_data({"train": {"objective": "grpo", "reward": "gold"}})
+    with pytest.raises(ConfigError, match="the weight must be a number"):
+        RunConfig.from_data({"train": {"objective": "grpo", "reward": {"reference": "high"}}})
+    with pytest.raises(SpecError, match=r"reward 'no_such_module:f': cannot import module 'no_such_module'"):
+        BootstrapLoop(RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": "no_such_module:f"})))
+    # Prompts of which none has a reference: the reference reward would train on nothing.
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text('{"prompt": "Tell me about owls."}\n{"prompt": "Write a haiku."}\n')
+    with pytest.raises(ConfigError, match=r"train.reward: reference needs prompts with reference answers, and none of "
+                                          r".*bare.jsonl has one"):
+        BootstrapLoop(RunConfig.from_data(config(tmp_path, tiny_folder, prompts=str(bare))))
+    assert not (tmp_path / "run").exists()  # nothing was started
