@@ -187,3 +187,15 @@ def test_length_and_diversity_drift_warn_without_stopping():
     # shorter counts as much as longer: the self-teacher demo's answers went 21.3 -> 15.1 tokens
     history[2].update(mean_answer_tokens=30.0 * 15.1 / 21.3, distinct_2=0.80)
     assert Monitor().decide(history).warnings == ["length drift: mean answer 30.0 -> 21.3 tokens since round 0"]
+
+
+def test_an_rl_rounds_rising_reward_with_falling_gold_is_divergence():
+    """Online RL: the round's own reward rose while gold accuracy fell beyond noise (approval flat)."""
+    history = rounds((0.40, 0.50, 2.0), (0.28, 0.50, 2.0))
+    rose = [{"reward_first": 0.2, "reward_last": 0.6}]
+    d = Monitor().decide(history, training=rose)
+    assert d.kind == "divergence" and "reward rose 0.20 -> 0.60" in d.reason and d.best_round == 0
+    # the same fall with a flat reward is no divergence (it may still be other trouble, but not this)
+    assert Monitor().decide(history, training=[{"reward_first": 0.4, "reward_last": 0.41}]).kind != "divergence"
+    # and a rising reward with gold inside the noise is no divergence either
+    assert Monitor().decide(rounds((0.40, 0.50, 2.0), (0.39, 0.50, 2.0)), training=rose).kind != "divergence"

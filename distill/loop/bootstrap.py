@@ -365,6 +365,7 @@ class BootstrapLoop:
         decision = self.monitor.decide(
             manifest.history, fault_rate=last.fault_rate, rounds_in_stage=manifest.rounds_in_stage,
             last_stage=last_stage, replay_share=manifest.replay_share, stage=last.stage,
+            training=[r.train_metrics for r in manifest.rounds],
         )
         if decision.replay_share is not None:
             manifest.replay_share = decision.replay_share

@@ -3,9 +3,10 @@
 Pure functions over the per-round metric dicts of :func:`distill.eval.gold.round_metrics`
 (``history[0]`` is round 0, the untouched student). The rules, checked in this order:
 
-1. **Divergence** - the judge's approval rose while gold accuracy fell beyond noise, compared
-   with the best round so far, for ``patience`` consecutive rounds: the model is learning to
-   please its grader. Stop and keep the best round.
+1. **Divergence** - the judge's approval rose (or, in an online-RL round, the round's own reward
+   rose from the first to the last quarter of its steps) while gold accuracy fell beyond noise,
+   compared with the best round so far, for ``patience`` consecutive rounds: the model is learning
+   to please its grader, not to be right. Stop and keep the best round.
 2. **Forgetting** - held-out loss on original instruction data rose more than
    ``forgetting_threshold`` (relative) above round 0: stop, or raise the replay share
    (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
@@ -49,6 +50,7 @@ class MonitorConfig:
     noise_z: float = 1.96  # gold drop must be this many standard errors (two-proportion test)
     min_gold_drop: float = 0.02  # ...and at least this much absolute accuracy
     min_approval_rise: float = 0.02  # approval must rise at least this much to count as rising
+    min_reward_rise: float = 0.05  # an RL round's reward must rise this much (first -> last quarter of its steps)
     patience: int = 1  # consecutive diverging rounds before stopping
     forgetting_threshold: float = 0.10  # relative rise of held-out loss over round 0
     forgetting_action: Literal["stop", "raise_replay"] = "stop"
@@ -63,7 +65,7 @@ class MonitorConfig:
     def __post_init__(self) -> None:
         if self.forgetting_action not in ("stop", "raise_replay"):
             raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
-        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "forgetting_threshold", "replay_step",
+        for name in ("noise_z", "min_gold_drop", "min_approval_rise", "min_reward_rise", "forgetting_threshold", "replay_step",
                      "converged_fault_rate", "length_drift", "diversity_floor"):
             if getattr(self, name) < 0:
                 raise ValueError(f"MonitorConfig.{name} must be >= 0, got {getattr(self, name)}")
@@ -185,14 +187,27 @@ def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
     return -_z(p1, n1, p2, n2) >= config.noise_z
 
 
-def _diverging(history: list[dict], upto: int, config: MonitorConfig) -> bool:
-    """Round ``history[upto]`` diverges from the best round before it."""
+def reward_rise(train_metrics: dict | None) -> float | None:
+    """How much an online-RL round's reward rose within the round (first -> last quarter of its steps)."""
+    m = train_metrics or {}
+    first, last = m.get("reward_first"), m.get("reward_last")
+    return None if first is None or last is None else last - first
+
+
+def _diverging(history: list[dict], upto: int, config: MonitorConfig, training: list[dict]) -> str | None:
+    """What rose in round ``history[upto]`` while its gold accuracy fell beyond noise against the best
+    round before it (``"approval"``, ``"reward"``), or None when it does not diverge."""
     cur = history[upto]
     ref = history[best_round(history[:upto], config)]  # rounds are numbered 0..; index == round
+    if not significant_drop(ref, cur, config):
+        return None
     a_ref, a_cur = ref.get("approval_rate"), cur.get("approval_rate")
-    if a_ref is None or a_cur is None:
-        return False
-    return a_cur - a_ref >= config.min_approval_rise and significant_drop(ref, cur, config)
+    if a_ref is not None and a_cur is not None and a_cur - a_ref >= config.min_approval_rise:
+        return "approval"
+    rise = reward_rise(training[upto - 1]) if 0 < upto <= len(training) else None
+    if rise is not None and rise >= config.min_reward_rise:
+        return "reward"
+    return None
 
 
 def drift_warnings(history: list[dict], config: MonitorConfig) -> list[str]:
@@ -231,6 +246,7 @@ class Monitor:
         last_stage: bool = True,
         replay_share: float | None = None,
         stage: str | None = None,
+        training: list[dict] | None = None,
     ) -> Decision:
         """Decide after the latest round in ``history`` (round 0 first, one dict per round).
 
@@ -238,9 +254,10 @@ class Monitor:
         round just finished; ``rounds_in_stage`` counts the trained rounds of the current stage
         (default: all trained rounds); ``replay_share`` is the current share of original data
         in the training mix, needed for ``forgetting_action="raise_replay"``; ``stage`` names the
-        current stage in the reason when its budget ends it.
+        current stage in the reason when its budget ends it; ``training`` holds each trained round's
+        training metrics (:func:`distill.eval.metrics.training_metrics`: an RL round's reward).
         """
-        decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share)
+        decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share, training or [])
         decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
         decision.warnings = drift_warnings(history, self.config)
         return decision
@@ -261,7 +278,8 @@ class Monitor:
             decision = replace(decision, action="stop", kind="budget", reason=f"round budget of {self.rounds} used; {keep}")
         return decision
 
-    def _rules(self, history: list[dict], fault_rate, rounds_in_stage, last_stage, replay_share) -> Decision:
+    def _rules(self, history: list[dict], fault_rate, rounds_in_stage, last_stage, replay_share,
+               training: list[dict]) -> Decision:
         """The decision without the drift warnings (arguments as in :meth:`decide`)."""
         cfg = self.config
         if not history:
@@ -278,15 +296,19 @@ class Monitor:
         stage_rounds = trained if rounds_in_stage is None else rounds_in_stage
 
         # 1. divergence
-        if trained >= cfg.min_rounds and trained >= cfg.patience and all(
-            _diverging(history, i, cfg) for i in range(len(history) - cfg.patience, len(history))
-        ):
+        rising = [_diverging(history, i, cfg, training) for i in range(len(history) - cfg.patience, len(history))] \
+            if trained >= cfg.min_rounds and trained >= cfg.patience else [None]
+        if all(rising):
             ref = history[best_round(history[:-1], cfg)]
+            if rising[-1] == "approval":
+                what = f"judge approval rose {ref['approval_rate']:.1%} -> {cur['approval_rate']:.1%}"
+            else:
+                m = training[cur["round"] - 1]
+                what = f"the round's reward rose {m['reward_first']:.2f} -> {m['reward_last']:.2f}"
             return Decision(
                 "stop", "divergence",
-                f"divergence: judge approval rose {ref['approval_rate']:.1%} -> {cur['approval_rate']:.1%} while gold "
-                f"accuracy fell {ref['gold_accuracy']:.1%} -> {cur['gold_accuracy']:.1%} (beyond noise, "
-                f"round {ref['round']} -> {cur['round']}); {keep}",
+                f"divergence: {what} while gold accuracy fell {ref['gold_accuracy']:.1%} -> "
+                f"{cur['gold_accuracy']:.1%} (beyond noise, round {ref['round']} -> {cur['round']}); {keep}",
                 best,
             )
 

@@ -74,7 +74,7 @@ DPO_DEFAULTS: dict[str, Any] = {
 # loop's own, no KL term (beta 0: the replay step guards the rest of the model; set beta to add one),
 # dropout off so the sampled answers are the policy the loss scores.
 GRPO_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 5e-5,
+    "learning_rate": 2e-4,  # the SFT rate: LoRA wants a far higher rate than full fine-tuning, in RL too
     "num_train_epochs": 1.0,
     "num_generations": 8,
     "per_device_train_batch_size": 8,  # counted in completions: one prompt's group per micro-batch

@@ -76,7 +76,10 @@ def build_trainer(
     if not rows:
         raise ValueError("train_lora: the grpo objective needs prompts")
     ds = rows if isinstance(rows, Dataset) else Dataset.from_list(list(rows))
-    funcs, weights = build(config.reward, judge)
+    log = Path(out_dir) / "train" / "rollouts.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)  # training starts over after a kill: so does its log
+    funcs, weights = build(config.reward, judge, log)
     args = config.args("grpo", Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
     model.train()
     with datasets_bars(enabled=not quiet):

@@ -13,7 +13,9 @@ functions, named in the run config as ``train.reward``.
 * ``module.path:function``: a user's function with TRL's reward-function signature
   (``f(prompts, completions, **columns) -> list[float | None]``).
 
-Several combine with weights: ``reward: {reference: 1.0, judge: 0.5}`` (TRL's ``reward_weights``).
+Several combine with weights: ``reward: {reference: 1.0, judge: 0.5}`` (TRL's ``reward_weights``); a
+weight of 0 computes and logs a reward without training on it. Every scored answer is kept in
+``round-NN/train/rollouts.jsonl``.
 A reward function that raises, or returns the wrong number of values, stops the run with a
 one-line :class:`~distill.errors.SpecError` naming it.
 """
@@ -23,11 +25,13 @@ from __future__ import annotations
 import importlib
 import json
 from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from distill.data.arithmetic import equations, last_number, same_result
 from distill.data.questions import Question
 from distill.errors import SpecError
+from distill.store.jsonl import append_records
 
 if TYPE_CHECKING:
     from distill.core import Principle, SamplingConfig, Teacher
@@ -134,8 +138,10 @@ class JudgeReward:
         return [{"no_fault": 1.0, "fault": 0.0}.get(c.verdict) for c in critiques]
 
 
-def checked(name: str, fn: Callable) -> Callable:
-    """``fn`` as TRL calls it, with its failures turned into one-line errors naming it."""
+def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:
+    """``fn`` as TRL calls it, with its failures turned into one-line errors naming it; with ``log``,
+    every answer it scored is appended there (step, reward name, question, answer, value): the
+    rollouts, kept beside the numbers they made."""
 
     def reward(prompts: list, completions: list, **kwargs: Any) -> list[float | None]:
         try:
@@ -148,15 +154,24 @@ def checked(name: str, fn: Callable) -> Callable:
         bad = [v for v in values if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
             raise SpecError(f"reward {name!r} returned {bad[0]!r}; a reward is a number or None")
-        return [None if v is None else float(v) for v in values]
+        values = [None if v is None else float(v) for v in values]
+        if log is not None:
+            state = kwargs.get("trainer_state")
+            step = getattr(state, "global_step", None)
+            append_records(log, [{"step": step, "reward": name, "prompt": _text(p[-1:] if isinstance(p, list) else p),
+                                  "completion": _text(c), "value": v}
+                                 for p, c, v in zip(prompts, completions, values)])
+        return values
 
     reward.__name__ = name.replace(".", "_").replace(":", "_")
     return reward
 
 
-def build(spec: Any, judge: JudgeReward | None = None) -> tuple[list[Callable], list[float]]:
+def build(spec: Any, judge: JudgeReward | None = None, log: Path | None = None) -> tuple[list[Callable], list[float]]:
     """TRL's ``reward_funcs`` and ``reward_weights`` for ``train.reward``; ``judge`` is the judge
-    reward when the spec names it (the loop builds it around the run's teacher)."""
+    reward when the spec names it (the loop builds it around the run's teacher); ``log`` keeps the
+    scored rollouts (see :func:`checked`). A weight of 0 computes and logs a reward without training
+    on it (the truth beside a judge's approval, say)."""
     funcs, weights = [], []
     for name, weight in parse_spec(spec).items():
         if name == "reference":
@@ -169,6 +184,6 @@ def build(spec: Any, judge: JudgeReward | None = None) -> tuple[list[Callable], 
             fn = judge
         else:
             fn = load_user_reward(name)
-        funcs.append(checked(name, fn))
+        funcs.append(checked(name, fn, log))
         weights.append(weight)
     return funcs, weights

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from distill.config import RunConfig
+from distill.train.config import OBJECTIVES
 from distill.ui.cli import guarded, make_display
 
 # common flag -> the config field it sets (dotted for nested sections)
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
     "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
-    "precision": "precision",
+    "reward": "train.reward", "precision": "precision",
 }
 
 
@@ -49,9 +50,12 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     ap.add_argument("--seed", type=int, help="random seed" + default("seed"))
     ap.add_argument("--config", help="YAML run config; flags given here override it")
     ap.add_argument("--eval-limit", type=int, help="score at most this many items of each eval set" + default("eval.limit"))
-    ap.add_argument("--objective", choices=("sft", "dpo", "sft_then_dpo"),
-                    help="what each round trains on: the kept targets (sft), the preference pairs (dpo), or both "
-                         "in turn" + default("train.objective"))
+    ap.add_argument("--objective", choices=OBJECTIVES,
+                    help="what each round trains on: the kept targets (sft), the preference pairs (dpo), both in "
+                         "turn, or online RL on the round's prompts (grpo)" + default("train.objective"))
+    ap.add_argument("--reward", type=lambda text: [r.strip() for r in text.split(",") if r.strip()],
+                    help="grpo's reward: reference, verifier, judge or module.path:function; several comma-separated, "
+                         "weights in --config" + default("train.reward"))
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                     help="what generation, scoring and training compute in" + default("precision"))
     out = ap.add_mutually_exclusive_group()
