@@ -131,7 +131,8 @@ class Teacher(Protocol):
     ``grounded``: the teacher checks answers against references, so the loop shows it each
     prompt's reference and sets each item's ``check``. ``student``: the generator the teacher works
     through, when it is the run's student (the self teacher), else None; the loop rebuilds such a
-    teacher when the student changes."""
+    teacher when the student changes. ``instructions``: the text it sends around a request, which
+    the filters look for in training targets."""
 
     name: str
     grounded: bool
@@ -142,6 +143,11 @@ class Teacher(Protocol):
 
     def revise(self, items: Sequence[Item], critiques: Sequence[Critique], principle: Principle,
                config: SamplingConfig | None = None) -> list[Completion]: ...
+
+    def instructions(self, principle: Principle) -> list[str]:
+        """The fixed text sent around a request under ``principle`` (templates, the reference's
+        framing, the principle's requests): what a training target must not repeat."""
+        ...
 
 
 __all__ = [

@@ -237,6 +237,12 @@ class Teacher:
         )
         return [{"role": "user", "content": text}]
 
+    def instructions(self, principle: Principle) -> list[str]:
+        """The fixed text this teacher sends around a request under ``principle``: its critique and
+        revision templates (placeholders in braces), the reference's framing and the principle's
+        own requests. Words of these in a training target are leaked instructions, not an answer."""
+        return [self.critique_template, self.revision_template, REFERENCE_BLOCK, principle.critique, principle.revision]
+
     # -- what the loop calls ------------------------------------------------------------
     def critique(
         self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None

@@ -6,6 +6,12 @@ passes needs no critique; one that fails is critiqued and revised by the inner t
 reference in view, and the loop keeps the revision only if it passes the same check (STaR's
 rationalization, filtered as in ReST-EM). Items without a reference are critiqued by the inner
 teacher as it would anyway.
+
+The check decides on the final answer only. When the inner teacher is not the student itself (a
+larger model, an API), answers that pass are reviewed too (``review_verified``): it critiques
+them with the reference in view, and a fault it finds — a false side claim around a right answer —
+makes the answer a fault to revise (``verdict_source: "review"``), the revision again kept only if
+it passes the check.
 """
 
 from __future__ import annotations
@@ -23,14 +29,16 @@ class GroundedTeacher(Teacher):
     """Any teacher, with answers checked against each item's reference (see the module docstring).
 
     ``inner`` is a built :class:`Teacher`; ``load_teacher("grounded:<spec>", **kwargs)`` builds
-    one from a spec, passing the keyword arguments to it."""
+    one from a spec, passing the keyword arguments to it (``review_verified`` excepted: None, the
+    default, reviews verified answers when the inner teacher is not the student itself)."""
 
     grounded = True
 
-    def __init__(self, inner: Teacher, **kwargs) -> None:
+    def __init__(self, inner: Teacher, review_verified: bool | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.inner = inner
         self.name = f"grounded:{inner.name}"
+        self.review_verified = inner.student is None if review_verified is None else review_verified
 
     @property
     def student(self) -> Generator | None:
@@ -43,12 +51,19 @@ class GroundedTeacher(Teacher):
 
     def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
         out: list[Critique | None] = [None] * len(items)
-        failed = []
+        failed, passed = [], []
         for i, item in enumerate(items):
             if item.reference and item.check is not None and item.check(item.answer):
                 out[i] = Critique(PASSED, "no_fault", Completion(PASSED), verdict_source="reference")
+                passed.append(i)
             elif item.reference and item.check is not None:
                 failed.append(i)
+        # Passed checks, reviewed by a teacher that knows more than the student: the check saw the
+        # final answer only; what the reviewer finds wrong around it makes the answer a fault.
+        if passed and self.review_verified:
+            for i, c in zip(passed, Teacher.critique(self, [items[i] for i in passed], principle, config)):
+                if c.verdict == "fault":
+                    out[i] = replace(c, verdict_source="review")
         # Failed checks: the inner model explains what is wrong with the reference in view; the
         # check, not its verdict line, decided that there is a fault.
         if failed:

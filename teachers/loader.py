@@ -24,7 +24,8 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
     * ``local:<model spec>``: a local transformers model (any spec the student accepts).
     * ``openai``: an OpenAI-compatible endpoint; kwargs are :class:`OpenAITeacherConfig` fields.
     * ``grounded:<spec>``: the inner teacher (built with ``kwargs``), checking answers against
-      each item's reference and critiquing with it in view.
+      each item's reference and critiquing with it in view (``review_verified``: whether it also
+      reviews the answers that pass; default: when it is not the student itself).
     * ``arithmetic``: a programmatic checker of arithmetic (no model).
     * ``module.path:ClassName``: a custom :class:`Teacher` subclass.
 
@@ -54,7 +55,8 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
         inner = spec[len("grounded:"):].strip()
         if not inner:
             raise SpecError("teacher 'grounded:' needs a teacher spec after the colon, e.g. 'grounded:self'")
-        return GroundedTeacher(load_teacher(inner, student=student, **kwargs))
+        review = kwargs.pop("review_verified", None)
+        return GroundedTeacher(load_teacher(inner, student=student, **kwargs), review_verified=review)
     if spec == "arithmetic":
         from teachers.arithmetic import ArithmeticVerifier
 

@@ -2,15 +2,20 @@
 
 A sample is trained on when the teacher found a fault and wrote a usable revision that, where a
 reference check exists, passes it; or, with ``keep_verified``, when the check verified the
-student's own answer (STaR / ReST-EM keep correct answers of the model itself).
+student's own answer (STaR / ReST-EM keep correct answers of the model itself). Then its target
+is reviewed beyond the check (:mod:`distill.curate.targets`: leaked instructions and markup,
+false working, side claims around a short answer): cleaned, or dropped with its own reason.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
+from distill.curate.targets import LeakCheck, TargetReview
 from distill.data.dedupe import NearDuplicateIndex, tokenize
+from distill.data.questions import Question
 from distill.store.records import Sample
 
 
@@ -24,6 +29,16 @@ class FilterConfig:
     repetition_ngram: int = 4
     max_repeated_ngram_share: float = 0.3  # share of n-grams that are repeats: degenerate above this
     keep_verified: bool = True  # train on the student's own answers that a reference check verified
+    # Targets are reviewed beyond the reference check (distill.curate.targets): leaked instruction text
+    # and markup (runs of this many words of an instruction), false working in arithmetic, and, with
+    # trim_to_answer, the sentences after a short answer's checked one.
+    review_targets: bool = True
+    leak_min_words: int = 4
+    trim_to_answer: bool = True
+
+    def __post_init__(self) -> None:
+        if self.leak_min_words < 2:
+            raise ValueError(f"leak_min_words must be >= 2 (one word of an instruction is no leak), got {self.leak_min_words}")
 
 
 def repeated_ngram_share(text: str, n: int) -> float:
@@ -52,11 +67,13 @@ def _norm(text: str) -> str:
 class SampleFilter:
     """Decides, for each sample in order, whether it is kept and what its target is; remembers kept prompts for near-duplicates."""
 
-    def __init__(self, config: FilterConfig | None = None, pool: list[str] = ()) -> None:
+    def __init__(self, config: FilterConfig | None = None, pool: list[str] = (), instructions: Iterable[str] = ()) -> None:
         self.config = config or FilterConfig()
         self.index = NearDuplicateIndex(self.config.near_duplicate_threshold)
         for text in pool:
             self.index.add(text)
+        self.review = (TargetReview(LeakCheck(instructions, self.config.leak_min_words), self.config.trim_to_answer)
+                       if self.config.review_targets else None)
 
     def reason(self, sample: Sample) -> str | None:
         """Why this sample is dropped, or None to keep it. Does not change the pool."""
@@ -97,12 +114,23 @@ class SampleFilter:
                 return f"near-duplicate prompt (ROUGE-L {score:.2f} with {match!r})"
         return None
 
-    def apply(self, sample: Sample) -> Sample:
-        """Set ``kept``, ``drop_reason`` and ``target`` on the sample; a kept prompt joins the pool."""
+    def apply(self, sample: Sample, question: Question | None = None) -> Sample:
+        """Set ``kept``, ``drop_reason``, ``target`` (and ``cleaned``) on the sample; a kept prompt joins
+        the pool. ``question`` is the prompt's record: its reference's format and check let the
+        target be reviewed against it when the sample was checked."""
         why = self.reason(sample)
+        target = (sample.revision if sample.verdict == "fault" else sample.answer) if why is None else None
+        if target is not None and self.review is not None:
+            checked = question is not None and question.checkable and sample.answer_passed is not None
+            done = self.review.review(
+                target, prompt=sample.prompt, reference=sample.reference,
+                critique=sample.critique if sample.verdict == "fault" else "",
+                check=question.check if checked else None,
+                arithmetic=checked and question.format == "gsm8k", short=checked and question.format in ("short", "yesno"))
+            target, why, sample.cleaned = done.target, done.dropped, done.cleaned
         sample.kept = why is None
         sample.drop_reason = why
-        sample.target = (sample.revision if sample.verdict == "fault" else sample.answer) if why is None else None
+        sample.target = target if why is None else None
         if why is None:
             self.index.add(sample.prompt)
         return sample

@@ -233,8 +233,10 @@ class BootstrapLoop:
         done = self.folder.samples(n)
         # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
         earlier = [s.prompt for k in range(1, n) for s in self.folder.samples(k) if s.kept]
-        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept])
         teacher = self.teacher(student)
+        # The words the teacher was given are no answer: targets are checked for them (and a user's principles).
+        instructions = [text for st in self.stages for p in st.principles for text in teacher.instructions(p)]
+        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept], instructions)
         done = self.collector.collect(n, stage, prompts, self.folder.samples_path(n), done, filt, student, teacher)
         if not self.folder.pairs_path(n).exists():  # written once, when the round's records are complete
             write_pairs(self.folder.pairs_path(n), pairs_from_samples(done))

@@ -57,7 +57,7 @@ class Collector:
             # A record whose teacher request failed after its retries is not finished work: it is
             # not written, so the next run of the same command asks again.
             failed += [r for r in records if r.error]
-            records = [filt.apply(r) for r in records if not r.error]
+            records = [filt.apply(r, prompts[r.index]) for r in records if not r.error]
             append_records(path, [r.to_json() for r in records])
             done.extend(records)
             if records:
@@ -128,7 +128,8 @@ def record(n: int, index: int, stage: Stage, principle: Principle, item: Item, a
         revision=revision, revision_finish=rev.finish_reason if rev is not None else None,
         error=(rev.error if rev is not None and rev.error else c.completion.error),
         teacher=teacher,
-        check=c.verdict_source if c.verdict_source in ("reference", "verifier") else None,
+        # what decided: the reference check (a reviewer may then have found fault beside it), a verifier, or the teacher
+        check={"review": "reference"}.get(c.verdict_source, c.verdict_source if c.verdict_source in ("reference", "verifier") else None),
         answer_passed=item.check(a.text) if checked else None,
         revision_passed=item.check(revision) if checked and revision is not None else None,
         candidates=[x.text for x in candidates] if len(candidates) > 1 else [],

@@ -139,6 +139,36 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
     return written
 
 
+REVIEW_CHECKS = {"leak": ("leaked", "leaked instruction text or markup"), "critique": ("repeats the critique", "critique talk"),
+                 "working": ("working:", "false working"), "trim": (None, "side claims after a short answer")}
+
+
+def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: int = 2) -> list[str]:
+    """What the target review did per round (:mod:`distill.curate.targets`): per check, targets
+    dropped and cleaned, with examples, and the kept targets' mean length."""
+    lines = ["## Target review", "",
+             "The reference check decides on the final answer only; the target review looks at the rest of what "
+             "is trained on.", "",
+             "| round | check | dropped | cleaned | kept targets | mean words per kept target |", "|---|---|---|---|---|---|"]
+    shown: list[str] = []
+    for rnd in sorted(samples_by_round):
+        records = [x if isinstance(x, Sample) else Sample.from_json({"round": rnd, "index": i, **x})
+                   for i, x in enumerate(samples_by_round[rnd])]
+        kept = [s for s in records if s.kept and s.target]
+        mean = sum(len(s.target.split()) for s in kept) / len(kept) if kept else 0.0
+        for key, (prefix, label) in REVIEW_CHECKS.items():
+            dropped = [s for s in records if prefix and (s.drop_reason or "").startswith(prefix)]
+            cleaned = [s for s in records if key in (s.cleaned or {})]
+            lines.append(f"| {rnd} | {label} | {len(dropped)} | {len(cleaned)} | {len(kept)} | {mean:.1f} |")
+            for s in dropped[:examples]:
+                shown.append(f"- round {rnd}, {label}, dropped ({_clip(s.drop_reason, 120)}): "
+                             f"{_clip(s.revision if s.verdict == 'fault' else s.answer, 200)!r}")
+            for s in cleaned[:examples]:
+                shown.append(f"- round {rnd}, {label}, cleaned ({_clip(s.cleaned[key], 160)}): trained on "
+                             f"{_clip(s.target, 160)!r}")
+    return lines + [""] + shown + [""]
+
+
 def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
     its spread within groups, the share of groups with no learning signal, truncated answers, KL,
@@ -238,6 +268,9 @@ def write_report(
                 lines.append(f"- round {r.round}: {r.train_note}")
         lines.append("")
         lines += rl_table(rounds)
+
+    if samples_by_round:
+        lines += review_section(samples_by_round)
 
     if plots:
         lines += ["## Plots", ""]

@@ -43,7 +43,8 @@ class Sample(_Record):
     when it was not only the teacher's word (``"reference"``: the answer checked against the
     prompt's reference by the evaluation's rules; ``"verifier"``: a programmatic checker), and
     ``answer_passed`` / ``revision_passed`` hold its results. ``target`` is the text trained on
-    when the sample is kept: the revision, or the answer itself when a check verified it."""
+    when the sample is kept: the revision, or the answer itself when a check verified it, after
+    the target review; ``cleaned`` says what that review cut from it and why."""
 
     round: int
     index: int
@@ -67,6 +68,7 @@ class Sample(_Record):
     kept: bool = False
     drop_reason: str | None = None
     target: str | None = None
+    cleaned: dict = field(default_factory=dict)  # check -> what it cut from the target (distill.curate.targets)
     usage: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
     time: float = 0.0

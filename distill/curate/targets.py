@@ -1,0 +1,200 @@
+"""What a kept target may carry: checked is not clean. A reference check decides on the final answer
+only, and everything else in a target passes with it; these checks look at the rest.
+
+* **Leaked text** (:class:`LeakCheck`): words of the instructions the teacher was given — its
+  critique and revision templates, the reference's framing, the principles' own requests (a user's
+  principles file included) — or data-file markup (GSM8K's ``####``). Found by the templates' own
+  words, not a list of phrases: any run of ``min_words`` consecutive words of an instruction that
+  the prompt and the reference do not themselves contain, and any template label (``Task:``).
+  Sentences of the critique copied into the target that do not carry the answer are leaked too.
+* **Working** (:func:`false_working`): for arithmetic references, every equation in the target is
+  computed and must be true, and the final number must be the result of the working (the
+  ``arithmetic`` verifier's parser, :mod:`distill.data.arithmetic`).
+* **Side claims** (:func:`answer_sentences`): for short references (an alias, yes or no) the target
+  may be cut to the sentences up to the one that carries the checked answer, so the unverifiable
+  claims around it are not trained on.
+
+A target with leaked text is cleaned when the leak can be cut away and what is left still passes
+the reference check; otherwise it is dropped. :class:`TargetReview` applies all of them and says
+what it did, for the record and the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from distill.data.arithmetic import equations, last_number, same_result
+from distill.data.scoring import numbers_in
+
+MARKUP = ("####",)  # data-file notation that is not an answer (GSM8K's final-answer marker)
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_LABEL = re.compile(r"^\s*([A-Z][A-Za-z ()]{1,60}?):\s*(?:\{[a-z_]+\})?\s*$", re.M)
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|####")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words (and ``####``), the unit leaks are found in."""
+    return _WORD.findall((text or "").lower())
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into sentences (and lines), in order, without empty ones."""
+    return [s.strip() for s in _SENTENCE.split(text or "") if s.strip()]
+
+
+@dataclass
+class Leak:
+    """Where leaked text starts in a target (a character offset: the mark itself for markup or a
+    label, the start of its sentence for instruction text) and what it is."""
+
+    start: int
+    what: str
+
+
+def _sentence_start(text: str, at: int, boundaries: Iterable[int] = ()) -> int:
+    """Where the sentence holding offset ``at`` begins (markup and labels begin one too)."""
+    starts = [m.end() for m in _SENTENCE.finditer(text[:at])] + [b for b in boundaries if b <= at]
+    return max(starts, default=0)
+
+
+class LeakCheck:
+    """Finds instruction text and markup in a target (see the module docstring).
+
+    ``instructions`` are the texts the teacher wraps around a request (templates with ``{...}``
+    placeholders are cut at them); ``min_words`` is the shortest run of an instruction's words that
+    counts as leaked: one-word principles ("Fix.") and common short phrases never do."""
+
+    def __init__(self, instructions: Iterable[str], min_words: int = 4) -> None:
+        self.min_words = max(2, min_words)
+        self.grams: set[tuple[str, ...]] = set()
+        self.labels: set[str] = set()
+        for text in instructions:
+            self.labels.update(m.group(1).strip() for m in _LABEL.finditer(text))
+            for fragment in _PLACEHOLDER.split(text):
+                w = words(fragment)
+                self.grams.update(tuple(w[i:i + self.min_words]) for i in range(len(w) - self.min_words + 1))
+
+    def find(self, text: str, allowed: str = "") -> Leak | None:
+        """The first leak in ``text``; instruction words that ``allowed`` (the prompt, the reference)
+        contains too are not leaks."""
+        found: list[Leak] = []
+        for mark in MARKUP:
+            allowed = allowed.replace(mark, " ")  # a reference's markup is the file's notation, not its content
+        for mark in MARKUP:
+            if mark in text:
+                found.append(Leak(text.index(mark), f"markup {mark!r}"))
+        for label in self.labels:
+            m = re.search(rf"(?<![\w]){re.escape(label)}:", text)
+            if m and f"{label}:" not in allowed:
+                found.append(Leak(m.start(), f"the template's label {label + ':'!r}"))
+        ok = set()
+        a = words(allowed)
+        ok.update(tuple(a[i:i + self.min_words]) for i in range(len(a) - self.min_words + 1))
+        spans = [(m.start(), m.group(0)) for m in _WORD.finditer(text.lower())]
+        tokens = [t for _, t in spans]
+        for i in range(len(tokens) - self.min_words + 1):
+            gram = tuple(tokens[i:i + self.min_words])
+            if gram in self.grams and gram not in ok:
+                found.append(Leak(_sentence_start(text, spans[i][0], [leak.start for leak in found]),
+                                  f"instruction text {' '.join(gram)!r}"))
+                break
+        return min(found, key=lambda leak: leak.start) if found else None
+
+
+def critique_echo(target: str, critique: str, carries_answer: Callable[[str], bool], min_words: int = 4) -> str | None:
+    """The first sentence of ``target`` copied from ``critique`` that does not carry the answer
+    (critique talk such as "The answer is incorrect."), or None."""
+    said = " ".join(words(critique))
+    for s in sentences(target):
+        w = words(s)
+        if len(w) >= min_words - 1 and f" {' '.join(w)} " in f" {said} " and not carries_answer(s):
+            return s
+    return None
+
+
+def false_working(target: str, reference: str | None, prompt: str = "") -> str | None:
+    """Why the working of an arithmetic target is wrong, or None when every step holds (only for
+    numeric references): a false equation; a final number that is not the result of the working;
+    or a number stated outside the equations that comes from neither the question nor the working
+    ("each piece is 2 times the rope", the final answer aside)."""
+    if reference is None or last_number(reference) is None:
+        return None
+    found = equations(target)
+    for eq in found:
+        if not eq.true:
+            return f"false step {eq.text.strip()!r}"
+    final = last_number(target)
+    if found and final is not None and not any(same_result(final, eq.value) for eq in found):
+        return f"final number {final:g} does not follow from the working"
+    prose = target
+    for eq in found:
+        prose = prose.replace(eq.text, " ")
+    known = set(numbers_in(prompt)) | {eq.value for eq in found} | {eq.stated for eq in found}
+    stated = numbers_in(prose)
+    for value in stated[:-1] if stated and final is not None and same_result(stated[-1], final) else stated:
+        if not any(same_result(value, k) for k in known):
+            return f"the number {value:g} comes from neither the question nor the working"
+    return None
+
+
+def answer_sentences(target: str, check: Callable[[str], bool]) -> tuple[str, str]:
+    """``target`` cut after the first sentence that passes ``check``: (the sentences that lead to the
+    checked answer, what came after it); the whole target and "" when no sentence passes alone."""
+    parts = sentences(target)
+    for i, s in enumerate(parts):
+        if check(s):
+            return " ".join(parts[:i + 1]), " ".join(parts[i + 1:])
+    return target, ""
+
+
+@dataclass
+class Review:
+    """What :meth:`TargetReview.review` made of a target: the text to train on (None: dropped), why
+    it was dropped, and what was changed (check name -> what was cut)."""
+
+    target: str | None
+    dropped: str | None = None
+    cleaned: dict[str, str] = field(default_factory=dict)
+
+
+class TargetReview:
+    """The checks of this module on one target (see the module docstring). ``trim`` cuts targets of
+    short references to their answer sentences."""
+
+    def __init__(self, leaks: LeakCheck, trim: bool = True) -> None:
+        self.leaks, self.trim = leaks, trim
+
+    def review(self, target: str, *, prompt: str, reference: str | None, critique: str = "",
+               check: Callable[[str], bool] | None = None, arithmetic: bool = False, short: bool = False) -> Review:
+        """Review ``target``; ``check`` is the prompt's reference check (None: no reference),
+        ``arithmetic`` says the reference is a worked number, ``short`` an alias or a yes/no."""
+        cleaned: dict[str, str] = {}
+        passes = check or (lambda text: True)
+        allowed = f"{prompt}\n{reference or ''}"
+        leak = self.leaks.find(target, allowed)
+        if leak is not None:
+            cut = target[:leak.start].rstrip(" \t\n:;,-")
+            if not cut.strip() or (check is not None and not passes(cut)):
+                return Review(None, f"leaked {leak.what}")
+            cleaned["leak"] = f"cut {leak.what}: {target[leak.start:]!r}"
+            target = cut
+        echo = critique_echo(target, critique, passes if check is not None else lambda s: False, self.leaks.min_words)
+        if echo is not None:
+            rest = " ".join(s for s in sentences(target) if s != echo)
+            if not rest.strip() or (check is not None and not passes(rest)):
+                return Review(None, f"repeats the critique: {echo!r}")
+            cleaned["critique"] = f"cut {echo!r}"
+            target = rest
+        if arithmetic:
+            wrong = false_working(target, reference, prompt)
+            if wrong:
+                return Review(None, f"working: {wrong}")
+        if self.trim and short and check is not None:
+            kept, after = answer_sentences(target, check)
+            if after:
+                cleaned["trim"] = f"cut after the answer: {after!r}"
+                target = kept
+        return Review(target, None, cleaned)
