@@ -36,7 +36,8 @@ def test_report_has_table_decision_samples_and_plots(tmp_path):
     assert "**stop** (divergence)" in text
     header = next(line for line in text.splitlines() if line.startswith("| round"))
     assert header.split(" | ")[3:5] == ["arithmetic", "facts"]  # per-set columns, sorted
-    rows = [line for line in text.splitlines() if re.match(r"\| (\*\*)?\d", line)]
+    rounds_table = text.split("## Rounds", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in rounds_table.splitlines() if re.match(r"\| (\*\*)?\d", line)]
     assert len(rows) == 3
     assert rows[1].startswith("| **1** (best) | 50.0% | 45.0%-55.0% | 40.0% | 60.0% | 60.0% | 2.050 | 0.750 | 35.0 |")
     assert "beats round 0 beyond noise" in text and "No trained round beat" not in text

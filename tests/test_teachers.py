@@ -133,7 +133,7 @@ def test_local_teacher_reads_unwritten_verdicts_from_likelihoods(tiny_folder):
 
 def test_grounded_teacher_checks_first_and_critiques_with_the_reference():
     inner = ScriptedTeacher(["Looks fine.\nVERDICT: NO FAULT"])
-    g = GroundedTeacher(inner)
+    g = GroundedTeacher(inner, review_verified=False)  # reviewing verified answers: test_targets.py
     says_eight = lambda text: "eight" in text.lower()  # noqa: E731 - the loop passes the eval's matching rule
     items = [Item("Spider legs?", "Eight.", reference="Eight legs.", check=says_eight),  # passes: no model call
              Item("Spider legs?", "Six.", reference="Eight legs.", check=says_eight),  # fails: a fault, whatever the model says
