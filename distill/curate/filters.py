@@ -124,7 +124,7 @@ class SampleFilter:
             checked = question is not None and question.checkable and sample.answer_passed is not None
             done = self.review.review(
                 target, prompt=sample.prompt, reference=sample.reference,
-                critique=sample.critique if sample.verdict == "fault" else "",
+                critique=sample.critique if sample.verdict == "fault" else "", answer=sample.answer or "",
                 check=question.check if checked else None,
                 arithmetic=checked and question.format == "gsm8k", short=checked and question.format in ("short", "yesno"))
             target, why, sample.cleaned = done.target, done.dropped, done.cleaned

@@ -32,7 +32,8 @@ MARKUP = ("####",)  # data-file notation that is not an answer (GSM8K's final-an
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 _LABEL = re.compile(r"^\s*([A-Z][A-Za-z ()]{1,60}?):\s*(?:\{[a-z_]+\})?\s*$", re.M)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|####")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# a sentence ends at . ! ? (not after an initial: "H.G. Wells") or at a line break
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+|\n+")
 
 
 def words(text: str) -> list[str]:
@@ -104,15 +105,28 @@ class LeakCheck:
         return min(found, key=lambda leak: leak.start) if found else None
 
 
-def critique_echo(target: str, critique: str, carries_answer: Callable[[str], bool], min_words: int = 4) -> str | None:
+def critique_echo(target: str, critique: str, carries_answer: Callable[[str], bool], min_words: int = 4,
+                  quoted: str = "") -> str | None:
     """The first sentence of ``target`` copied from ``critique`` that does not carry the answer
-    (critique talk such as "The answer is incorrect."), or None."""
-    said = " ".join(words(critique))
+    (critique talk such as "The answer is incorrect."), or None. A sentence the critique only
+    quoted from ``quoted`` (the request, the answer under review) is not critique talk."""
+    said, seen = f" {' '.join(words(critique))} ", f" {' '.join(words(quoted))} "
     for s in sentences(target):
-        w = words(s)
-        if len(w) >= min_words - 1 and f" {' '.join(w)} " in f" {said} " and not carries_answer(s):
+        w = f" {' '.join(words(s))} "
+        if len(w.split()) >= min_words - 1 and w in said and w not in seen and not carries_answer(s):
             return s
     return None
+
+
+def _without(text: str, leak: Leak) -> str:
+    """``text`` without the leaked segment: the markup or label to the end of its line, or the
+    sentence that holds the instruction text."""
+    end = text.find("\n", leak.start)
+    if not leak.what.startswith("instruction"):
+        return (text[:leak.start] + (text[end:] if end >= 0 else "")).strip()
+    rest = text[leak.start:]
+    m = _SENTENCE.search(rest)
+    return (text[:leak.start] + (rest[m.end():] if m else "")).strip()
 
 
 def false_working(target: str, reference: str | None, prompt: str = "") -> str | None:
@@ -167,21 +181,29 @@ class TargetReview:
     def __init__(self, leaks: LeakCheck, trim: bool = True) -> None:
         self.leaks, self.trim = leaks, trim
 
-    def review(self, target: str, *, prompt: str, reference: str | None, critique: str = "",
+    def review(self, target: str, *, prompt: str, reference: str | None, critique: str = "", answer: str = "",
                check: Callable[[str], bool] | None = None, arithmetic: bool = False, short: bool = False) -> Review:
         """Review ``target``; ``check`` is the prompt's reference check (None: no reference),
-        ``arithmetic`` says the reference is a worked number, ``short`` an alias or a yes/no."""
+        ``answer`` the student's answer a revision corrects, ``arithmetic`` says the reference is a
+        worked number, ``short`` an alias or a yes/no."""
         cleaned: dict[str, str] = {}
-        passes = check or (lambda text: True)
+        passes = check or (lambda text: bool(text.strip()))
         allowed = f"{prompt}\n{reference or ''}"
         leak = self.leaks.find(target, allowed)
         if leak is not None:
+            # A leak at the end (the usual case) is cut off with what follows it; else only the leaked
+            # segments go. Either way what is left must still pass the check.
             cut = target[:leak.start].rstrip(" \t\n:;,-")
-            if not cut.strip() or (check is not None and not passes(cut)):
+            if not (cut.strip() and passes(cut)):
+                cut = target
+                while (found := self.leaks.find(cut, allowed)) is not None:
+                    cut = _without(cut, found)
+            if not (cut.strip() and passes(cut)):
                 return Review(None, f"leaked {leak.what}")
             cleaned["leak"] = f"cut {leak.what}: {target[leak.start:]!r}"
             target = cut
-        echo = critique_echo(target, critique, passes if check is not None else lambda s: False, self.leaks.min_words)
+        echo = critique_echo(target, critique, passes if check is not None else lambda s: False, self.leaks.min_words,
+                             quoted=f"{prompt}\n{answer}")
         if echo is not None:
             rest = " ".join(s for s in sentences(target) if s != echo)
             if not rest.strip() or (check is not None and not passes(rest)):

@@ -35,6 +35,7 @@ def round_metrics(
     *,
     approve: ApproveFn | None = None,
     heldout_loss: float | Callable[[], float] | None = None,
+    leaked: Callable[[str, str], bool] | None = None,
 ) -> dict:
     """One round's metrics as a flat JSON-able dict (round 0 is the untouched student).
 
@@ -44,9 +45,11 @@ def round_metrics(
     unparseable, or not judged when the caller judges a subset) is left out of the rate and
     counted in ``approval_skipped``.
     ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
+    ``leaked(question, answer)`` says whether a generated answer carries instruction text or markup
+    (:class:`distill.curate.targets.LeakCheck`): the student learns what it is trained on.
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
     correct, format}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
-    mean_answer_tokens.
+    mean_answer_tokens, leaked_answers (the share of generated answers with leaked text).
     """
     generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
     answers = [r["answer"] for r in generated]
@@ -78,6 +81,8 @@ def round_metrics(
         heldout_loss=None if loss is None else float(loss),
         distinct_2=distinct_n(answers, 2),
         mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,
+        leaked_answers=(sum(leaked(r["question"], r["answer"]) for r in generated) / len(generated)
+                        if leaked is not None and generated else None),
     )
 
 

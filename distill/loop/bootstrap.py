@@ -29,6 +29,7 @@ from distill.core import Generator, Item, Teacher
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
 from distill.curate.rows import round_data
+from distill.curate.targets import LeakCheck
 from distill.data.dedupe import NearDuplicateIndex
 from distill.data.evalsets import load_eval_set
 from distill.data.principles import Stage, load_principles
@@ -213,6 +214,11 @@ class BootstrapLoop:
             self.callbacks.round_end({k: manifest.table()[-1].get(k) for k in ROW})
 
     # -- collect ------------------------------------------------------------------------
+    def _instructions(self, teacher: Teacher) -> list[str]:
+        """The words the teacher is given around a request, under every principle of the run (a user's
+        principles included): no answer should carry them (:mod:`distill.curate.targets`)."""
+        return [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)]
+
     def _round_prompts(self, n: int) -> list[Question]:
         path = self.folder.round_dir(n) / "prompts.json"
         saved = read_json(path)
@@ -234,9 +240,7 @@ class BootstrapLoop:
         # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
         earlier = [s.prompt for k in range(1, n) for s in self.folder.samples(k) if s.kept]
         teacher = self.teacher(student)
-        # The words the teacher was given are no answer: targets are checked for them (and a user's principles).
-        instructions = [text for st in self.stages for p in st.principles for text in teacher.instructions(p)]
-        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept], instructions)
+        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept], self._instructions(teacher))
         done = self.collector.collect(n, stage, prompts, self.folder.samples_path(n), done, filt, student, teacher)
         if not self.folder.pairs_path(n).exists():  # written once, when the round's records are complete
             write_pairs(self.folder.pairs_path(n), pairs_from_samples(done))
@@ -334,10 +338,12 @@ class BootstrapLoop:
 
         result = evaluate(generator, self.eval_sets, self.config.eval, progress=progress)
         teacher = self.teacher(generator)
+        leaks = LeakCheck(self._instructions(teacher), self.config.filters.leak_min_words)
         metrics = round_metrics(
             n, result,
             approve=lambda qs, ans: self._approve(teacher, stage, qs, ans),
             heldout_loss=(lambda: answer_loss(student.model, student.tokenizer, self.heldout)) if self.heldout else None,
+            leaked=lambda question, answer: leaks.find(answer, question) is not None,
         )
         self.callbacks.phase_end("evaluate")
         write_json(path, {"metrics": metrics, "eval": result})

@@ -231,7 +231,8 @@ def write_report(
 
     set_names = sorted({name for m in history for name in (m.get("sets") or {})})
     lines += ["## Rounds", ""]
-    header = ["round", "gold acc", "95% CI"] + set_names + ["approval", "held-out loss", "distinct-2", "mean tokens"]
+    header = ["round", "gold acc", "95% CI"] + set_names + ["approval", "held-out loss", "distinct-2", "mean tokens",
+                                                            "leaked answers"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for m in history:
@@ -245,6 +246,7 @@ def write_report(
             _fmt(m.get("heldout_loss")),
             _fmt(m.get("distinct_2")),
             "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
+            _fmt(m.get("leaked_answers"), pct=True),
         ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")

@@ -26,7 +26,7 @@ SUPPORTED = ("tensorboard", "trackio", "wandb")
 def scalars(metrics: dict, summary: "RoundSummary | None" = None) -> dict[str, float]:
     """The numbers of one round worth plotting, named ``group/metric``."""
     out = {}
-    for key in ("gold_accuracy", "approval_rate", "heldout_loss", "distinct_2", "mean_answer_tokens"):
+    for key in ("gold_accuracy", "approval_rate", "heldout_loss", "distinct_2", "mean_answer_tokens", "leaked_answers"):
         if metrics.get(key) is not None:
             out[f"round/{key}"] = float(metrics[key])
     for name, s in (metrics.get("sets") or {}).items():
