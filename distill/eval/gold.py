@@ -5,7 +5,7 @@ answers for the generated formats and reading the likelihood of each choice for 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 from distill.core import SamplingConfig
 from distill.data.evalsets import EvalSet
@@ -21,7 +21,9 @@ class EvalConfig:
 
     max_new_tokens: int = 48  # gold answers are short; GSM8K-style reasoning is cut here too
     batch_size: int | None = None  # None: the student's batch from free memory
-    limit: int | None = None  # first N items of each set
+    # first N items of each set; "auto": enough to find a change of detect_change at 80% power, paired
+    limit: int | Literal["auto"] | None = None
+    detect_change: float = 0.10
     mc_length_normalize: bool = False  # mean instead of summed log-prob per choice (favours long choices less)
     # Appended to the question for generated answers; the eval question itself stays unchanged.
     prompt_suffix: dict[str, str] = field(
@@ -31,6 +33,23 @@ class EvalConfig:
             "yesno": " Answer yes or no.",
         }
     )
+
+
+    def __post_init__(self) -> None:
+        if self.limit == "auto" and not 0 < self.detect_change < 1:
+            raise ValueError(f"eval.detect_change must be in (0, 1), got {self.detect_change}")
+        if isinstance(self.limit, int) and self.limit < 1:
+            raise ValueError(f"eval.limit must be at least 1, got {self.limit}")
+
+    @property
+    def items_per_set(self) -> int | None:
+        """The items scored per set (None: all): ``limit``, or for ``auto`` the items a paired test
+        needs to find a change of ``detect_change`` at 80% power (:func:`distill.eval.stats.items_needed`)."""
+        if self.limit == "auto":
+            from distill.eval.stats import items_needed
+
+            return items_needed(self.detect_change)
+        return self.limit
 
 
 def choice_logprobs(student: "Generator", question: str, choices: Sequence[str], normalize: bool = False) -> list[float]:
@@ -57,7 +76,8 @@ def evaluate(
     if len(set(names)) != len(names):
         raise ValueError(f"eval set names must be unique (results are keyed by name), got {names}")
     sampling = SamplingConfig(max_new_tokens=cfg.max_new_tokens, temperature=0.0, batch_size=cfg.batch_size)
-    chosen = [(es, es.items[: cfg.limit] if cfg.limit else es.items) for es in eval_sets]
+    limit = cfg.items_per_set
+    chosen = [(es, es.items[:limit] if limit else es.items) for es in eval_sets]
     # One generate call for every generated set: the student sorts prompts by length across
     # all of them, so batches are fuller and padding smaller than set by set.
     prompts = [it.prompt + cfg.prompt_suffix.get(es.format, "") for es, items in chosen if es.format != "mc" for it in items]

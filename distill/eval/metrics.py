@@ -48,7 +48,7 @@ def round_metrics(
     ``leaked(question, answer)`` says whether a generated answer carries instruction text or markup
     (:class:`distill.curate.targets.LeakCheck`): the student learns what it is trained on.
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
-    correct, format}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
+    correct, format, items (a 0/1 string, one per item in file order)}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
     mean_answer_tokens, leaked_answers (the share of generated answers with leaked text).
     """
     generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
@@ -72,7 +72,9 @@ def round_metrics(
         gold_n=overall["n"],
         gold_correct=overall["correct"],
         sets={
-            name: dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"])
+            # items: each item right (1) or wrong (0), in file order, for paired comparisons between rounds
+            name: dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"],
+                       items="".join("1" if r["correct"] else "0" for r in s["items"]))
             for name, s in eval_result["sets"].items()
         },
         approval_rate=approval_rate,

@@ -36,9 +36,11 @@ from distill.data.principles import Stage, load_principles
 from distill.data.prompts import load_prompts, sample_round
 from distill.data.questions import Question
 from distill.errors import ConfigError, DataError, TeacherError
+from distill.eval import cache
 from distill.loop.collect import Collector
 from distill.loop.monitor import Decision, Monitor
 from distill.model.precision import choose as choose_precision
+from distill.model.resolve import cache_root
 from distill.model.serving import ServerPool
 from distill.publish.model_card import ModelCards
 from distill.publish.trackers import RoundLog
@@ -329,25 +331,43 @@ class BootstrapLoop:
         if saved is not None:
             return saved["metrics"]
         path.parent.mkdir(parents=True, exist_ok=True)
-        limit = self.config.eval.limit
-        self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
+        limit = self.config.eval.items_per_set
 
         def progress(done: int, tokens: int) -> None:
             self.callbacks.phase_advance("evaluate", done, tokens)
             self.callbacks.safe_point()
 
-        result = evaluate(generator, self.eval_sets, self.config.eval, progress=progress)
+        # Round 0 depends on nothing of this run but the model, the eval and held-out files and the
+        # settings: scored once, reused by any run that matches (the judge's approval is the run's own).
+        key = self._round0_key(student) if n == 0 else None
+        cached = cache.load(cache_root(), key) if key else None
+        if cached is not None:
+            self.display.info("round 0: gold evaluation and held-out loss reused from an earlier run with the same model, "
+                              "eval files and settings")
+            result, loss = cached["eval"], cached["heldout_loss"]
+        else:
+            self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
+            result = evaluate(generator, self.eval_sets, self.config.eval, progress=progress)
+            loss = answer_loss(student.model, student.tokenizer, self.heldout) if self.heldout else None
+            if key:
+                cache.save(cache_root(), key, result, loss)
         teacher = self.teacher(generator)
         leaks = LeakCheck(self._instructions(teacher), self.config.filters.leak_min_words)
         metrics = round_metrics(
-            n, result,
-            approve=lambda qs, ans: self._approve(teacher, stage, qs, ans),
-            heldout_loss=(lambda: answer_loss(student.model, student.tokenizer, self.heldout)) if self.heldout else None,
+            n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans), heldout_loss=loss,
             leaked=lambda question, answer: leaks.find(answer, question) is not None,
         )
-        self.callbacks.phase_end("evaluate")
+        if cached is None:
+            self.callbacks.phase_end("evaluate")
         write_json(path, {"metrics": metrics, "eval": result})
         return metrics
+
+    def _round0_key(self, student: "Student") -> str:
+        from distill.model.resolve import resolve_folder
+
+        cfg = self.config
+        return cache.round0_key(resolve_folder(student.spec), [es.path for es in self.eval_sets], cfg.replay_heldout,
+                                cfg.eval, self.precision, cfg.student_server is not None)
 
     def _approve(self, teacher: Teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:
         """The judge's verdict on held-out answers, on an evenly spread subset (None elsewhere).

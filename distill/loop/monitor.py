@@ -20,15 +20,20 @@ Length and diversity drift never stop a run on their own (a corrected answer may
 longer), but mean answer length moving more than ``length_drift`` (relative) from round 0, or
 distinct-2 falling below ``diversity_floor`` times round 0's, is added to ``Decision.warnings``.
 
-"Beyond noise" means both an absolute drop of at least ``min_gold_drop`` and a two-proportion
-z statistic of at least ``noise_z`` (1.96 ~ the 95% intervals of the two rounds): a drop of a
-few items on a small eval set never triggers.
+"Beyond noise" means both an absolute change of at least ``min_gold_drop`` and a test at the
+level ``noise_z`` stands for (1.96: 5%). Every round answers the same eval items, so the test is
+paired — the exact McNemar test on the items that changed (:mod:`distill.eval.stats`), Holm-
+corrected over the sets compared. Metrics from before per-item results were kept (older run
+folders) are compared as two proportions (z of at least ``noise_z``, Bonferroni over the sets), as
+then: a drop of a few items on a small eval set never triggers.
 
 **The best round** is the one to keep. A trained round qualifies only when it beats round 0
-beyond noise: better on at least one gold set (the same test per set, Bonferroni-corrected for
-the number of sets), worse beyond noise on none, overall gold accuracy not lower, and held-out
-loss not past the forgetting threshold. Among qualifying rounds the highest gold accuracy wins;
-when none qualifies, round 0 — the untouched student — is the one to keep.
+beyond noise: better on at least one gold set, worse beyond noise on none, overall gold accuracy
+not lower, and held-out loss not past the forgetting threshold. Among qualifying rounds, those whose
+gold accuracy differs from the highest only inside the noise (a paired test of the two rounds) are
+tied, and ``tie_break`` picks among them: ``later`` (more training behind it; the default) or
+``heldout_loss`` (the lowest). When none qualifies, round 0 — the untouched student — is the one
+to keep.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import Literal
+
+from distill.eval.stats import alpha_of, compare, holm
 
 Action = Literal["continue", "next_stage", "stop"]
 Kind = Literal["baseline", "ok", "divergence", "forgetting", "converged", "budget"]
@@ -61,8 +68,11 @@ class MonitorConfig:
     # changed habit, shorter or longer
     length_drift: float = 0.25
     diversity_floor: float = 0.7  # warn when distinct-2 falls below this share of round 0's
+    tie_break: Literal["later", "heldout_loss"] = "later"  # among good rounds whose difference is noise
 
     def __post_init__(self) -> None:
+        if self.tie_break not in ("later", "heldout_loss"):
+            raise ValueError(f"MonitorConfig.tie_break must be 'later' or 'heldout_loss', not {self.tie_break!r}")
         if self.forgetting_action not in ("stop", "raise_replay"):
             raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
         for name in ("noise_z", "min_gold_drop", "min_approval_rise", "min_reward_rise", "forgetting_threshold", "replay_step",
@@ -109,19 +119,42 @@ def _bonferroni(z: float, tests: int) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2)
 
 
+def _items(m: dict, name: str) -> str | None:
+    return ((m.get("sets") or {}).get(name) or {}).get("items")
+
+
+def overall_items(m: dict) -> str | None:
+    """A round's items over every set (sets in name order), or None without per-item results."""
+    sets = m.get("sets") or {}
+    parts = [sets[name].get("items") for name in sorted(sets)]
+    return "".join(parts) if parts and all(isinstance(p, str) for p in parts) else None
+
+
 def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[str], list[str]]:
     """(sets where ``cur`` is better beyond noise, sets where it is worse beyond noise) than ``base``.
 
-    Beyond noise per set: a change of at least ``min_gold_drop`` and a two-proportion z of at
-    least ``noise_z``, Bonferroni-corrected for the number of sets compared (so five sets do
-    not give five chances to look better by luck)."""
+    Beyond noise per set: a change of at least ``min_gold_drop``, and the exact McNemar test on the
+    items both rounds scored, Holm-corrected over the sets compared (so five sets do not give five
+    chances to look better by luck). Without per-item results: a two-proportion z of at least
+    ``noise_z``, Bonferroni-corrected."""
     names = [k for k in (base.get("sets") or {}) if k in (cur.get("sets") or {})]
+    names = [k for k in names if base["sets"][k].get("n") and cur["sets"][k].get("n")]
+    paired = {k for k in names if _items(base, k) and _items(cur, k) and len(_items(base, k)) == len(_items(cur, k))}
+    if paired:
+        tests = {k: compare(_items(base, k), _items(cur, k)) for k in paired}
+        pvalues = {k: t.p for k, t in tests.items() if abs(t.diff) >= config.min_gold_drop}
+        for k in set(names) - paired:  # a set without items beside paired ones: its two-proportion p-value
+            b, c = base["sets"][k], cur["sets"][k]
+            if abs(c["accuracy"] - b["accuracy"]) >= config.min_gold_drop:
+                pvalues[k] = alpha_of(abs(_z(b["accuracy"], b["n"], c["accuracy"], c["n"])))
+        significant = holm(pvalues, alpha_of(config.noise_z))
+        sign = {k: (tests[k].diff if k in tests else cur["sets"][k]["accuracy"] - base["sets"][k]["accuracy"])
+                for k in significant}
+        return [k for k in names if sign.get(k, 0) > 0], [k for k in names if sign.get(k, 0) < 0]
     z_needed = _bonferroni(config.noise_z, len(names))
     up, down = [], []
     for name in names:
         b, c = base["sets"][name], cur["sets"][name]
-        if not b.get("n") or not c.get("n"):
-            continue
         diff = c["accuracy"] - b["accuracy"]
         if abs(diff) < config.min_gold_drop:
             continue
@@ -131,6 +164,16 @@ def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[st
         elif z <= -z_needed:
             down.append(name)
     return up, down
+
+
+def same_beyond_noise(a: dict, b: dict, config: "MonitorConfig") -> bool:
+    """True when rounds ``a`` and ``b`` differ in gold accuracy only inside the noise (paired test on
+    all their items; without per-item results, only when the accuracies are equal)."""
+    ia, ib = overall_items(a), overall_items(b)
+    if ia is None or ib is None or len(ia) != len(ib):
+        return _acc(a) == _acc(b)
+    t = compare(ia, ib)
+    return abs(t.diff) < config.min_gold_drop or t.p >= alpha_of(config.noise_z)
 
 
 def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
@@ -148,15 +191,24 @@ def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
 
 
 def best_round(history: list[dict], config: "MonitorConfig | None" = None) -> int:
-    """The round to keep: among rounds that beat round 0 beyond noise (:func:`beats_round0`),
-    the one with the highest gold accuracy (ties: lower held-out loss, then the earlier round);
-    round 0, the untouched student, when none does."""
+    """The round to keep: among rounds that beat round 0 beyond noise (:func:`beats_round0`), the
+    one with the highest gold accuracy, or — among the rounds tied with it inside the noise — the
+    one ``tie_break`` picks; round 0, the untouched student, when none does. (Without per-item
+    results, as before them: ties are equal accuracies, broken by lower held-out loss, then the
+    earlier round.)"""
     if not history:
         raise ValueError("best_round needs at least one round of metrics")
     config = config or MonitorConfig()
     better = [m for m in history[1:] if beats_round0(history, m, config)]
     if not better:
         return history[0]["round"]
+    top = max(better, key=_acc)
+    if overall_items(top) is not None:
+        tied = [m for m in better if same_beyond_noise(top, m, config)]
+        if config.tie_break == "later":
+            return max(tied, key=lambda m: m["round"])["round"]
+        return min(tied, key=lambda m: (math.inf if m.get("heldout_loss") is None else m["heldout_loss"],
+                                        -m["round"]))["round"]
 
     def key(m: dict) -> tuple:
         loss = m.get("heldout_loss")
@@ -177,7 +229,11 @@ def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
 
 
 def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
-    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise."""
+    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise (paired on their items)."""
+    ia, ib = overall_items(ref), overall_items(cur)
+    if ia is not None and ib is not None and len(ia) == len(ib):
+        t = compare(ia, ib)
+        return -t.diff >= config.min_gold_drop and t.p < alpha_of(config.noise_z)
     p1, p2 = ref.get("gold_accuracy"), cur.get("gold_accuracy")
     n1, n2 = ref.get("gold_n") or 0, cur.get("gold_n") or 0
     if p1 is None or p2 is None or n1 == 0 or n2 == 0:

@@ -16,6 +16,7 @@ Inputs are plain data, so the loop can call it from whatever it keeps in the run
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from distill.store.records import RoundSummary, Sample  # noqa: E402
 
 BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on at least one "
-             "gold set (two-proportion test, 95%, Bonferroni-corrected for the number of sets), worse beyond "
-             "noise on none, overall gold accuracy not lower, and held-out loss not past the forgetting threshold.")
+             "gold set (exact McNemar test on the items that changed, 5%, Holm-corrected over the sets), worse "
+             "beyond noise on none, overall gold accuracy not lower, and held-out loss not past the forgetting "
+             "threshold. Good rounds whose difference is inside the noise of a paired test are tied; the later "
+             "one is kept (monitor.tie_break).")
 
 
 @dataclass
@@ -169,6 +172,49 @@ def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: i
     return lines + [""] + shown + [""]
 
 
+def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, examples: int = 3) -> list[str]:
+    """Each trained round against round 0 on the same items (:mod:`distill.eval.stats`): per set the
+    newly right, the newly wrong, the paired change with its 95% interval and the exact McNemar p;
+    the smallest change each set could have shown; and a few items the round got newly wrong."""
+    from distill.eval.stats import compare, detectable_change
+
+    base = history[0] if history else {}
+    names = [k for k in sorted(base.get("sets") or {}) if (base["sets"][k] or {}).get("items")]
+    if not names or len(history) < 2:
+        return []
+    lines = ["## Paired against round 0", "",
+             "Every round answers the same eval items, so what changed is counted item by item.", "",
+             "| round | set | items | newly right | newly wrong | change (95% CI) | p (exact McNemar) |",
+             "|---|---|---|---|---|---|---|"]
+    for m in history[1:]:
+        for k in names:
+            items = ((m.get("sets") or {}).get(k) or {}).get("items")
+            if not items or len(items) != len(base["sets"][k]["items"]):
+                continue
+            t = compare(base["sets"][k]["items"], items)
+            lines.append(f"| {m['round']} | {k} | {t.n} | {t.b} | {t.c} | {100 * t.diff:+.1f} "
+                         f"({100 * t.lo:+.1f} to {100 * t.hi:+.1f}) | {t.p:.2g} |")
+    lines += ["", "Smallest change each set could have shown (80% power, 5% level, a paired test with 30% of "
+              "items changing): " + ", ".join(f"{k} {100 * detectable_change(len(base['sets'][k]['items'])):.0f} points"
+                                              for k in names) + ".", ""]
+    shown = best if isinstance(best, int) and best > 0 else history[-1]["round"]
+    wrong = []
+    try:
+        zero = json.loads((run_dir / "round-00" / "eval.json").read_text(encoding="utf-8"))["eval"]["sets"]
+        cur = json.loads((run_dir / f"round-{shown:02d}" / "eval.json").read_text(encoding="utf-8"))["eval"]["sets"]
+    except (OSError, ValueError, KeyError):
+        return lines
+    for k in names:
+        for a, b in zip(zero.get(k, {}).get("items", []), cur.get(k, {}).get("items", [])):
+            if a.get("correct") and not b.get("correct"):
+                wrong.append(f"- {k}: *{_clip(a.get('question'), 140)}* (gold: {_clip(a.get('gold'), 40)}): round 0 "
+                             f"{_clip(a.get('answer'), 120)!r} -> round {shown} {_clip(b.get('answer'), 120)!r}")
+    if wrong:
+        lines += [f"Items round {shown} got newly wrong (the first {min(examples, len(wrong))} of {len(wrong)}):", ""]
+        lines += wrong[:examples] + [""]
+    return lines
+
+
 def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
     its spread within groups, the share of groups with no learning signal, truncated answers, KL,
@@ -271,6 +317,7 @@ def write_report(
         lines.append("")
         lines += rl_table(rounds)
 
+    lines += paired_section(run_dir, history, best)
     if samples_by_round:
         lines += review_section(samples_by_round)
 
