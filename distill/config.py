@@ -17,7 +17,7 @@ import yaml
 
 from distill.core import SamplingConfig
 from distill.curate.filters import FilterConfig
-from distill.data.evalsets import default_eval_paths
+from distill.data.evalsets import default_eval_paths, default_guard_paths
 from distill.data.paths import DATA_DIR
 from distill.errors import ConfigError
 from distill.eval.gold import EvalConfig
@@ -73,6 +73,8 @@ class RunConfig:
     replay_heldout: str | None = str(DATA_DIR / "replay_heldout.jsonl")  # for the forgetting measure
     replay_share: float = 0.5  # share of original instruction data in each round's training mix
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths()])
+    # gold sets unlike the training data whose drop beyond noise is forgetting (data/guard/: spelling, sequences)
+    guard_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_guard_paths()])
     approval_items: int = 16  # held-out questions the judge rates each round
     seed: int = 0
     answer: AnswerConfig = field(default_factory=lambda: AnswerConfig(max_new_tokens=64))

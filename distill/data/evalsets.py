@@ -17,6 +17,7 @@ from distill.data.paths import DATA_DIR
 from distill.data.questions import Question, load_questions
 
 EVAL_DIR = DATA_DIR / "eval"
+GUARD_DIR = DATA_DIR / "guard"
 
 
 @dataclass
@@ -43,6 +44,12 @@ def load_eval_set(path: str | os.PathLike, format: str | None = None, name: str 
 def default_eval_paths() -> list[Path]:
     """The eval sets shipped with the project (``data/eval/*.jsonl``)."""
     return sorted(EVAL_DIR.glob("*.jsonl"))
+
+
+def default_guard_paths() -> list[Path]:
+    """The forgetting guards shipped with the project (``data/guard/*.jsonl``: general-capability
+    multiple choice unlike the training data and the eval sets)."""
+    return sorted(GUARD_DIR.glob("*.jsonl"))
 
 
 def eval_questions(paths: Iterable[str | os.PathLike] | None = None) -> set[str]:

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from distill.store.atomic import write_json
 from distill.store.folder import read_json
 
-VERSION = 1  # bumped when what an entry holds, or how it is computed, changes
+VERSION = 2  # bumped when what an entry holds, or how it is computed, changes
 _WEIGHTS = ("*.safetensors", "*.bin", "*.json", "*.model", "*.txt")
 
 
@@ -63,13 +63,17 @@ def path_for(cache_root: Path, key: str) -> Path:
     return Path(cache_root) / "round0" / f"{key}.json"
 
 
+FIELDS = ("eval", "guard", "lm_eval", "heldout_loss")
+
+
 def load(cache_root: Path, key: str) -> dict | None:
-    """A cached round 0 (``{"eval": ..., "heldout_loss": ...}``) or None; an unreadable entry is a miss."""
+    """A cached round 0 (:data:`FIELDS`: the gold evaluation, the guards', the harness's scores and
+    the held-out loss) or None; an unreadable or incomplete entry is a miss."""
     data = read_json(path_for(cache_root, key), strict=False)
-    return data if isinstance(data, dict) and "eval" in data else None
+    return data if isinstance(data, dict) and all(k in data for k in FIELDS) else None
 
 
-def save(cache_root: Path, key: str, eval_result: dict, heldout_loss: float | None) -> None:
+def save(cache_root: Path, key: str, entry: dict) -> None:
     path = path_for(cache_root, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, {"eval": eval_result, "heldout_loss": heldout_loss})
+    write_json(path, {k: entry[k] for k in FIELDS})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 from distill.core import SamplingConfig
 from distill.data.evalsets import EvalSet
+from distill.eval.harness import LmEvalConfig
 from distill.eval.metrics import wilson_interval
 
 if TYPE_CHECKING:  # the student pulls in torch; loading and scoring do not need it
@@ -24,6 +25,8 @@ class EvalConfig:
     # first N items of each set; "auto": enough to find a change of detect_change at 80% power, paired
     limit: int | Literal["auto"] | None = None
     detect_change: float = 0.10
+    # lm-evaluation-harness tasks scored every round too (distill.eval.harness); None: none
+    lm_eval: LmEvalConfig | None = None
     mc_length_normalize: bool = False  # mean instead of summed log-prob per choice (favours long choices less)
     # Appended to the question for generated answers; the eval question itself stays unchanged.
     prompt_suffix: dict[str, str] = field(

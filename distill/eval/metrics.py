@@ -36,6 +36,8 @@ def round_metrics(
     approve: ApproveFn | None = None,
     heldout_loss: float | Callable[[], float] | None = None,
     leaked: Callable[[str, str], bool] | None = None,
+    guard: dict | None = None,
+    lm_eval: dict | None = None,
 ) -> dict:
     """One round's metrics as a flat JSON-able dict (round 0 is the untouched student).
 
@@ -47,9 +49,13 @@ def round_metrics(
     ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
     ``leaked(question, answer)`` says whether a generated answer carries instruction text or markup
     (:class:`distill.curate.targets.LeakCheck`): the student learns what it is trained on.
+    ``guard`` is :func:`evaluate`'s result on the forgetting guards (gold sets unlike the training
+    data), kept apart from the gold accuracy; ``lm_eval`` the harness's scores
+    (:func:`distill.eval.harness.evaluate_tasks`).
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
     correct, format, items (a 0/1 string, one per item in file order)}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
-    mean_answer_tokens, leaked_answers (the share of generated answers with leaked text).
+    mean_answer_tokens, leaked_answers (the share of generated answers with leaked text), guard{name:
+    as sets}, lm_eval{task: metric, value, stderr, n, items, guard}.
     """
     generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
     answers = [r["answer"] for r in generated]
@@ -71,12 +77,8 @@ def round_metrics(
         gold_ci95=list(overall["ci95"]),
         gold_n=overall["n"],
         gold_correct=overall["correct"],
-        sets={
-            # items: each item right (1) or wrong (0), in file order, for paired comparisons between rounds
-            name: dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"],
-                       items="".join("1" if r["correct"] else "0" for r in s["items"]))
-            for name, s in eval_result["sets"].items()
-        },
+        # items: each item right (1) or wrong (0), in file order, for paired comparisons between rounds
+        sets={name: _set_metrics(s) for name, s in eval_result["sets"].items()},
         approval_rate=approval_rate,
         approval_n=approval_n,
         approval_skipped=approval_skipped,
@@ -85,7 +87,15 @@ def round_metrics(
         mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,
         leaked_answers=(sum(leaked(r["question"], r["answer"]) for r in generated) / len(generated)
                         if leaked is not None and generated else None),
+        guard={name: _set_metrics(s) for name, s in (guard or {}).get("sets", {}).items()},
+        lm_eval=lm_eval or {},
     )
+
+
+def _set_metrics(s: dict) -> dict:
+    """One set's scores as a round's metrics keep them: accuracy, interval, counts and each item."""
+    return dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"],
+                items="".join("1" if r["correct"] else "0" for r in s["items"]))
 
 
 def training_metrics(log_history: Sequence[dict]) -> dict:

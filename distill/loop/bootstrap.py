@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from distill.callbacks import CallbackList, LoopCallback
@@ -90,6 +91,11 @@ class BootstrapLoop:
         self.display = SafeDisplay(display or PlainDisplay())
         self.stages: list[Stage] = load_principles(config.principles)
         self.eval_sets = [load_eval_set(p) for p in config.eval_sets]
+        self.guard_sets = [load_eval_set(p) for p in config.guard_sets]
+        if config.eval.lm_eval is not None:
+            from distill.eval.harness import check
+
+            check(config.eval.lm_eval)  # an unknown task or a missing data file fails here, before any generation
         from distill.data.instructions import load_instructions  # datasets: only once the cheap checks passed
 
         self.heldout = list(load_instructions(config.replay_heldout)) if config.replay_heldout else []
@@ -114,7 +120,7 @@ class BootstrapLoop:
     def _prompt_pool(self) -> list[Question]:
         """Training prompts, minus any that near-duplicate an eval question (no training on the test)."""
         index = NearDuplicateIndex(self.config.filters.near_duplicate_threshold)
-        for es in self.eval_sets:
+        for es in self.eval_sets + self.guard_sets:
             for it in es.items:
                 index.add(it.question)
         pool, dropped = [], 0
@@ -344,29 +350,47 @@ class BootstrapLoop:
         if cached is not None:
             self.display.info("round 0: gold evaluation and held-out loss reused from an earlier run with the same model, "
                               "eval files and settings")
-            result, loss = cached["eval"], cached["heldout_loss"]
+            result, guard, harness, loss = cached["eval"], cached["guard"], cached["lm_eval"], cached["heldout_loss"]
         else:
-            self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets))
+            self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets)
+                                       + sum(len(s.items) for s in self.guard_sets))
             result = evaluate(generator, self.eval_sets, self.config.eval, progress=progress)
+            # the guards are scored whole: what they are for is seeing a drop
+            guard = evaluate(generator, self.guard_sets, replace(self.config.eval, limit=None), progress=progress)
+            harness = self._harness(student)
             loss = answer_loss(student.model, student.tokenizer, self.heldout) if self.heldout else None
             if key:
-                cache.save(cache_root(), key, result, loss)
+                cache.save(cache_root(), key, {"eval": result, "guard": guard, "lm_eval": harness, "heldout_loss": loss})
         teacher = self.teacher(generator)
         leaks = LeakCheck(self._instructions(teacher), self.config.filters.leak_min_words)
         metrics = round_metrics(
             n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans), heldout_loss=loss,
-            leaked=lambda question, answer: leaks.find(answer, question) is not None,
+            leaked=lambda question, answer: leaks.find(answer, question) is not None, guard=guard, lm_eval=harness,
         )
         if cached is None:
             self.callbacks.phase_end("evaluate")
-        write_json(path, {"metrics": metrics, "eval": result})
+        write_json(path, {"metrics": metrics, "eval": result, "guard": guard})
         return metrics
+
+    def _harness(self, student: "Student") -> dict | None:
+        """The lm-evaluation-harness tasks' scores for the in-process model, when ``eval.lm_eval`` asks."""
+        lm = self.config.eval.lm_eval
+        if lm is None:
+            return None
+        from distill.eval.harness import evaluate_tasks
+
+        self.display.info(f"lm-eval: {', '.join(lm.tasks)}")
+        return evaluate_tasks(student.model, student.tokenizer, lm)
 
     def _round0_key(self, student: "Student") -> str:
         from distill.model.resolve import resolve_folder
 
         cfg = self.config
-        return cache.round0_key(resolve_folder(student.spec), [es.path for es in self.eval_sets], cfg.replay_heldout,
+        lm = cfg.eval.lm_eval
+        task_files = sorted(str(p) for folder in (lm.include_paths if lm else []) for p in Path(folder).rglob("*")
+                            if p.is_file())
+        return cache.round0_key(resolve_folder(student.spec),
+                                [es.path for es in self.eval_sets + self.guard_sets] + task_files, cfg.replay_heldout,
                                 cfg.eval, self.precision, cfg.student_server is not None)
 
     def _approve(self, teacher: Teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:

@@ -8,7 +8,8 @@ Pure functions over the per-round metric dicts of :func:`distill.eval.gold.round
    compared with the best round so far, for ``patience`` consecutive rounds: the model is learning
    to please its grader, not to be right. Stop and keep the best round.
 2. **Forgetting** - held-out loss on original instruction data rose more than
-   ``forgetting_threshold`` (relative) above round 0: stop, or raise the replay share
+   ``forgetting_threshold`` (relative) above round 0, or a guard (a gold set unlike the training
+   data, or an lm-eval task marked ``guard``) fell beyond noise: stop, or raise the replay share
    (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
 3. **Convergence** - the teacher found faults in fewer than ``converged_fault_rate`` of the
    prompts of the stage's last round: next stage, or stop as converged after the last stage.
@@ -166,6 +167,32 @@ def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[st
     return up, down
 
 
+def guards(m: dict) -> dict[str, tuple[float, str | None, float | None]]:
+    """A round's forgetting guards: gold guard sets and lm-eval tasks marked ``guard``, as
+    ``{name: (score, items, stderr)}``."""
+    out = {name: (g["accuracy"], g.get("items"), None) for name, g in (m.get("guard") or {}).items()}
+    out.update({f"lm_eval:{name}": (t["value"], t.get("items"), t.get("stderr"))
+                for name, t in (m.get("lm_eval") or {}).items() if t.get("guard")})
+    return out
+
+
+def guard_drops(base: dict, cur: dict, config: "MonitorConfig") -> list[str]:
+    """The guards on which ``cur`` is worse than ``base`` beyond noise: a drop of at least
+    ``min_gold_drop``, significant in a paired test of their items (without items: the two scores'
+    standard errors), Holm-corrected over the guards."""
+    b, c = guards(base), guards(cur)
+    pvalues = {}
+    for name in b.keys() & c.keys():
+        (vb, ib, sb), (vc, ic, sc) = b[name], c[name]
+        if vb - vc < config.min_gold_drop:
+            continue
+        if ib and ic and len(ib) == len(ic):
+            pvalues[name] = compare(ib, ic).p
+        elif sb is not None and sc is not None and (sb or sc):
+            pvalues[name] = alpha_of((vb - vc) / math.sqrt(sb * sb + sc * sc))
+    return sorted(holm(pvalues, alpha_of(config.noise_z)))
+
+
 def same_beyond_noise(a: dict, b: dict, config: "MonitorConfig") -> bool:
     """True when rounds ``a`` and ``b`` differ in gold accuracy only inside the noise (paired test on
     all their items; without per-item results, only when the accuracies are equal)."""
@@ -184,7 +211,7 @@ def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
     if m["round"] == 0:
         return False
     up, down = set_changes(base, m, config)
-    if not up or down or _acc(m) < _acc(base):
+    if not up or down or _acc(m) < _acc(base) or guard_drops(base, m, config):
         return False
     b_loss, c_loss = base.get("heldout_loss"), m.get("heldout_loss")
     return not (b_loss and c_loss is not None and (c_loss - b_loss) / b_loss > config.forgetting_threshold)
@@ -368,24 +395,31 @@ class Monitor:
                 best,
             )
 
-        # 2. forgetting
+        # 2. forgetting: held-out loss past its threshold, or a guard worse beyond noise
         base_loss, cur_loss = history[0].get("heldout_loss"), cur.get("heldout_loss")
-        if base_loss and cur_loss is not None:
+        what = None
+        if base_loss and cur_loss is not None and (cur_loss - base_loss) / base_loss > cfg.forgetting_threshold:
             rise = (cur_loss - base_loss) / base_loss
-            if rise > cfg.forgetting_threshold:
-                what = (f"forgetting: held-out loss {base_loss:.3f} -> {cur_loss:.3f} (+{rise:.0%}, "
-                        f"threshold +{cfg.forgetting_threshold:.0%})")
-                if cfg.forgetting_action == "raise_replay":
-                    if replay_share is None:
-                        raise ValueError("forgetting_action='raise_replay' needs the current replay_share")
-                    if replay_share < cfg.max_replay_share:
-                        new = round(min(cfg.max_replay_share, replay_share + cfg.replay_step), 4)
-                        return Decision("continue", "forgetting",
-                                        f"{what}; raising the replay share {replay_share:.2f} -> {new:.2f}", best, new)
-                    return Decision("stop", "forgetting",
-                                    f"{what}; replay share already at its maximum {cfg.max_replay_share:.2f}; "
-                                    f"{keep}", best)
-                return Decision("stop", "forgetting", f"{what}; {keep}", best)
+            what = (f"forgetting: held-out loss {base_loss:.3f} -> {cur_loss:.3f} (+{rise:.0%}, "
+                    f"threshold +{cfg.forgetting_threshold:.0%})")
+        fell = guard_drops(history[0], cur, cfg)
+        if fell:
+            scores = guards(history[0]), guards(cur)
+            said = ", ".join(f"{k} {scores[0][k][0]:.1%} -> {scores[1][k][0]:.1%}" for k in fell)
+            what = f"{what}; " if what else "forgetting: "
+            what += f"the guard{'s' if len(fell) > 1 else ''} {said} fell beyond noise"
+        if what:
+            if cfg.forgetting_action == "raise_replay":
+                if replay_share is None:
+                    raise ValueError("forgetting_action='raise_replay' needs the current replay_share")
+                if replay_share < cfg.max_replay_share:
+                    new = round(min(cfg.max_replay_share, replay_share + cfg.replay_step), 4)
+                    return Decision("continue", "forgetting",
+                                    f"{what}; raising the replay share {replay_share:.2f} -> {new:.2f}", best, new)
+                return Decision("stop", "forgetting",
+                                f"{what}; replay share already at its maximum {cfg.max_replay_share:.2f}; "
+                                f"{keep}", best)
+            return Decision("stop", "forgetting", f"{what}; {keep}", best)
 
         # 3. convergence
         if fault_rate is not None and stage_rounds >= cfg.min_rounds and fault_rate < cfg.converged_fault_rate:

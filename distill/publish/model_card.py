@@ -30,6 +30,14 @@ def model_card(*, run_dir: Path, round_number: int, config: dict, summary: "Roun
         rows.append(f"| {name} | {_pct(b.get('accuracy'))} | {_pct(s['accuracy'])} ({_pct(lo)}-{_pct(hi)}) |")
     lo, hi = m.get("gold_ci95") or [None, None]
     rows.append(f"| all | {_pct(base.get('gold_accuracy'))} | {_pct(m.get('gold_accuracy'))} ({_pct(lo)}-{_pct(hi)}) |")
+    for name in sorted(m.get("guard") or {}):  # gold sets unlike the training data: forgetting shows here
+        g, b = m["guard"][name], (base.get("guard") or {}).get(name, {})
+        rows.append(f"| guard: {name} | {_pct(b.get('accuracy'))} | {_pct(g['accuracy'])} "
+                    f"({_pct(g['ci95'][0])}-{_pct(g['ci95'][1])}) |")
+    for name in sorted(m.get("lm_eval") or {}):
+        t, b = m["lm_eval"][name], (base.get("lm_eval") or {}).get(name, {})
+        se = f" ± {t['stderr']:.3f}" if t.get("stderr") is not None else ""
+        rows.append(f"| lm-eval {name} ({t['metric']}) | {b.get('value', '-')} | {t['value']:.3f}{se} |")
     best = ("This is the run's best round." if best_round == round_number else
             f"The run recommends round {best_round}" + (" (the untouched student)." if best_round == 0 else "."))
     return f"""---

@@ -172,6 +172,30 @@ def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: i
     return lines + [""] + shown + [""]
 
 
+def guard_table(history: Sequence[Mapping]) -> list[str]:
+    """Per round, the forgetting guards (gold sets unlike the training data) and the lm-evaluation-
+    harness tasks, each score with its interval or standard error."""
+    guard_names = sorted({k for m in history for k in (m.get("guard") or {})})
+    task_names = sorted({k for m in history for k in (m.get("lm_eval") or {})})
+    if not guard_names and not task_names:
+        return []
+    head = ["round"] + [f"guard {k}" for k in guard_names] + [f"lm-eval {k}" for k in task_names]
+    lines = ["## Guards and lm-evaluation-harness tasks", "",
+             "Gold sets unlike the training data (and lm-eval tasks marked `guard`): a drop beyond noise is "
+             "forgetting.", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in history:
+        cells = [str(m["round"])]
+        for k in guard_names:
+            g = (m.get("guard") or {}).get(k)
+            cells.append("-" if not g else f"{100 * g['accuracy']:.1f} ({100 * g['ci95'][0]:.0f}-{100 * g['ci95'][1]:.0f})")
+        for k in task_names:
+            t = (m.get("lm_eval") or {}).get(k)
+            se = f" ± {t['stderr']:.3f}" if t and t.get("stderr") is not None else ""
+            cells.append("-" if not t else f"{t['metric']} {t['value']:.3f}{se}" + (" (guard)" if t.get("guard") else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, examples: int = 3) -> list[str]:
     """Each trained round against round 0 on the same items (:mod:`distill.eval.stats`): per set the
     newly right, the newly wrong, the paired change with its 95% interval and the exact McNemar p;
@@ -317,6 +341,7 @@ def write_report(
         lines.append("")
         lines += rl_table(rounds)
 
+    lines += guard_table(history)
     lines += paired_section(run_dir, history, best)
     if samples_by_round:
         lines += review_section(samples_by_round)

@@ -31,6 +31,10 @@ def scalars(metrics: dict, summary: "RoundSummary | None" = None) -> dict[str, f
             out[f"round/{key}"] = float(metrics[key])
     for name, s in (metrics.get("sets") or {}).items():
         out[f"gold/{name}"] = float(s["accuracy"])
+    for name, s in (metrics.get("guard") or {}).items():
+        out[f"guard/{name}"] = float(s["accuracy"])
+    for name, s in (metrics.get("lm_eval") or {}).items():
+        out[f"lm_eval/{name}"] = float(s["value"])
     for key in ("kept", "pairs", "fault_rate", "train_loss"):
         if summary is not None and getattr(summary, key) is not None:
             out[f"round/{key}"] = float(getattr(summary, key))

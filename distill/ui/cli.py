@@ -47,6 +47,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("eval.json"), help="where to write the JSON results (default: eval.json)")
     p.add_argument("--max-new-tokens", type=int, default=EvalConfig.max_new_tokens)
     p.add_argument("--batch-size", type=int, default=EvalConfig.batch_size, help="rows per batch (default: from free memory)")
+    p.add_argument("--lm-eval", metavar="TASK[,TASK]",
+                   help="also score lm-evaluation-harness tasks: the harness's own (gsm8k, ...: online) or those in "
+                        "--include-path (default: the project's guard tasks, data/guard/); needs the lmeval extra")
+    p.add_argument("--include-path", action="append", metavar="DIR", help="a folder of lm-eval task YAMLs; repeatable")
     p.set_defaults(func=cmd_eval)
 
 
@@ -74,6 +78,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
     sets = [load_eval_set(p, format=args.format) for p in paths]
+    harness = None
+    if args.lm_eval:
+        from distill.eval.harness import LmEvalConfig, check
+
+        tasks = [t.strip() for t in args.lm_eval.split(",") if t.strip()]
+        harness = LmEvalConfig(tasks=tasks, limit=args.limit,
+                               **({"include_path": args.include_path} if args.include_path else {}))
+        check(harness)  # an unknown task or a missing data file: one line, before the model loads
     names = [s.name for s in sets]
     for i, s in enumerate(sets):  # two files with one stem would overwrite each other's results
         if names.count(s.name) > 1:
@@ -90,6 +102,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = evaluate(student, sets, config, progress=lambda k, _tokens: bar.advance(task, k))
     result["model"] = str(args.model)
     print_eval_table(result, title=f"Gold-answer evaluation of {args.model}")
+    if harness is not None:
+        from distill.eval.harness import evaluate_tasks
+
+        result["lm_eval"] = evaluate_tasks(student.model, student.tokenizer, harness)
+        for task, score in result["lm_eval"].items():
+            se = f" ± {score['stderr']:.3f}" if score["stderr"] is not None else ""
+            print(f"lm-eval {task}: {score['metric']} {score['value']:.3f}{se} ({score['n']} items)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {args.out}")
