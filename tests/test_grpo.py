@@ -81,8 +81,9 @@ def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
     assert (tmp_path / "round" / "model" / "config.json").is_file()  # merged like every objective
 
 
-@pytest.mark.parametrize("reward", ["reference", "verifier", "judge", "user_rewards:short",
-                                    {"reference": 1.0, "judge": 0.5}])
+# every reward kind through a real loop round: the judge alone (it reads the teacher's verdicts), and the
+# others together with weights (each computed and logged; the user's at weight 0: logged, not trained on)
+@pytest.mark.parametrize("reward", ["judge", {"reference": 1.0, "verifier": 0.5, "user_rewards:short": 0.0}])
 def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monkeypatch, reward):
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
@@ -96,7 +97,7 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     assert summary.objective == "grpo" and summary.train_metrics["steps"] == 2
     names = set(reward) if isinstance(reward, dict) else {reward}
     assert set(summary.train_metrics["rewards"]) == {n.replace(":", "_").replace(".", "_") for n in names}
-    if reward in ("reference", "verifier"):
+    if isinstance(reward, dict):  # reference-reading rewards among others: prompts without a reference counted
         prompts = json.loads((Path(cfg.run_dir) / "round-01" / "prompts.json").read_text())
         assert summary.train_metrics["unrewarded"] == sum(q["format"] not in ("short", "gsm8k", "yesno") for q in prompts)
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]
@@ -106,22 +107,29 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     assert "reward" in report and "grpo" in report
 
 
-def test_a_broken_reward_function_stops_the_run_in_one_line(tmp_path, tiny_folder):
+def test_a_broken_reward_function_stops_the_run_in_one_line(tmp_path, tiny_folder, monkeypatch):
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import run
+
     rewards_module(tmp_path)
-    for name, message in (("raises", "raised KeyError: 'no such column'"),
-                          ("too_few", "returned 1 values for 4 completions")):
-        cfg = config(tmp_path, tiny_folder, run_dir=str(tmp_path / f"run-{name}"),
-                     train={**TINY_RL, "reward": f"user_rewards:{name}"})
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        out = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(path), "--quiet"], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=600,
-                             env={"PATH": "", "PYTHONPATH": f"{tmp_path}:{ROOT}", "HF_HUB_OFFLINE": "1",
-                                  "DISTILL_CACHE": str(ROOT / ".cache" / "models"), "OMP_NUM_THREADS": "1"})
-        assert out.returncode == 2, out.stderr[-2000:]
-        # the error is one line, the last (libraries' deprecation warnings may come before it); no traceback
-        assert out.stderr.strip().splitlines()[-1] == f"distill run: error: reward 'user_rewards:{name}' {message}"
-        assert "Traceback" not in out.stderr, out.stderr
+    # through the command line: one line naming the function, exit status 2, no traceback
+    cfg = config(tmp_path, tiny_folder, run_dir=str(tmp_path / "run-raises"), train={**TINY_RL, "reward": "user_rewards:raises"})
+    path = tmp_path / "raises.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = subprocess.run([sys.executable, "-m", "distill.ui.cli", "run", str(path), "--quiet"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600,
+                         env={"PATH": "", "PYTHONPATH": f"{tmp_path}:{ROOT}", "HF_HUB_OFFLINE": "1",
+                              "DISTILL_CACHE": str(ROOT / ".cache" / "models"), "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 2, out.stderr[-2000:]
+    # the error is one line, the last (libraries' deprecation warnings may come before it); no traceback
+    assert out.stderr.strip().splitlines()[-1] == \
+        "distill run: error: reward 'user_rewards:raises' raised KeyError: 'no such column'"
+    assert "Traceback" not in out.stderr, out.stderr
+    # the wrong number of values, in process
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = config(tmp_path, tiny_folder, run_dir=str(tmp_path / "run-too-few"), train={**TINY_RL, "reward": "user_rewards:too_few"})
+    with pytest.raises(SpecError, match=r"^reward 'user_rewards:too_few' returned 1 values for 4 completions$"):
+        run(RunConfig.from_data(cfg))
 
 
 def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_folder, monkeypatch):

@@ -30,7 +30,9 @@ def test_a_guard_broken_on_purpose_stops_the_run_and_lm_eval_scores_every_round(
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
 
-    items = guard_words(16)
+    # each question names its words, so the 16 prompts are distinct (the mix de-duplicates by prompt)
+    items = [{**r, "question": f"Which of these is spelled correctly: {', '.join(r['choices'])}?"}
+             for r in guard_words(16)]
     guard = tmp_path / "spelling16.jsonl"
     guard.write_text("".join(json.dumps(r) + "\n" for r in items))
     wrong = tmp_path / "misspell.jsonl"  # the breaking set: every guard question answered with a misspelling
@@ -47,7 +49,7 @@ def test_a_guard_broken_on_purpose_stops_the_run_and_lm_eval_scores_every_round(
         "replay_heldout": None, "guard_sets": [str(guard)],  # no held-out loss: the guard alone must catch it
         "eval_sets": [str(ROOT / "data" / "eval" / "yesno.jsonl")],
         "answer": {"max_new_tokens": 8}, "critique": {"max_new_tokens": 8}, "revision": {"max_new_tokens": 8},
-        "eval": {"limit": 2, "max_new_tokens": 4,
+        "eval": {"limit": 16, "max_new_tokens": 4,
                  "lm_eval": {"tasks": ["guard_spelling16"], "include_path": str(tasks), "guard": ["guard_spelling16"]}},
         "train": {"sft": {"max_steps": 20, "learning_rate": 2e-3, "per_device_train_batch_size": 4,
                           "gradient_accumulation_steps": 1}}})

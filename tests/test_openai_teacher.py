@@ -138,24 +138,32 @@ def test_api_key_read_from_env_and_never_leaks(openai_server, monkeypatch, caplo
 
 def test_grounded_openai_checks_answers_and_shows_the_server_the_reference(openai_server, principle):
     """`grounded:openai` gets its keyword arguments (the endpoint) for the inner teacher: a verified
-    answer costs no request; a wrong one is critiqued and revised with the reference in view."""
+    answer is reviewed by the server (it knows more than the student) unless review_verified is off,
+    when it costs no request; a wrong one is critiqued and revised with the reference in view."""
     cfg = SamplingConfig(max_new_tokens=8)
     with fault_proxy(openai_server.base_url) as proxy:
         g = load_teacher("grounded:openai", base_url=proxy.base_url, model=openai_server.model, api_key_env=None)
-        assert g.grounded and g.name == f"grounded:openai:{openai_server.model}"
+        assert g.grounded and g.review_verified and g.name == f"grounded:openai:{openai_server.model}"
         legs = Question("How many legs does a spider have?", format="short", gold=["eight", "8"])
         items = [Item(legs.question, "A spider has eight legs.", legs.reference, legs.check),
                  Item(legs.question, "A spider has six legs.", legs.reference, legs.check),
                  Item("Why is the sky blue?", "Because of the sea.")]
         crits = g.critique(items, principle, cfg)
-        assert [(c.verdict, c.verdict_source) for c in crits[:2]] == [("no_fault", "reference"), ("fault", "reference")]
+        assert crits[0].verdict_source in ("reference", "review") and crits[0].verdict in ("no_fault", "fault")
+        assert (crits[1].verdict, crits[1].verdict_source) == ("fault", "reference")
         assert crits[1].text and crits[2].completion.completion_tokens > 0  # both came back from the server
         asked = [s.body["messages"][-1]["content"] for s in proxy.seen]
-        assert len(asked) == 2  # the verified answer was not sent
-        assert "Reference answer (trusted to be correct):\neight | 8" in asked[0] and "six legs" in asked[0]
-        assert "Reference" not in asked[1] and "Because of the sea." in asked[1]
+        assert len(asked) == 3  # the review of the verified answer, the failed one, the unchecked one
+        assert "Reference answer (trusted to be correct):\neight | 8" in asked[0] and "eight legs" in asked[0]
+        assert "six legs" in asked[1] and "eight | 8" in asked[1]
+        assert "Reference" not in asked[2] and "Because of the sea." in asked[2]
         [rev] = g.revise(items[1:2], crits[1:2], principle, cfg)
         assert rev.ok and rev.text and "eight | 8" in proxy.seen[-1].body["messages"][-1]["content"]
+        n = len(proxy.seen)
+        quiet = load_teacher("grounded:openai", base_url=proxy.base_url, model=openai_server.model,
+                             api_key_env=None, review_verified=False)
+        [c] = quiet.critique(items[:1], principle, cfg)
+        assert (c.verdict, c.verdict_source) == ("no_fault", "reference") and len(proxy.seen) == n  # no request
 
 
 def test_garbage_and_huge_replies_are_bounded_errors(openai_server):

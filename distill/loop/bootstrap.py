@@ -314,12 +314,13 @@ class BootstrapLoop:
         last loss, and for ``grpo`` its rewards, their spread, truncation and KL; with the prompts
         no reward could score."""
         from distill.eval.metrics import training_metrics
-        from distill.train.rewards import needs_reference, parse_spec
+        from distill.train.rewards import parse_spec, reads_references
 
         log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}
         metrics = training_metrics(log.get("log_history", []))
         loss = metrics.pop("train_loss", None)
-        if "grpo" in self.config.train.steps and needs_reference(parse_spec(self.config.train.reward)):
+        if "grpo" in self.config.train.steps and reads_references(parse_spec(self.config.train.reward)):
+            # prompts the reference-reading rewards could not score (without a checkable reference)
             metrics["unrewarded"] = sum(not q.checkable for q in self._round_prompts(n))
         return {"train_loss": loss, "train_metrics": metrics}
 
@@ -352,11 +353,10 @@ class BootstrapLoop:
                               "eval files and settings")
             result, guard, harness, loss = cached["eval"], cached["guard"], cached["lm_eval"], cached["heldout_loss"]
         else:
-            self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in self.eval_sets)
-                                       + sum(len(s.items) for s in self.guard_sets))
+            sets = self.eval_sets + self.guard_sets
+            self.callbacks.phase_start("evaluate", sum(min(len(s.items), limit or len(s.items)) for s in sets))
             result = evaluate(generator, self.eval_sets, self.config.eval, progress=progress)
-            # the guards are scored whole: what they are for is seeing a drop
-            guard = evaluate(generator, self.guard_sets, replace(self.config.eval, limit=None), progress=progress)
+            guard = evaluate(generator, self.guard_sets, self.config.eval, progress=progress)
             harness = self._harness(student)
             loss = answer_loss(student.model, student.tokenizer, self.heldout) if self.heldout else None
             if key:

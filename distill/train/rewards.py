@@ -66,6 +66,11 @@ def needs_reference(names: Mapping[str, float]) -> bool:
     return all(name in ("reference", "verifier") for name in names)
 
 
+def reads_references(names: Mapping[str, float]) -> bool:
+    """True when some reward named reads the prompts' references (those without one are counted)."""
+    return any(name in ("reference", "verifier") for name in names)
+
+
 def load_user_reward(spec: str) -> Callable:
     """The function a ``module.path:function`` spec names; a one-line :class:`SpecError` if there is none."""
     module_name, _, attr = spec.partition(":")
