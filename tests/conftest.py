@@ -12,14 +12,22 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("DISTILL_CACHE", str(ROOT / ".cache" / "models"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on the 2 cores: one thread each (their subprocesses inherit it),
+    # so neither waits on the other's threads.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
 def default_folder() -> Path:
     """The embedded default student as a cached Hugging Face folder."""
-    from distill.model.resolve import DEFAULT_STUDENT, resolve_folder
+    from filelock import FileLock
 
-    return Path(resolve_folder(DEFAULT_STUDENT))
+    from distill.model.resolve import DEFAULT_STUDENT, cache_root, resolve_folder
+
+    cache_root().mkdir(parents=True, exist_ok=True)
+    with FileLock(cache_root() / "default-student.lock"):  # parallel workers convert it once
+        return Path(resolve_folder(DEFAULT_STUDENT))
 
 
 @pytest.fixture(scope="session")

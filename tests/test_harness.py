@@ -45,13 +45,13 @@ def test_a_guard_broken_on_purpose_stops_the_run_and_lm_eval_scores_every_round(
         .replace("spelling.jsonl", str(guard)))
     cfg = RunConfig.from_data({
         "run_dir": str(tmp_path / "run"), "student": str(default_folder), "teacher": "fakes:FixerTeacher",
-        "rounds": 2, "prompts_per_round": 2, "approval_items": 1, "replay": str(wrong), "replay_share": 0.9,
+        "rounds": 1, "prompts_per_round": 2, "approval_items": 1, "replay": str(wrong), "replay_share": 0.9,
         "replay_heldout": None, "guard_sets": [str(guard)],  # no held-out loss: the guard alone must catch it
         "eval_sets": [str(ROOT / "data" / "eval" / "yesno.jsonl")],
         "answer": {"max_new_tokens": 8}, "critique": {"max_new_tokens": 8}, "revision": {"max_new_tokens": 8},
         "eval": {"limit": 16, "max_new_tokens": 4,
                  "lm_eval": {"tasks": ["guard_spelling16"], "include_path": str(tasks), "guard": ["guard_spelling16"]}},
-        "train": {"sft": {"max_steps": 20, "learning_rate": 2e-3, "per_device_train_batch_size": 4,
+        "train": {"sft": {"max_steps": 12, "learning_rate": 2e-3, "per_device_train_batch_size": 4,
                           "gradient_accumulation_steps": 1}}})
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     manifest = run(cfg)
