@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) recipes/self_bootstrap.py
 
+# two workers on the 2 cores (a module's tests stay on one worker, so its fixtures are built once):
+# much of a test is one-threaded Python (imports, servers, subprocesses)
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 # the edit-test loop: everything but the tests marked slow (real model, loop runs, servers)
 test-fast: $(STAMP)

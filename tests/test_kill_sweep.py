@@ -24,16 +24,3 @@ def test_kills_at_every_kind_of_write_resume_to_the_same_run(tmp_path, tiny_fold
     assert all(r["killed"] for r in rows), rows  # each kill really happened at its point
     assert [(r["point"], r["lost"], r["duplicated"], r["failed_resume"]) for r in rows] == [
         (r["point"], 0, 0, False) for r in rows]
-
-
-def test_a_kill_mid_dpo_resumes_to_the_same_run(tmp_path, tiny_folder):
-    rows = sweep(["train_step"], 1, tmp_path, tiny_folder, rounds=1,
-                 train={"objective": "dpo", "dpo": {"max_steps": 3}})
-    assert rows[0]["killed"] and (rows[0]["lost"], rows[0]["duplicated"], rows[0]["failed_resume"]) == (0, 0, False)
-
-
-def test_a_kill_mid_grpo_resumes_to_the_same_run(tmp_path, tiny_folder):
-    rows = sweep(["train_step"], 1, tmp_path, tiny_folder, rounds=1, prompts=str(ROOT / "data" / "train" / "yesno.jsonl"),
-                 train={"objective": "grpo", "grpo": {"max_steps": 3, "num_generations": 2, "per_device_train_batch_size": 2,
-                                                      "gradient_accumulation_steps": 1, "max_completion_length": 8}})
-    assert rows[0]["killed"] and (rows[0]["lost"], rows[0]["duplicated"], rows[0]["failed_resume"]) == (0, 0, False)
