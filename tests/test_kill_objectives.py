@@ -4,17 +4,12 @@ worker takes it)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from test_kill_sweep import sweep  # bench/kill_sweep.py, loaded by path there
 
 ROOT = Path(__file__).resolve().parents[1]
-# loaded by path: bench/ holds scripts, and putting it on sys.path would shadow packages
-_spec = importlib.util.spec_from_file_location("kill_sweep", ROOT / "bench" / "kill_sweep.py")
-kill_sweep = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kill_sweep)
-sweep = kill_sweep.sweep
 
 pytestmark = pytest.mark.slow
 
