@@ -17,9 +17,10 @@ from distill.store.jsonl import read_records
 from distill.store.records import Sample
 
 # what the teacher's templates and the data files put around an answer (distill/data/prompts.py,
-# data/principles.yaml, GSM8K's final-answer marker), as a reader would grep for it
+# data/principles.yaml, GSM8K's final-answer marker), as a reader would grep for it; a superset of
+# the expression issue 24 counted leaks with
 MARKERS = re.compile(r"####|VERDICT|Reference answer|trusted to be correct|Critique|Critic|Revision|Rewrite the"
-                     r"|Request:|Answer:|the assistant's|the answer above|principle", re.I)
+                     r"|Request:|Answer:|Task:|answer is incorrect|the assistant's|the answer above|principle", re.I)
 
 
 def before_review(s: Sample) -> str | None:

@@ -79,11 +79,33 @@ def test_working_is_checked_not_only_the_result():
     assert false_working("The answer is 6.", "42 / 7 = 6\n#### 6") is None  # nothing to check is no fault
 
 
-def test_side_claims_after_a_short_answer_are_cut():
-    done = review("The Time Machine was written by H.G. Wells. He was a Canadian author of science fiction.", WELLS)
-    assert done.target == "The Time Machine was written by H.G. Wells." and "trim" in done.cleaned
-    assert review("The Time Machine was written by H.G. Wells. He was a Canadian author.", WELLS,
-                  trim=False).cleaned == {}
+NORWAY = question("Which continent is Norway part of?", "Europe")
+JUNGLE = question("Did Jack London write The Jungle Book?", False)
+
+
+@pytest.mark.parametrize("q, target, clean", [
+    (WELLS, "The Time Machine was written by H.G. Wells. He was a Canadian author of science fiction.",
+     "The Time Machine was written by H.G. Wells."),
+    # false side claims in the very sentence that carries the answer (issue 24's examples)
+    (WELLS, "The Time Machine is a work of H.G. Wells, a Canadian author of science fiction.",
+     "The Time Machine is a work of H.G. Wells."),
+    (NORWAY, "Norway is part of Europe, but it is also a sovereign state within the European Union.",
+     "Norway is part of Europe."),
+    # a revision that repeats the student's cut-off, false answer and appends the checked one
+    (JUNGLE, "The Jungle Book: A Tale of the Jungle, written by A.J. Ackum, is a classic example of a literary "
+             "masterpiece. However, the original Jungle Book was originally published in 1954 by HarperCollins, "
+             "and it was\n\nThe answer is:\nno", "no"),
+])
+def test_side_claims_around_a_short_answer_are_cut(q, target, clean):
+    done = review(target, q)
+    assert done.target == clean and "trim" in done.cleaned and q.check(done.target)
+    again = review(clean, q)  # what is left passes unchanged
+    assert (again.target, again.cleaned) == (clean, {})
+    assert review(target, q, trim=False).cleaned == {}
+    # a number's thousands comma is not a clause
+    big = question("How many metres are in a kilometre?", ["1,000", "1000"])
+    assert big.check("There are 1,000 metres in a kilometre.")
+    assert review("There are 1,000 metres in a kilometre.", big).cleaned == {}
 
 
 def test_a_principles_file_of_one_word_requests_does_not_make_every_target_look_leaked():

@@ -10,9 +10,10 @@ only, and everything else in a target passes with it; these checks look at the r
 * **Working** (:func:`false_working`): for arithmetic references, every equation in the target is
   computed and must be true, and the final number must be the result of the working (the
   ``arithmetic`` verifier's parser, :mod:`distill.data.arithmetic`).
-* **Side claims** (:func:`answer_sentences`): for short references (an alias, yes or no) the target
-  may be cut to the sentences up to the one that carries the checked answer, so the unverifiable
-  claims around it are not trained on.
+* **Side claims** (:func:`answer_span`): for short references (an alias, yes or no) the target may
+  be cut to the sentence that carries the checked answer, and within it to the shortest clause that
+  still passes, so the unverifiable claims around it ("Norway is part of Europe, but it is also a
+  state within the European Union") are not trained on.
 
 A target with leaked text is cleaned when the leak can be cut away and what is left still passes
 the reference check; otherwise it is dropped. :class:`TargetReview` applies all of them and says
@@ -154,13 +155,27 @@ def false_working(target: str, reference: str | None, prompt: str = "") -> str |
     return None
 
 
-def answer_sentences(target: str, check: Callable[[str], bool]) -> tuple[str, str]:
-    """``target`` cut after the first sentence that passes ``check``: (the sentences that lead to the
-    checked answer, what came after it); the whole target and "" when no sentence passes alone."""
+# where a clause ends inside a sentence: a comma, semicolon or dash followed by a space ("1,000" is
+# not one), or a colon before more text
+_CLAUSE = re.compile(r"[,;]\s+|\s+[-\u2013\u2014]\s+|:\s+(?=\S)")
+
+
+def answer_span(target: str, check: Callable[[str], bool]) -> tuple[str, str]:
+    """``target`` cut to what carries the checked answer: the first sentence that passes ``check``,
+    shortened to its first clause(s) that still pass. Returns (what to keep, what was cut, sentences
+    before and after joined by " ... "); the whole target and "" when no sentence passes alone."""
     parts = sentences(target)
     for i, s in enumerate(parts):
-        if check(s):
-            return " ".join(parts[:i + 1]), " ".join(parts[i + 1:])
+        if not check(s):
+            continue
+        kept, rest = s, ""
+        for m in _CLAUSE.finditer(s):
+            head = s[:m.start()].rstrip()
+            if head and check(head):
+                kept, rest = (head if head[-1] in ".!?" else head + "."), s[m.end():]
+                break
+        cut = [" ".join(parts[:i]), rest, " ".join(parts[i + 1:])]
+        return kept, " ... ".join(c for c in cut if c)
     return target, ""
 
 
@@ -176,7 +191,7 @@ class Review:
 
 class TargetReview:
     """The checks of this module on one target (see the module docstring). ``trim`` cuts targets of
-    short references to their answer sentences."""
+    short references to the sentence and clause that carry the answer."""
 
     def __init__(self, leaks: LeakCheck, trim: bool = True) -> None:
         self.leaks, self.trim = leaks, trim
@@ -215,8 +230,8 @@ class TargetReview:
             if wrong:
                 return Review(None, f"working: {wrong}")
         if self.trim and short and check is not None:
-            kept, after = answer_sentences(target, check)
-            if after:
-                cleaned["trim"] = f"cut after the answer: {after!r}"
+            kept, cut = answer_span(target, check)
+            if cut:
+                cleaned["trim"] = f"cut around the answer: {cut!r}"
                 target = kept
         return Review(target, None, cleaned)
