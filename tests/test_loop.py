@@ -113,7 +113,11 @@ def test_grounded_round_with_the_real_student(tmp_path, default_folder):
         if r["revision"] is not None:
             assert r["revision_passed"] == q.check(r["revision"])
         if r["kept"]:
-            assert r["target"] == (r["answer"] if r["answer_passed"] else r["revision"])
+            source = r["answer"] if r["answer_passed"] else r["revision"]
+            # as it is, unless the target review cut something (said in "cleaned"); either way it passes
+            if not r["cleaned"]:
+                assert r["target"] == source
+            assert q.check(r["target"])
             assert r["answer_passed"] or r["revision_passed"]
     summary = manifest.rounds[0]
     assert summary.ungrounded == 1 and summary.checked == 6
