@@ -71,6 +71,12 @@ def test_working_is_checked_not_only_the_result():
     # the final number passes the reference check, the working does not hold
     assert review("Each piece of the rope is 2 times the length of the original rope.  The answer is 6.",
                   ROPE).dropped == "working: the number 2 comes from neither the question nor the working"
+    # the same false claim with numbers the question has: no equation to check, so only the answer is kept
+    rope2 = question("A rope 12 metres long is cut into 2 pieces of equal length. How long is each piece?",
+                     "12 / 2 = 6\n#### 6")
+    done = review("A rope 12 metres long is cut into 2 equal parts. Each piece of the rope is 2 times the length of "
+                  "the original rope.\n\nThe answer is 6.", rope2)
+    assert done.target == "The answer is 6." and "trim" in done.cleaned
     assert review("42 / 7 = 5. So each piece is 6 metres.", ROPE).dropped == "working: false step '42 / 7 = 5'"
     assert review("42 + 7 = 49. The answer is 6.", ROPE).dropped == \
         "working: final number 6 does not follow from the working"

@@ -4,7 +4,7 @@ A sample is trained on when the teacher found a fault and wrote a usable revisio
 reference check exists, passes it; or, with ``keep_verified``, when the check verified the
 student's own answer (STaR / ReST-EM keep correct answers of the model itself). Then its target
 is reviewed beyond the check (:mod:`distill.curate.targets`: leaked instructions and markup,
-false working, side claims around a short answer): cleaned, or dropped with its own reason.
+false working, side claims around a short or unworked answer): cleaned, or dropped with its own reason.
 """
 
 from __future__ import annotations

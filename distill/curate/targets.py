@@ -10,8 +10,8 @@ only, and everything else in a target passes with it; these checks look at the r
 * **Working** (:func:`false_working`): for arithmetic references, every equation in the target is
   computed and must be true, and the final number must be the result of the working (the
   ``arithmetic`` verifier's parser, :mod:`distill.data.arithmetic`).
-* **Side claims** (:func:`answer_span`): for short references (an alias, yes or no) the target may
-  be cut to the sentence that carries the checked answer, and within it to the shortest clause that
+* **Side claims** (:func:`answer_span`): for short references (an alias, yes or no), and arithmetic
+  targets without an equation, the target may be cut to the sentence that carries the checked answer, and within it to the shortest clause that
   still passes, so the unverifiable claims around it ("Norway is part of Europe, but it is also a
   state within the European Union") are not trained on.
 
@@ -191,7 +191,7 @@ class Review:
 
 class TargetReview:
     """The checks of this module on one target (see the module docstring). ``trim`` cuts targets of
-    short references to the sentence and clause that carry the answer."""
+    short references, and unworked arithmetic ones, to the sentence and clause that carry the answer."""
 
     def __init__(self, leaks: LeakCheck, trim: bool = True) -> None:
         self.leaks, self.trim = leaks, trim
@@ -229,7 +229,9 @@ class TargetReview:
             wrong = false_working(target, reference, prompt)
             if wrong:
                 return Review(None, f"working: {wrong}")
-        if self.trim and short and check is not None:
+        # an arithmetic target with no equation has no working to check: the prose around its answer
+        # is as unchecked as a short answer's ("each piece is 2 times the original rope. The answer is 6.")
+        if self.trim and check is not None and (short or (arithmetic and not equations(target))):
             kept, cut = answer_span(target, check)
             if cut:
                 cleaned["trim"] = f"cut around the answer: {cut!r}"
