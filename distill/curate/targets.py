@@ -11,9 +11,9 @@ only, and everything else in a target passes with it; these checks look at the r
   computed and must be true, and the final number must be the result of the working (the
   ``arithmetic`` verifier's parser, :mod:`distill.data.arithmetic`).
 * **Side claims** (:func:`answer_span`): for short references (an alias, yes or no), and arithmetic
-  targets without an equation, the target may be cut to the sentence that carries the checked answer, and within it to the shortest clause that
-  still passes, so the unverifiable claims around it ("Norway is part of Europe, but it is also a
-  state within the European Union") are not trained on.
+  targets without an equation, the target may be cut to the sentence that carries the checked
+  answer, and within it to the shortest clause that still passes, so the unverifiable claims around
+  it ("Norway is part of Europe, but it is also a state within the European Union") are not trained on.
 
 A target with leaked text is cleaned when the leak can be cut away and what is left still passes
 the reference check; otherwise it is dropped. :class:`TargetReview` applies all of them and says
@@ -162,8 +162,9 @@ _CLAUSE = re.compile(r"[,;]\s+|\s+[-\u2013\u2014]\s+|:\s+(?=\S)")
 
 def answer_span(target: str, check: Callable[[str], bool]) -> tuple[str, str]:
     """``target`` cut to what carries the checked answer: the first sentence that passes ``check``,
-    shortened to its first clause(s) that still pass. Returns (what to keep, what was cut, sentences
-    before and after joined by " ... "); the whole target and "" when no sentence passes alone."""
+    shortened to its first clause(s) that still pass. Returns (what to keep, what was cut: sentences
+    before, the rest of the clause and sentences after, joined by " ... "); the whole target and ""
+    when no sentence passes alone."""
     parts = sentences(target)
     for i, s in enumerate(parts):
         if not check(s):
