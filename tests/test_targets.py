@@ -108,7 +108,9 @@ def test_side_claims_around_a_short_answer_are_cut(q, target, clean):
     again = review(clean, q)  # what is left passes unchanged
     assert (again.target, again.cleaned) == (clean, {})
     assert review(target, q, trim=False).cleaned == {}
-    # a number's thousands comma is not a clause
+
+
+def test_a_numbers_thousands_comma_is_not_a_clause():
     big = question("How many metres are in a kilometre?", ["1,000", "1000"])
     assert big.check("There are 1,000 metres in a kilometre.")
     assert review("There are 1,000 metres in a kilometre.", big).cleaned == {}

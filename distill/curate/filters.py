@@ -31,7 +31,8 @@ class FilterConfig:
     keep_verified: bool = True  # train on the student's own answers that a reference check verified
     # Targets are reviewed beyond the reference check (distill.curate.targets): leaked instruction text
     # and markup (runs of this many words of an instruction), false working in arithmetic, and, with
-    # trim_to_answer, what surrounds a short answer's checked sentence and clause.
+    # trim_to_answer, what surrounds the checked answer's sentence and clause in short-answer and
+    # unworked arithmetic targets.
     review_targets: bool = True
     leak_min_words: int = 4
     trim_to_answer: bool = True

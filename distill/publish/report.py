@@ -143,7 +143,7 @@ def write_plots(history: Sequence[Mapping], plots_dir: str | os.PathLike, best_r
 
 
 REVIEW_CHECKS = {"leak": ("leaked", "leaked instruction text or markup"), "critique": ("repeats the critique", "critique talk"),
-                 "working": ("working:", "false working"), "trim": (None, "side claims around an unworked answer")}
+                 "working": ("working:", "false working"), "trim": (None, "side claims around the checked answer")}
 
 
 def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: int = 2) -> list[str]:
