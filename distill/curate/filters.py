@@ -9,6 +9,8 @@ false working, side claims around a short or unworked answer): cleaned, or dropp
 
 from __future__ import annotations
 
+from functools import partial
+
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -126,7 +128,7 @@ class SampleFilter:
             done = self.review.review(
                 target, prompt=sample.prompt, reference=sample.reference,
                 critique=sample.critique if sample.verdict == "fault" else "", answer=sample.answer or "",
-                check=question.check if checked else None,
+                check=partial(question.check, strict=True) if checked else None,
                 arithmetic=checked and question.format == "gsm8k", short=checked and question.format in ("short", "yesno"))
             target, why, sample.cleaned = done.target, done.dropped, done.cleaned
         sample.kept = why is None

@@ -100,13 +100,29 @@ def preference_mix(pairs: list[dict], imitate: list[dict], replay: Any = None, r
     return rows
 
 
-def rl_rows(prompts: Sequence[Question], suffix: dict[str, str] | None = None) -> list[dict]:
-    """The round's prompts for online RL: conversational prompts (with the evaluation's ``suffix``
-    for each answer format) and each prompt's question record as JSON in ``question``, which the
-    rewards read (TRL passes dataset columns to reward functions)."""
+def rl_rows(prompts: Sequence[Question], suffix: dict[str, str] | None = None, per_step: int = 1,
+            seed: int = 0) -> list[dict]:
+    """The round's prompts for online RL, in training order: conversational prompts (with the
+    evaluation's ``suffix`` for each answer format) and each prompt's question record as JSON in
+    ``question``, which the rewards read (TRL passes dataset columns to reward functions).
+
+    Yes/no prompts go in yes-no pairs that never straddle a step of ``per_step`` prompts (the
+    trainer keeps this order: ``shuffle_dataset`` is off), so within every step a constant answer
+    earns exactly half of the yes/no reward; a yes or no prompt left without a partner is left out.
+    The pairs and the other prompts are shuffled with ``seed``."""
     suffix = suffix or {}
+    yes = [q for q in prompts if q.format == "yesno" and q.gold]
+    no = [q for q in prompts if q.format == "yesno" and not q.gold]
+    rng = random.Random(seed)
+    units = [[q] for q in prompts if q.format != "yesno"] + [list(pair) for pair in zip(yes, no)]
+    rng.shuffle(units)
+    ordered: list[Question] = []
+    while units:  # fill each step; a pair that would straddle the step waits for the next one
+        room = per_step - len(ordered) % per_step
+        i = next((i for i, u in enumerate(units) if len(u) <= room), 0)
+        ordered += units.pop(i)
     return [{PROMPT: [{"role": "user", "content": q.prompt + suffix.get(q.format or "", "")}],
-             "question": json.dumps(q.to_json(), ensure_ascii=False)} for q in prompts]
+             "question": json.dumps(q.to_json(), ensure_ascii=False)} for q in ordered]
 
 
 @dataclass
@@ -133,7 +149,7 @@ def round_data(kept: list[Sample], pairs: list[dict], replay, replay_share: floa
     if "grpo" in config.steps:
         if not prompts:
             return RoundData(None, note="no prompts")
-        data = RoundData(config, {"grpo": rl_rows(prompts, suffix)})
+        data = RoundData(config, {"grpo": rl_rows(prompts, suffix, config.prompts_per_step, seed)})
         replay_rows = [] if replay is None else list(replay)
         picked = random.Random(seed).sample(replay_rows, replay_count(ratio, len(prompts), len(replay_rows)))
         if picked:

@@ -99,20 +99,22 @@ class Question:
         """True when a generated text can be checked against the gold answer."""
         return self.format in ("short", "gsm8k", "yesno")
 
-    def check(self, text: str) -> bool:
-        """Whether ``text`` reaches the gold answer (the evaluation's matching rules)."""
-        return self.score(text)[0]
+    def check(self, text: str, strict: bool = False) -> bool:
+        """Whether ``text`` reaches the gold answer: by the evaluation's matching rules, or with
+        ``strict`` (what training rewards and keeps) by them and naming one candidate only
+        (:func:`distill.data.scoring.hedged`)."""
+        return self.score(text, strict)[0]
 
-    def score(self, text: str) -> tuple[bool, Any]:
-        """(correct, parsed prediction) for a generated ``text``."""
+    def score(self, text: str, strict: bool = False) -> tuple[bool, Any]:
+        """(correct, parsed prediction) for a generated ``text``; ``strict`` as in :meth:`check`."""
         if self.format == "gsm8k":
             pred = scoring.final_number(text)
             return scoring.same_number(pred, self.gold), pred
         if self.format == "yesno":
             pred = scoring.first_yes_no(text)
-            return pred is not None and pred == self.gold, pred
+            return pred is not None and pred == self.gold and not (strict and scoring.hedged(text)), pred
         if self.format == "short":
-            return scoring.alias_match(text, self.gold), None
+            return scoring.alias_match(text, self.gold) and not (strict and scoring.hedged(text, self.gold)), None
         raise ValueError(f"a {self.format or 'question without an answer'} cannot be checked from generated text")
 
     def to_json(self) -> dict:

@@ -8,8 +8,13 @@ The rules, in one place so they can be cited:
 * **Short answers**: correct when some normalised alias occurs in the normalised
   answer as a whole-word match (``"paris"`` matches ``"it is paris"`` but not
   ``"parisian"``). Containment rather than equality because chat models answer
-  in sentences; whole words so that ``"red"`` does not match ``"bored"``. Known
-  leniency: an answer listing several candidates ("Paris or Rome") counts as right.
+  in sentences; whole words so that ``"red"`` does not match ``"bored"``. This
+  lenient rule lets an answer that hedges across candidates ("Paris or Rome")
+  count as right; evaluation reports it, and reports the strict rule beside it.
+* **Strict** (what training rewards and keeps): lenient, and not :func:`hedged`:
+  no alternatives joined by *or* / *either*, and the matched alias not one of a
+  list of names ("Paris, Rome and Madrid"). A yes/no answer that offers both
+  ("yes or no") is hedged too. GSM8K answers have one final number: strict is lenient.
 * **GSM8K style**: the gold number follows ``####``; the prediction is the number
   after ``####`` when the answer has one, else the last number in the answer.
   Numbers compare as numbers (``1,200``, ``1200`` and ``1200.0`` agree).
@@ -25,6 +30,12 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A number: optional sign, digits with optional thousands commas, optional decimals.
 _NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _YESNO = re.compile(r"\b(yes|no)\b")
+_DISJUNCTION = re.compile(r"\b(or|either)\b")
+_BOTH_YESNO = re.compile(r"\b(yes|no)\b\s*(?:/|,|\bor\b)\s*\b(yes|no)\b")
+# A name: capitalised words, with a few lower-case joiners inside ("Gulf of Mexico").
+_NAME = r"[A-Z][\w'.-]*(?:\s+(?:of|the|de|du|la|and\s+the)?\s*[A-Z][\w'.-]*)*"
+# A list of two or more names: "A, B and C", "A and B", "A, B".
+_NAME_LIST = re.compile(rf"{_NAME}(?:\s*,\s*{_NAME})*\s*(?:,\s*|\s+)(?:and|&)\s+{_NAME}|{_NAME}(?:\s*,\s*{_NAME})+")
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
 
 
@@ -89,6 +100,35 @@ def alias_match(answer: str, aliases: list[str]) -> bool:
         if norm and f" {norm} " in padded:
             return True
     return False
+
+
+def hedged(answer: str, aliases: list[str] | None = None) -> bool:
+    """True when ``answer`` names more than one candidate: alternatives joined by *or* / *either*,
+    both yes and no offered together, or (given ``aliases``) a matched alias that is one name of a
+    list of names. Such an answer passes the lenient alias match by listing candidates; the strict
+    check (training's) fails it."""
+    lowered = answer.lower()
+    if _DISJUNCTION.search(lowered) or _BOTH_YESNO.search(lowered):
+        return True
+    for listed in _NAME_LIST.finditer(answer) if aliases else ():
+        names = [n for n in re.split(r"\s*,\s*|\s+(?:and|&)\s+", listed.group(0)) if n.strip()]
+        if any(alias_match(n, aliases) for n in names) and not all(alias_match(n, aliases) for n in names):
+            return True
+    return False
+
+
+def answer_key(format: str | None, text: str) -> str | None:
+    """What an answer says, reduced to compare across questions (is the student giving the same
+    answer whatever it is asked?): ``yes`` / ``no`` for yes/no, the final number for GSM8K style,
+    the normalised first sentence for short answers; None when there is nothing to read."""
+    if format == "yesno":
+        v = first_yes_no(text)
+        return None if v is None else ("yes" if v else "no")
+    if format == "gsm8k":
+        v = final_number(text)
+        return None if v is None else (str(int(v)) if v == int(v) else repr(v))
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return normalize_answer(first) or None
 
 
 def first_yes_no(text: str) -> bool | None:

@@ -71,7 +71,10 @@ def evaluate(
     Returns a JSON-able dict::
 
         {"sets": {name: {"name", "format", "path", "n", "correct", "accuracy", "ci95": [lo, hi],
-                         "items": [{"question", "answer", "gold", "prediction", "correct", ...}]}},
+                         "items": [{"question", "answer", "gold", "prediction", "correct", "strict", ...}]}},
+
+    ``correct`` is the lenient matching rule (:mod:`distill.data.scoring`), ``strict`` the strict one
+    that training uses (generated sets only).
          "overall": {"n", "correct", "accuracy", "ci95"}, "config": {...}}
     """
     cfg = config or EvalConfig()
@@ -103,7 +106,8 @@ def evaluate(
                 comp = next(completions)
                 ok, pred = it.score(comp.text)
                 records.append(dict(question=it.question, answer=comp.text, gold=it.gold_text, prediction=pred,
-                                    correct=bool(ok), tokens=comp.completion_tokens,
+                                    correct=bool(ok), strict=it.check(comp.text, strict=True),
+                                    tokens=comp.completion_tokens,
                                     finish_reason=comp.finish_reason, line=it.line))
                 if it.context:
                     records[-1]["context"] = it.context

@@ -93,9 +93,60 @@ def round_metrics(
 
 
 def _set_metrics(s: dict) -> dict:
-    """One set's scores as a round's metrics keep them: accuracy, interval, counts and each item."""
-    return dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"],
-                items="".join("1" if r["correct"] else "0" for r in s["items"]))
+    """One set's scores as a round's metrics keep them: accuracy, interval, counts, each item, the
+    strict accuracy of generated sets, each yes/no item's gold (``golds``, for paired comparison in
+    yes-no pairs), and the most common answer with its share (a set answered the same whatever it
+    asks measures the default answer, not knowledge)."""
+    out = dict(accuracy=s["accuracy"], ci95=list(s["ci95"]), n=s["n"], correct=s["correct"], format=s["format"],
+               items="".join("1" if r["correct"] else "0" for r in s["items"]))
+    if s["format"] == "yesno":
+        out["golds"] = "".join("y" if r["gold"] == "yes" else "n" for r in s["items"])
+    if s["items"] and all("strict" in r for r in s["items"]):
+        out["strict_accuracy"] = sum(bool(r["strict"]) for r in s["items"]) / len(s["items"])
+    top = most_common([_key(s["format"], r) for r in s["items"]])
+    if top is not None:
+        out["top_answer"], out["top_share"] = top
+    return out
+
+
+def _key(fmt: str, record: dict) -> str | None:
+    """What an eval answer says, to compare across questions (:func:`distill.data.scoring.answer_key`)."""
+    from distill.data.scoring import answer_key
+
+    if fmt == "mc":
+        return str(record.get("answer"))
+    return answer_key(fmt, record.get("answer") or "")
+
+
+def most_common(keys: Sequence[str | None]) -> tuple[str, float] | None:
+    """The most common answer among ``keys`` (None counts as an answer of its own, never the top one)
+    and its share of all of them; None when there are none."""
+    counts: dict[str, int] = {}
+    for k in keys:
+        if k is not None:
+            counts[k] = counts.get(k, 0) + 1
+    if not counts:
+        return None
+    top = max(counts, key=counts.__getitem__)
+    return top, counts[top] / len(keys)
+
+
+def answer_collapse(rollouts: Sequence[dict]) -> dict[str, dict]:
+    """Per answer format, the most common answer of an RL round's scored rollouts (each answer once,
+    from the first reward's rows) and its share: ``{format: {"n", "top", "share"}}``."""
+    from distill.data.scoring import answer_key
+
+    first = rollouts[0].get("reward") if rollouts else None
+    by_format: dict[str, list[str | None]] = {}
+    for r in rollouts:
+        if r.get("reward") == first and r.get("format") in ("yesno", "gsm8k", "short"):
+            by_format.setdefault(r["format"], []).append(answer_key(r["format"], r.get("completion") or ""))
+    out = {}
+    for fmt, keys in sorted(by_format.items()):
+        top = most_common(keys)
+        if top is not None:
+            out[fmt] = {"n": len(keys), "top": top[0], "share": top[1]}
+    return out
 
 
 def training_metrics(log_history: Sequence[dict]) -> dict:

@@ -10,6 +10,12 @@ questions, so the evidence is in the items that changed — newly right (``b``) 
   power, for the report to state what the run could and could not have seen.
 
 Items are stored per round as a string of ``0``/``1``, one character per item in file order.
+A yes/no set is compared in **yes-no pairs** (:func:`units`: the i-th item whose answer is yes with
+the i-th whose answer is no; an unpaired item is left out): a pair scores the mean of its two items,
+so a set's score is its balanced accuracy, and a student that flips its default answer ("No." to
+every question, then "Yes." to every one) changes no pair — no change, not ten newly right and ten
+newly wrong. The test is then the exact sign test on the units that changed, which on single items
+is McNemar's.
 Pure Python: the monitor imports it without torch.
 """
 
@@ -54,14 +60,39 @@ def paired_difference(n: int, b: int, c: int, z: float = 1.96) -> tuple[float, f
     return d, d - z * se, d + z * se
 
 
-def compare(base: str, cur: str) -> Paired:
-    """The paired comparison of two rounds' item strings (``base`` first); they must be the same items."""
+def units(golds: str | None, n: int) -> list[list[int]]:
+    """The units a set of ``n`` items is compared in, as lists of item positions: one per item, or
+    for a yes/no set (``golds``: ``y``/``n`` per item) the i-th yes item with the i-th no item."""
+    if not golds or len(golds) != n:
+        return [[i] for i in range(n)]
+    yes = [i for i, g in enumerate(golds) if g == "y"]
+    no = [i for i, g in enumerate(golds) if g == "n"]
+    return [list(pair) for pair in zip(yes, no)]
+
+
+def compare(base: str, cur: str, golds: str | None = None) -> Paired:
+    """The paired comparison of two rounds' item strings (``base`` first; the same items), item by
+    item, or for a yes/no set (``golds`` given) in yes-no pairs (:func:`units`)."""
     if len(base) != len(cur):
         raise ValueError(f"paired rounds need the same items: {len(base)} vs {len(cur)}")
-    b = sum(x == "0" and y == "1" for x, y in zip(base, cur))
-    c = sum(x == "1" and y == "0" for x, y in zip(base, cur))
-    d, lo, hi = paired_difference(len(base), b, c)
-    return Paired(len(base), b, c, mcnemar(b, c), d, lo, hi)
+    return compare_units([(base, cur, units(golds, len(base)))])
+
+
+def compare_units(parts: list[tuple[str, str, list[list[int]]]]) -> Paired:
+    """The paired comparison over several sets pooled: ``parts`` holds each set's two item strings
+    and its units. ``b`` and ``c`` count the units whose score rose and fell (the exact sign test);
+    ``n`` and the change count the items the units cover."""
+    deltas: list[int] = []
+    for base, cur, groups in parts:
+        deltas += [sum((cur[i] == "1") - (base[i] == "1") for i in g) for g in groups]
+    n = sum(len(g) for _, _, groups in parts for g in groups)
+    b, c = sum(d > 0 for d in deltas), sum(d < 0 for d in deltas)
+    if n == 0:
+        return Paired(0, 0, 0, 1.0, 0.0, 0.0, 0.0)
+    total = sum(deltas)
+    se = math.sqrt(max(sum(d * d for d in deltas) - total * total / len(deltas), 0.0)) / n
+    d = total / n
+    return Paired(n, b, c, mcnemar(b, c), d, d - 1.96 * se, d + 1.96 * se)
 
 
 def holm(pvalues: dict[str, float], alpha: float) -> set[str]:

@@ -313,15 +313,20 @@ class BootstrapLoop:
         """What round ``n``'s training log says (:func:`distill.eval.metrics.training_metrics`): the
         last loss, and for ``grpo`` its rewards, their spread, truncation and KL; with the prompts
         no reward could score."""
-        from distill.eval.metrics import training_metrics
+        from distill.eval.metrics import answer_collapse, training_metrics
+        from distill.store.jsonl import read_records
         from distill.train.rewards import parse_spec, reads_references
 
-        log = read_json(self.folder.round_dir(n) / "train" / "log_history.json", {}) or {}
+        train_dir = self.folder.round_dir(n) / "train"
+        log = read_json(train_dir / "log_history.json", {}) or {}
         metrics = training_metrics(log.get("log_history", []))
         loss = metrics.pop("train_loss", None)
         if "grpo" in self.config.train.steps and reads_references(parse_spec(self.config.train.reward)):
             # prompts the reference-reading rewards could not score (without a checkable reference)
             metrics["unrewarded"] = sum(not q.checkable for q in self._round_prompts(n))
+        if (train_dir / "rollouts.jsonl").is_file():
+            # the policy's most common answer per format: "yes" to every yes/no prompt is a collapse
+            metrics["answers"] = answer_collapse(read_records(train_dir / "rollouts.jsonl", repair=False))
         return {"train_loss": loss, "train_metrics": metrics}
 
     # -- evaluate -----------------------------------------------------------------------

@@ -23,18 +23,26 @@ distinct-2 falling below ``diversity_floor`` times round 0's, is added to ``Deci
 
 "Beyond noise" means both an absolute change of at least ``min_gold_drop`` and a test at the
 level ``noise_z`` stands for (1.96: 5%). Every round answers the same eval items, so the test is
-paired — the exact McNemar test on the items that changed (:mod:`distill.eval.stats`), Holm-
-corrected over the sets compared. Metrics from before per-item results were kept (older run
-folders) are compared as two proportions (z of at least ``noise_z``, Bonferroni over the sets), as
-then: a drop of a few items on a small eval set never triggers.
+paired — the exact McNemar test on the items that changed (:mod:`distill.eval.stats`); yes/no sets
+in yes-no pairs, so their score is balanced accuracy and a flip of the default answer is no change.
+**Pooled** means over every eval item at once (one test: the most power a given eval has); **per
+set** means each set on its own, Holm-corrected over the sets compared. Metrics from before
+per-item results were kept (older run folders) are compared as two proportions (z of at least
+``noise_z``, Bonferroni over the sets), as then.
 
 **The best round** is the one to keep. A trained round qualifies only when it beats round 0
-beyond noise: better on at least one gold set, worse beyond noise on none, overall gold accuracy
-not lower, and held-out loss not past the forgetting threshold. Among qualifying rounds, those whose
-gold accuracy differs from the highest only inside the noise (a paired test of the two rounds) are
-tied, and ``tie_break`` picks among them: ``later`` (more training behind it; the default) or
-``heldout_loss`` (the lowest). When none qualifies, round 0 — the untouched student — is the one
-to keep.
+beyond noise: better on all eval items pooled, worse beyond noise on no set and no guard, and
+held-out loss not past the forgetting threshold (older folders without per-item results: better
+on at least one set, worse on none, overall accuracy not lower). Among qualifying rounds, those
+whose pooled accuracy differs from the highest only inside the noise (a paired test of the two
+rounds) are tied, and ``tie_break`` picks among them: ``later`` (more training behind it; the
+default) or ``heldout_loss`` (the lowest). When none qualifies, round 0 — the untouched student —
+is the one to keep.
+
+**Bias and collapse.** A yes/no or multiple-choice set that a round answers (nearly) all the same
+way — at least ``bias_share`` of its items — measures the default answer, not knowledge
+(:func:`biased_sets`); an RL round whose rollouts of one answer format give the same answer that
+often has collapsed onto it (:func:`collapse_warnings`). Both are named in the decision's warnings.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import Literal
 
-from distill.eval.stats import alpha_of, compare, holm
+from distill.eval.stats import Paired, alpha_of, compare, compare_units, holm, units
 
 Action = Literal["continue", "next_stage", "stop"]
 Kind = Literal["baseline", "ok", "divergence", "forgetting", "converged", "budget"]
@@ -70,6 +78,9 @@ class MonitorConfig:
     length_drift: float = 0.25
     diversity_floor: float = 0.7  # warn when distinct-2 falls below this share of round 0's
     tie_break: Literal["later", "heldout_loss"] = "later"  # among good rounds whose difference is noise
+    # a set (or an RL round's answers of one format) with this share of one answer is named: it
+    # measures the default answer, or the policy has collapsed onto one
+    bias_share: float = 0.9
 
     def __post_init__(self) -> None:
         if self.tie_break not in ("later", "heldout_loss"):
@@ -77,7 +88,7 @@ class MonitorConfig:
         if self.forgetting_action not in ("stop", "raise_replay"):
             raise ValueError(f"MonitorConfig.forgetting_action must be 'stop' or 'raise_replay', not {self.forgetting_action!r}")
         for name in ("noise_z", "min_gold_drop", "min_approval_rise", "min_reward_rise", "forgetting_threshold", "replay_step",
-                     "converged_fault_rate", "length_drift", "diversity_floor"):
+                     "converged_fault_rate", "length_drift", "diversity_floor", "bias_share"):
             if getattr(self, name) < 0:
                 raise ValueError(f"MonitorConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.patience < 1 or self.min_rounds < 0:
@@ -131,6 +142,64 @@ def overall_items(m: dict) -> str | None:
     return "".join(parts) if parts and all(isinstance(p, str) for p in parts) else None
 
 
+def _paired_names(base: dict, cur: dict) -> list[str] | None:
+    """The sets both rounds scored item by item on the same items, or None when any set lacks them."""
+    names = sorted(k for k in (base.get("sets") or {}) if k in (cur.get("sets") or {}))
+    if not names or not all(_items(base, k) and _items(cur, k) and len(_items(base, k)) == len(_items(cur, k))
+                            for k in names):
+        return None
+    return names
+
+
+def _part(base: dict, cur: dict, name: str) -> tuple[str, str, list[list[int]]]:
+    items = _items(base, name)
+    return items, _items(cur, name), units(base["sets"][name].get("golds"), len(items))
+
+
+def pooled(base: dict, cur: dict) -> Paired | None:
+    """``cur`` against ``base`` on every eval item at once (yes/no sets in yes-no pairs), or None
+    when the rounds lack per-item results on the same items."""
+    names = _paired_names(base, cur)
+    return None if names is None else compare_units([_part(base, cur, k) for k in names])
+
+
+def per_set(base: dict, cur: dict) -> dict[str, Paired]:
+    """``cur`` against ``base`` set by set (yes/no sets in yes-no pairs), for the sets both scored
+    on the same items."""
+    names = [k for k in (base.get("sets") or {}) if k in (cur.get("sets") or {})]
+    return {k: compare_units([_part(base, cur, k)]) for k in names
+            if _items(base, k) and _items(cur, k) and len(_items(base, k)) == len(_items(cur, k))}
+
+
+def beyond_noise(t: Paired, config: "MonitorConfig") -> int:
+    """+1 when a paired comparison is better beyond noise, -1 when worse, 0 inside the noise."""
+    if abs(t.diff) < config.min_gold_drop or t.p >= alpha_of(config.noise_z):
+        return 0
+    return 1 if t.diff > 0 else -1
+
+
+def biased_sets(m: dict, config: "MonitorConfig") -> dict[str, tuple[str, float, int]]:
+    """The yes/no and multiple-choice sets round ``m`` answered (nearly) all the same way:
+    ``{name: (the answer, its share, items)}``."""
+    return {name: (s["top_answer"], s["top_share"], s.get("n") or 0) for name, s in (m.get("sets") or {}).items()
+            if s.get("format") in ("yesno", "mc") and s.get("top_share") is not None
+            and s["top_share"] >= config.bias_share and (s.get("n") or 0) >= 5}
+
+
+FORMAT_NAMES = {"yesno": "yes/no", "gsm8k": "arithmetic", "short": "short-answer"}
+
+
+def collapse_warnings(training: dict | None, config: "MonitorConfig") -> list[str]:
+    """An RL round's answer formats whose rollouts give one answer at least ``bias_share`` of the
+    time (``training["answers"]``, :func:`distill.eval.metrics.answer_collapse`), as warnings."""
+    out = []
+    for fmt, a in ((training or {}).get("answers") or {}).items():
+        if a.get("n", 0) >= 10 and a["share"] >= config.bias_share:
+            out.append(f"collapse: the policy answers {a['top']!r} to {a['share']:.0%} of {FORMAT_NAMES.get(fmt, fmt)} "
+                       f"prompts ({a['n']} rollouts)")
+    return out
+
+
 def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[str], list[str]]:
     """(sets where ``cur`` is better beyond noise, sets where it is worse beyond noise) than ``base``.
 
@@ -142,7 +211,7 @@ def set_changes(base: dict, cur: dict, config: "MonitorConfig") -> tuple[list[st
     names = [k for k in names if base["sets"][k].get("n") and cur["sets"][k].get("n")]
     paired = {k for k in names if _items(base, k) and _items(cur, k) and len(_items(base, k)) == len(_items(cur, k))}
     if paired:
-        tests = {k: compare(_items(base, k), _items(cur, k)) for k in paired}
+        tests = {k: t for k, t in per_set(base, cur).items() if k in paired}
         pvalues = {k: t.p for k, t in tests.items() if abs(t.diff) >= config.min_gold_drop}
         for k in set(names) - paired:  # a set without items beside paired ones: its two-proportion p-value
             b, c = base["sets"][k], cur["sets"][k]
@@ -195,23 +264,23 @@ def guard_drops(base: dict, cur: dict, config: "MonitorConfig") -> list[str]:
 
 def same_beyond_noise(a: dict, b: dict, config: "MonitorConfig") -> bool:
     """True when rounds ``a`` and ``b`` differ in gold accuracy only inside the noise (paired test on
-    all their items; without per-item results, only when the accuracies are equal)."""
-    ia, ib = overall_items(a), overall_items(b)
-    if ia is None or ib is None or len(ia) != len(ib):
-        return _acc(a) == _acc(b)
-    t = compare(ia, ib)
-    return abs(t.diff) < config.min_gold_drop or t.p >= alpha_of(config.noise_z)
+    all their items pooled; without per-item results, only when the accuracies are equal)."""
+    t = pooled(a, b)
+    return _acc(a) == _acc(b) if t is None else beyond_noise(t, config) == 0
 
 
 def beats_round0(history: list[dict], m: dict, config: "MonitorConfig") -> bool:
-    """True when round ``m`` is better than the untouched student beyond noise: better on some
-    gold set, worse on none, overall gold accuracy not lower, and held-out loss not risen past
-    the forgetting threshold."""
+    """True when round ``m`` is better than the untouched student beyond noise: better on all eval
+    items pooled, worse beyond noise on no set (Holm) and no guard, and held-out loss not risen past
+    the forgetting threshold. Without per-item results: better on some set, worse on none, overall
+    gold accuracy not lower."""
     base = history[0]
     if m["round"] == 0:
         return False
     up, down = set_changes(base, m, config)
-    if not up or down or _acc(m) < _acc(base) or guard_drops(base, m, config):
+    t = pooled(base, m)
+    better = beyond_noise(t, config) > 0 if t is not None else bool(up) and _acc(m) >= _acc(base)
+    if not better or down or guard_drops(base, m, config):
         return False
     b_loss, c_loss = base.get("heldout_loss"), m.get("heldout_loss")
     return not (b_loss and c_loss is not None and (c_loss - b_loss) / b_loss > config.forgetting_threshold)
@@ -245,22 +314,45 @@ def best_round(history: list[dict], config: "MonitorConfig | None" = None) -> in
 
 
 def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
-    """Which round is kept and why, for a decision's reason."""
+    """Which round is kept and why, for a decision's reason; when round 0 is kept but a trained
+    round's pooled change is positive inside the noise, how many items would show it."""
     config = config or MonitorConfig()
     best = best_round(history, config)
     if best == 0:
-        return ("keeping round 0: no round beat the untouched student beyond noise" if len(history) > 1
-                else "keeping round 0")
-    up, _ = set_changes(history[0], history[best], config)
-    return f"keeping round {best} (better than round 0 beyond noise on {', '.join(up)})"
+        if len(history) < 2:
+            return "keeping round 0"
+        return "keeping round 0: no round beat the untouched student beyond noise" + possible_gain(history, config)
+    t = pooled(history[0], history[best])
+    if t is None:
+        up, _ = set_changes(history[0], history[best], config)
+        return f"keeping round {best} (better than round 0 beyond noise on {', '.join(up)})"
+    return (f"keeping round {best} (better than round 0 beyond noise on all {t.n} eval items pooled: "
+            f"{100 * t.diff:+.1f} points, {100 * t.lo:+.1f} to {100 * t.hi:+.1f}, p {t.p:.2g})")
+
+
+def possible_gain(history: list[dict], config: "MonitorConfig") -> str:
+    """``"; a gain of X points (CI ...) is possible but not shown; evaluate with more items: ..."``
+    for the trained round with the largest positive pooled change inside the noise, or ``""``."""
+    from distill.eval.stats import items_needed
+
+    tests = [(m["round"], pooled(history[0], m)) for m in history[1:]]
+    tests = [(r, t) for r, t in tests if t is not None and t.diff > 0 and beyond_noise(t, config) == 0]
+    if not tests:
+        return ""
+    r, t = max(tests, key=lambda rt: rt[1].diff)
+    sets = len(history[0].get("sets") or {}) or 1
+    discordant = max((t.b + t.c) / t.n, 0.05) if t.n else 0.3
+    per = math.ceil(items_needed(max(t.diff, config.min_gold_drop), discordant) / sets)
+    return (f"; round {r}: a gain of {100 * t.diff:.1f} points ({100 * t.lo:+.1f} to {100 * t.hi:+.1f}) over "
+            f"{t.n} items is possible but not shown; evaluate with more items: `distill eval RUN_DIR/round-{r:02d}/model "
+            f"--limit {per}` (and the same for round 0's student), or eval.limit: {per}")
 
 
 def significant_drop(ref: dict, cur: dict, config: MonitorConfig) -> bool:
-    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise (paired on their items)."""
-    ia, ib = overall_items(ref), overall_items(cur)
-    if ia is not None and ib is not None and len(ia) == len(ib):
-        t = compare(ia, ib)
-        return -t.diff >= config.min_gold_drop and t.p < alpha_of(config.noise_z)
+    """True when gold accuracy fell from ``ref`` to ``cur`` beyond noise (paired on all their items pooled)."""
+    t = pooled(ref, cur)
+    if t is not None:
+        return beyond_noise(t, config) < 0
     p1, p2 = ref.get("gold_accuracy"), cur.get("gold_accuracy")
     n1, n2 = ref.get("gold_n") or 0, cur.get("gold_n") or 0
     if p1 is None or p2 is None or n1 == 0 or n2 == 0:
@@ -343,6 +435,12 @@ class Monitor:
         decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share, training or [])
         decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
         decision.warnings = drift_warnings(history, self.config)
+        for name, (answer, share, n) in biased_sets(history[-1], self.config).items():
+            decision.warnings.append(f"{name}: answers {answer!r} to {round(share * n)} of {n}: this set measures "
+                                     "the default answer, not knowledge" + (" (the verdict reads it in yes-no pairs)"
+                                                                             if history[-1]["sets"][name].get("golds") else ""))
+        if training and len(history) > 1 and len(training) >= history[-1]["round"]:
+            decision.warnings += collapse_warnings(training[history[-1]["round"] - 1], self.config)
         return decision
 
     def _budget(self, decision: Decision, history: list[dict], rounds_in_stage: int | None, last_stage: bool,

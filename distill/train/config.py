@@ -83,6 +83,8 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "temperature": 1.0,
     "beta": 0.0,
     "disable_dropout": True,
+    # the prompts' order is distill.curate.rows.rl_rows's: yes/no prompts in yes-no pairs within a step
+    "shuffle_dataset": False,
     "activation_checkpointing": False,
     "lr_scheduler_type": "linear",
     "logging_steps": 1,
@@ -152,6 +154,14 @@ class TrainConfig:
     def steps(self) -> tuple[str, ...]:
         """The training steps of :attr:`objective`, in order (:data:`STEPS`)."""
         return STEPS[self.objective]
+
+    @property
+    def prompts_per_step(self) -> int:
+        """Prompts per GRPO generation batch (one process): completions per micro-batch times
+        micro-batches per generation, over the group size."""
+        g = {**GRPO_DEFAULTS, **self.grpo}
+        per_gen = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
+        return max(1, g["per_device_train_batch_size"] * per_gen // g["num_generations"])
 
     @property
     def report_to(self) -> list[str]:

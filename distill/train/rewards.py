@@ -1,9 +1,10 @@
 """Rewards for online reinforcement (the ``grpo`` objective): the project's own checks, as TRL reward
 functions, named in the run config as ``train.reward``.
 
-* ``reference``: 1 when the completion reaches the prompt's reference answer by the evaluation's
-  matching rules (:meth:`distill.data.questions.Question.check`), else 0; no reward (None) where a
-  prompt has no checkable reference (counted: ``reward/<name>/unrewarded``).
+* ``reference``: 1 when the completion reaches the prompt's reference answer by the strict check
+  (:meth:`distill.data.questions.Question.check` with ``strict``: the evaluation's matching rules,
+  and one candidate only — an answer hedging across candidates earns nothing), else 0; no reward
+  (None) where a prompt has no checkable reference (counted: ``reward/<name>/unrewarded``).
 * ``verifier``: the ``arithmetic`` checker: 1 when every equation in the completion is true and its
   final number is the reference's, else 0; None where the reference has no number.
 * ``judge``: the teacher's approval of the completion under the stage's first principle, without a
@@ -97,11 +98,11 @@ def _questions(kwargs: dict, n: int) -> list[Question | None]:
 
 
 def reference_reward(prompts: list, completions: list, **kwargs: Any) -> list[float | None]:
-    """1.0 when the completion reaches the reference by the evaluation's rules, 0.0 when not, None
+    """1.0 when the completion reaches the reference by the strict check, 0.0 when not, None
     without a checkable reference."""
     out: list[float | None] = []
     for q, c in zip(_questions(kwargs, len(completions)), completions):
-        out.append(None if q is None or not q.checkable else float(q.check(_text(c))))
+        out.append(None if q is None or not q.checkable else float(q.check(_text(c), strict=True)))
     return out
 
 
@@ -145,8 +146,8 @@ class JudgeReward:
 
 def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:
     """``fn`` as TRL calls it, with its failures turned into one-line errors naming it; with ``log``,
-    every answer it scored is appended there (step, reward name, question, answer, value): the
-    rollouts, kept beside the numbers they made."""
+    every answer it scored is appended there (step, reward name, question, its answer format,
+    answer, value): the rollouts, kept beside the numbers they made."""
 
     def reward(prompts: list, completions: list, **kwargs: Any) -> list[float | None]:
         try:
@@ -163,9 +164,10 @@ def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:
         if log is not None:
             state = kwargs.get("trainer_state")
             step = getattr(state, "global_step", None)
+            formats = [q.format if q is not None else None for q in _questions(kwargs, len(completions))]
             append_records(log, [{"step": step, "reward": name, "prompt": _text(p[-1:] if isinstance(p, list) else p),
-                                  "completion": _text(c), "value": v}
-                                 for p, c, v in zip(prompts, completions, values)])
+                                  "format": f, "completion": _text(c), "value": v}
+                                 for p, f, c, v in zip(prompts, formats, completions, values)])
         return values
 
     reward.__name__ = name.replace(".", "_").replace(":", "_")
