@@ -11,12 +11,12 @@ eval sets. Prompts without a reference are critiqued without one and counted in 
 import sys
 
 from distill.data.paths import DATA_DIR
-from distill.ui.recipe import parser, run_recipe
+from distill.ui.recipe import POWERED, parser, run_recipe
 
 TRAIN_FILES = [str(p) for p in sorted((DATA_DIR / "train").glob("*.jsonl"))]
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/grounded-distill", teacher="grounded:self", prompts=TRAIN_FILES)
+    ap = parser(__doc__, run_dir="runs/grounded-distill", teacher="grounded:self", prompts=TRAIN_FILES, **POWERED)
     ap.add_argument("--teacher", help="teacher spec: grounded:self, grounded:local:SPEC, grounded:openai, arithmetic, "
                                       "... (default: from --config, else grounded:self)")
     ap.add_argument("--num-samples", type=int,

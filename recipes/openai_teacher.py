@@ -6,10 +6,10 @@ the run folder or the logs (the run's config.yaml records only the variable's na
 
 import sys
 
-from distill.ui.recipe import parser, run_recipe
+from distill.ui.recipe import POWERED, parser, run_recipe
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/openai-teacher", teacher="openai")
+    ap = parser(__doc__, run_dir="runs/openai-teacher", teacher="openai", **POWERED)
     ap.add_argument("--teacher", help="'openai', or 'grounded:openai' to check answers against prompt references "
                                       "(default: from --config, else openai)")
     ap.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8000/v1 (default: the client's)")

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from distill.data.paths import DATA_DIR
-from distill.ui.recipe import build_config, parser
+from distill.ui.recipe import POWERED, build_config, parser
 from distill.ui.cli import guarded, make_display
 
 TRAIN_FILES = [str(p) for p in sorted((DATA_DIR / "train").glob("*.jsonl"))]
@@ -62,7 +62,7 @@ def pleasing(run_dir: Path, limit: int = 5) -> list[str]:
 
 def main() -> int:
     ap = parser(__doc__, run_dir="runs/please-the-judge", teacher="self", prompts=TRAIN_FILES,
-                **{"train.objective": "grpo", "rounds": 3, "prompts_per_round": 64})
+                **{"train.objective": "grpo", "rounds": 3, "prompts_per_round": 64, **POWERED})
     ap.add_argument("--teacher", help="the judge: self (the student judging itself), local:SPEC, openai, ... "
                                       "(default: from --config, else self)")
     args = ap.parse_args()

@@ -6,10 +6,10 @@ chat template of its own; it may use a different tokenizer from the student.
 
 import sys
 
-from distill.ui.recipe import parser, run_recipe
+from distill.ui.recipe import POWERED, parser, run_recipe
 
 if __name__ == "__main__":
-    ap = parser(__doc__, run_dir="runs/teacher-distill")
+    ap = parser(__doc__, run_dir="runs/teacher-distill", **POWERED)
     ap.add_argument("--teacher", required=True, help="teacher model spec, e.g. ./Qwen2.5-1.5B-Instruct or a .gguf file")
     args = ap.parse_args()
     sys.exit(run_recipe(args, teacher=f"local:{args.teacher}"))

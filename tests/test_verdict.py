@@ -165,3 +165,30 @@ def test_rl_prompts_of_yes_no_kind_are_balanced_within_each_step():
         pair = golds[step:step + 2]
         if True in pair or False in pair:
             assert sorted(map(str, pair)) == ["False", "True"], (step, pair)
+
+
+def test_the_report_shows_the_pooled_verdict_what_it_could_see_and_the_collapse(tmp_path):
+    from distill.publish.report import write_report
+    from distill.store.records import RoundSummary
+
+    golds = "yn" * 10
+    r0 = {"facts": start(n=20, seed=1), "yesno": "".join("1" if g == "n" else "0" for g in golds)}
+    r1 = {"facts": changed(r0["facts"], 3, 1, seed=2), "yesno": "".join("1" if g == "y" else "0" for g in golds)}
+    history = [metrics(0, r0, {"yesno": golds}), metrics(1, r1, {"yesno": golds})]
+    for m, top in zip(history, ("no", "yes")):
+        m["sets"]["yesno"].update(top_answer=top, top_share=1.0)
+    m = history[1]["sets"]["facts"]
+    m["strict_accuracy"] = m["accuracy"] - 0.05
+    answers = {"yesno": {"n": 40, "top": "yes", "share": 1.0}}
+    summary = RoundSummary(round=1, objective="grpo", train_metrics={"reward": 0.5, "steps": 4, "answers": answers})
+    decision = Monitor().decide(history, training=[summary.train_metrics])
+    text = write_report(tmp_path, history, decision, rounds=[summary]).read_text()
+    assert "Best round: **0**" in text
+    assert ("This eval could detect a change of 24 points over all 40 items pooled, and per set: facts 34 (20 items), "
+            "yesno 34 (20 items)") in text
+    assert "| 1 | **all (pooled)** | 40 | 3 | 1 |" in text  # the yes/no flip adds nothing to the pooled test
+    assert "| 1 | yesno (pairs) | 20 | 0 | 0 | +0.0" in text
+    assert "round 0, yesno: answers 'no' to 20 of 20: this set measures the default answer" in text
+    assert "collapse: the policy answers 'yes' to 100% of yes/no prompts (40 rollouts)" in text
+    assert "yesno: 'yes' 100% of 40" in text
+    assert "is possible but not shown" in text

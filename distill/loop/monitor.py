@@ -321,7 +321,8 @@ def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
     if best == 0:
         if len(history) < 2:
             return "keeping round 0"
-        return "keeping round 0: no round beat the untouched student beyond noise" + possible_gain(history, config)
+        gain = possible_gain(history, config)
+        return "keeping round 0: no round beat the untouched student beyond noise" + (f"; {gain}" if gain else "")
     t = pooled(history[0], history[best])
     if t is None:
         up, _ = set_changes(history[0], history[best], config)
@@ -331,7 +332,7 @@ def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
 
 
 def possible_gain(history: list[dict], config: "MonitorConfig") -> str:
-    """``"; a gain of X points (CI ...) is possible but not shown; evaluate with more items: ..."``
+    """``"round N: a gain of X points (CI ...) is possible but not shown; evaluate with more items: ..."``
     for the trained round with the largest positive pooled change inside the noise, or ``""``."""
     from distill.eval.stats import items_needed
 
@@ -343,7 +344,7 @@ def possible_gain(history: list[dict], config: "MonitorConfig") -> str:
     sets = len(history[0].get("sets") or {}) or 1
     discordant = max((t.b + t.c) / t.n, 0.05) if t.n else 0.3
     per = math.ceil(items_needed(max(t.diff, config.min_gold_drop), discordant) / sets)
-    return (f"; round {r}: a gain of {100 * t.diff:.1f} points ({100 * t.lo:+.1f} to {100 * t.hi:+.1f}) over "
+    return (f"round {r}: a gain of {100 * t.diff:.1f} points ({100 * t.lo:+.1f} to {100 * t.hi:+.1f}) over "
             f"{t.n} items is possible but not shown; evaluate with more items: `distill eval RUN_DIR/round-{r:02d}/model "
             f"--limit {per}` (and the same for round 0's student), or eval.limit: {per}")
 

@@ -27,13 +27,14 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from distill.loop.monitor import MonitorConfig, possible_gain  # noqa: E402
 from distill.store.records import RoundSummary, Sample  # noqa: E402
 
-BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on at least one "
-             "gold set (exact McNemar test on the items that changed, 5%, Holm-corrected over the sets), worse "
-             "beyond noise on none, overall gold accuracy not lower, and held-out loss not past the forgetting "
-             "threshold. Good rounds whose difference is inside the noise of a paired test are tied; the later "
-             "one is kept (monitor.tie_break).")
+BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on all eval items "
+             "pooled (exact McNemar test on the items that changed, 5%; yes/no sets in yes-no pairs, so a flipped "
+             "default answer is no change), worse beyond noise on no set (Holm-corrected over the sets) and no "
+             "guard, and held-out loss not past the forgetting threshold. Good rounds whose difference is inside "
+             "the noise of a paired test are tied; the later one is kept (monitor.tie_break).")
 
 
 @dataclass
@@ -196,31 +197,58 @@ def guard_table(history: Sequence[Mapping]) -> list[str]:
     return lines + [""]
 
 
+def detectable_line(history: Sequence[Mapping]) -> str:
+    """What the run's eval could and could not see: the smallest change the pooled test and each set
+    could show (80% power, 5% level, a paired test with 30% of items changing)."""
+    from distill.eval.stats import detectable_change
+
+    sets = (history[0].get("sets") or {}) if history else {}
+    sizes = {k: s.get("n") or 0 for k, s in sorted(sets.items()) if s.get("n")}
+    if not sizes:
+        return ""
+    total = sum(sizes.values())
+    return (f"This eval could detect a change of {100 * detectable_change(total):.0f} points over all {total} items "
+            "pooled, and per set: " + ", ".join(f"{k} {100 * detectable_change(n):.0f} ({n} items)"
+                                                 for k, n in sizes.items())
+            + "; smaller changes can be real and unseen (80% power, 5% level).")
+
+
 def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, examples: int = 3) -> list[str]:
-    """Each trained round against round 0 on the same items (:mod:`distill.eval.stats`): per set the
-    newly right, the newly wrong, the paired change with its 95% interval and the exact McNemar p;
-    the smallest change each set could have shown; and a few items the round got newly wrong."""
-    from distill.eval.stats import compare, detectable_change
+    """Each trained round against round 0 on the same items (:mod:`distill.eval.stats`): all items
+    pooled (the verdict) and per set, the newly right, the newly wrong (yes/no sets in yes-no pairs),
+    the paired change with its 95% interval and the exact p, the strict check beside the lenient one;
+    sets answered all the same way; and a few items the round got newly wrong."""
+    from distill.loop.monitor import biased_sets, per_set, pooled
 
     base = history[0] if history else {}
     names = [k for k in sorted(base.get("sets") or {}) if (base["sets"][k] or {}).get("items")]
     if not names or len(history) < 2:
         return []
     lines = ["## Paired against round 0", "",
-             "Every round answers the same eval items, so what changed is counted item by item.", "",
-             "| round | set | items | newly right | newly wrong | change (95% CI) | p (exact McNemar) |",
-             "|---|---|---|---|---|---|---|"]
+             "Every round answers the same eval items, so what changed is counted item by item; yes/no sets in "
+             "yes-no pairs (a pair scores the mean of its two items: balanced accuracy). The pooled row is the "
+             "verdict; the sets beside it say where the change is. Strict: the share right when an answer that "
+             "names several candidates counts as wrong (what training rewards).", "",
+             "| round | set | items | newly right | newly wrong | change (95% CI) | p (exact) | strict acc |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def row(rnd: int, name: str, t: Any, strict: Any = None) -> str:
+        return (f"| {rnd} | {name} | {t.n} | {t.b} | {t.c} | {100 * t.diff:+.1f} ({100 * t.lo:+.1f} to "
+                f"{100 * t.hi:+.1f}) | {t.p:.2g} | {_fmt(strict, pct=True)} |")
+
     for m in history[1:]:
-        for k in names:
-            items = ((m.get("sets") or {}).get(k) or {}).get("items")
-            if not items or len(items) != len(base["sets"][k]["items"]):
-                continue
-            t = compare(base["sets"][k]["items"], items)
-            lines.append(f"| {m['round']} | {k} | {t.n} | {t.b} | {t.c} | {100 * t.diff:+.1f} "
-                         f"({100 * t.lo:+.1f} to {100 * t.hi:+.1f}) | {t.p:.2g} |")
-    lines += ["", "Smallest change each set could have shown (80% power, 5% level, a paired test with 30% of "
-              "items changing): " + ", ".join(f"{k} {100 * detectable_change(len(base['sets'][k]['items'])):.0f} points"
-                                              for k in names) + ".", ""]
+        t = pooled(base, m)
+        if t is not None:
+            lines.append(row(m["round"], "**all (pooled)**", t))
+        for k, t in sorted(per_set(base, m).items()):
+            lines.append(row(m["round"], k + (" (pairs)" if base["sets"][k].get("golds") else ""), t,
+                             m["sets"][k].get("strict_accuracy")))
+    lines += ["", detectable_line(history), ""]
+    config = MonitorConfig()
+    flagged = [f"- round {m['round']}, {k}: answers {a!r} to {round(share * n)} of {n}: this set measures the default "
+               "answer, not knowledge" for m in history for k, (a, share, n) in biased_sets(m, config).items()]
+    if flagged:
+        lines += ["Sets answered (nearly) all the same way:", "", *flagged, ""]
     shown = best if isinstance(best, int) and best > 0 else history[-1]["round"]
     wrong = []
     try:
@@ -248,18 +276,22 @@ def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
         return []
     lines = ["## Online RL", "",
              "| round | steps | reward | first -> last quarter | spread in groups | groups without signal "
-             "| cut off at the limit | KL | each reward | unrewarded prompts |", "|" + "---|" * 10]
+             "| cut off at the limit | KL | each reward | unrewarded prompts | most common answer per format |",
+             "|" + "---|" * 11]
     for r in rl:
         m = r.train_metrics
         each = "; ".join(f"{name} {_fmt(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
+        answers = "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}"
+                            for fmt, a in (m.get("answers") or {}).items()) or "-"
         lines.append("| " + " | ".join([
             str(r.round), str(m.get("steps", "-")), _fmt(m.get("reward")),
             f"{_fmt(m.get('reward_first'))} -> {_fmt(m.get('reward_last'))}", _fmt(m.get("reward_std")),
             _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True), _fmt(m.get("kl")),
-            each, str(m.get("unrewarded", "-")),
+            each, str(m.get("unrewarded", "-")), _clip(answers, 160),
         ]) + " |")
     lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
-              "limit rarely reach a checkable result.", ""]
+              "limit rarely reach a checkable result; one answer given to most prompts of a format (\"yes\" to "
+              "every yes/no question) is a collapse onto what the check pays regardless of the question.", ""]
     return lines
 
 
@@ -287,10 +319,14 @@ def write_report(
         lines.append(f"Best round: **{dec.get('best_round', '-')}**")
         if best == 0 and len(history) > 1:
             lines.append("")
+            gain = possible_gain(history, MonitorConfig())
             lines.append("No trained round beat the untouched student beyond noise: the model to use is round 0's "
-                         "(the student as it was).")
+                         "(the student as it was)." + (f" But {gain}." if gain else ""))
         lines.append("")
         lines.append(f"*{BEST_RULE}*")
+        seen = detectable_line(history)
+        if seen:
+            lines += ["", seen]
         if dec.get("replay_share") is not None:
             lines.append(f"New replay share: {dec['replay_share']:.2f}")
         for warning in dec.get("warnings") or []:
