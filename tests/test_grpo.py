@@ -57,8 +57,9 @@ def sampled_accuracy(student, questions, k: int = 16, tokens: int = 8) -> float:
 
 
 def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
-    """The real student, 8 yes/no prompts, the reference reward: a handful of GRPO steps make the
-    sampled answers right more often on those prompts."""
+    """The real student, 8 yes/no prompts (4 whose answer is yes, 4 no: a constant answer earns half),
+    the reference reward: a handful of GRPO steps make the sampled answers right more often on those
+    prompts."""
     from distill.curate.rows import rl_rows
     from distill.data.prompts import load_prompts
     from distill.model.resolve import load_model
@@ -66,12 +67,15 @@ def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
     from distill.train.config import TrainConfig
     from distill.train.lora import train_lora
 
-    questions = load_prompts(YESNO)[:8]
+    pool = load_prompts(YESNO)
+    questions = [q for q in pool if q.gold][:4] + [q for q in pool if not q.gold][:4]
     model, tok = load_model(default_folder)  # our own copy: trained in place
     before = sampled_accuracy(Student("before", model=model, tokenizer=tok), questions)
     cfg = TrainConfig(objective="grpo", reward="reference", grpo={
         "max_steps": 8, "learning_rate": 3e-4, "max_completion_length": 8})
-    result = train_lora(model, tok, {"grpo": rl_rows(questions, SUFFIX)}, tmp_path / "round", cfg, quiet=True)
+    rows = rl_rows(questions, SUFFIX, cfg.prompts_per_step)
+    assert len(rows) == 8  # four yes-no pairs: none left out
+    result = train_lora(model, tok, {"grpo": rows}, tmp_path / "round", cfg, quiet=True)
     after = sampled_accuracy(Student("after", model=result.model, tokenizer=result.tokenizer), questions)
     steps = [e for e in result.log_history if "reward" in e and "train_runtime" not in e]
     print(f"\nsampled accuracy on the 8 training prompts: {before:.2f} -> {after:.2f}; "
