@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,10 @@ def run(default_folder, heldout, tmp_path_factory):
     out = tmp_path_factory.mktemp("round-01")
     t0 = time.perf_counter()
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = train_lora(model, tok, TARGETS, out, config, callbacks=[recorder], quiet=True)
+    assert not [w for w in caught if "is_gradient_checkpointing" in str(w.message)]  # the libraries' notices to each other
     seconds = time.perf_counter() - t0
     after_targets = answer_metrics(result.model, tok, TARGETS)
     after_heldout = answer_loss(result.model, tok, heldout)

@@ -97,6 +97,23 @@ def quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+@contextmanager
+def gguf_bar_off() -> Iterator[None]:
+    """transformers' GGUF reader without its tqdm bar: it calls ``tqdm`` directly, outside its own
+    progress-bar switch, and tqdm reads ``TQDM_DISABLE`` only when imported; so its module's ``tqdm``
+    is a disabled one inside the block."""
+    from functools import partial
+
+    from transformers import modeling_gguf_pytorch_utils as reader
+
+    bar = reader.tqdm
+    reader.tqdm = partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        reader.tqdm = bar
+
+
 def strip_quantization(config: "PreTrainedConfig", model: "PreTrainedModel") -> None:
     """Make a loaded or merged model's config describe a plain full-precision model.
 
@@ -122,7 +139,8 @@ def convert_gguf(gguf: Path) -> Path:
 
     def write(tmp: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        with gguf_bar_off():
+            loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         # transformers refuses to save a GGUF-loaded model; a fresh model built from the
         # same config without the quantization entry saves as a normal folder.
         config = loaded.config

@@ -3,6 +3,7 @@ without progress bars, and a quiet trainer (no printed log lines) for callers th
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
@@ -32,6 +33,16 @@ def datasets_bars(enabled: bool) -> Iterator[None]:
     finally:
         if were_on and not enabled:
             datasets.enable_progress_bars()
+
+
+@contextmanager
+def library_notices_off() -> Iterator[None]:
+    """Inside the block, the deprecation notices the training libraries raise about each other: peft
+    and TRL read transformers' deprecated ``is_gradient_checkpointing`` on every trainer, a notice
+    for those libraries' authors, not for this toolkit's users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
 
 
 def quiet(trainer):

@@ -23,6 +23,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallba
 from distill.model.resolve import load_model, quiet_loading, strip_quantization
 from distill.store.atomic import write_folder, write_json
 from distill.train import dpo, grpo, sft
+from distill.train.common import library_notices_off
 from distill.train.config import OPTIONAL_STEPS, STEPS, TrainConfig
 from distill.train.rewards import JudgeReward
 
@@ -72,7 +73,14 @@ def train_lora(
     and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
     only the main process merges and writes; the others return None.
     """
-    config = config or TrainConfig()
+    with library_notices_off():
+        return _train_lora(model_or_folder, tokenizer, rows, out_dir, config or TrainConfig(), callbacks, quiet,
+                           precision, judge)
+
+
+def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, callbacks, quiet, precision,
+                judge) -> TrainResult | None:
+    """:func:`train_lora` (its arguments), with the libraries' notices to each other off."""
     out_dir = Path(out_dir)
     if isinstance(model_or_folder, PreTrainedModel):
         model = model_or_folder
