@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from distill.data.questions import Question
-from distill.data.scoring import answer_key, hedged
+from distill.checks.reference import answer_key, hedged
 from distill.eval.metrics import answer_collapse
 from distill.store.jsonl import read_records
 

@@ -7,8 +7,9 @@ the ``teachers`` package imports (a test checks the import graph).
 * the errors (:mod:`distill.errors`);
 * three services: :class:`OpenAIClient` (the one client for OpenAI-compatible endpoints, shared
   with the student's server), :func:`load_generator` (a local model answering chats through the
-  student's batched engine) and the arithmetic checker's parser (:func:`equations` and friends,
-  the same rules the toolkit's own checks use).
+  student's batched engine) and the checks (:mod:`distill.checks`): the arithmetic parser and
+  :func:`verify` (:func:`equations` and friends) and :func:`parse_verdict`, the same rules the
+  toolkit's own checks use.
 
 Importing it loads neither torch nor an HTTP client: the client and the model load on first use.
 """
@@ -33,7 +34,8 @@ from distill.core import (
     Verdict,
     as_chat,
 )
-from distill.data.arithmetic import Equation, equations, fmt, last_number, same_result
+from distill.checks.verdict import parse_verdict
+from distill.checks.working import Equation, equations, fmt, last_number, same_result, verify
 from distill.errors import DistillError, SpecError, TeacherError
 
 if TYPE_CHECKING:
@@ -65,5 +67,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Chat", "ChatLike", "Completion", "Critique", "DistillError", "Equation", "Generator", "Item", "Message",
     "OpenAIClient", "OpenAIClientConfig", "Principle", "ProgressFn", "SamplingConfig", "SpecError", "Teacher",
-    "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "same_result",
+    "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "parse_verdict",
+    "same_result", "verify",
 ]

@@ -1,8 +1,8 @@
 """A programmatic checker of arithmetic: how an external check plugs in without a model.
 
 :class:`ArithmeticVerifier` overrides ``critique``: it computes every ``a + b = c`` style equation
-in the answer (:func:`distill.interface.equations`, the toolkit's one arithmetic parser) and checks
-the final result against the reference.
+in the answer and checks the final result against the reference (:func:`distill.interface.verify`,
+the toolkit's one working check).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from distill.interface import (
     Item,
     Principle,
     SamplingConfig,
-    equations,
     fmt,
     last_number,
-    same_result,
+    verify,
 )
 from teachers.base import Teacher
 
@@ -50,24 +49,17 @@ class ArithmeticVerifier(Teacher):
         return self.reviser.complete(chats, config)
 
     def check(self, item: Item) -> tuple[list[str], list[tuple[str, str]], int]:
-        """(problems found, (wrong text, corrected text) fixes, number of checks made)."""
-        problems: list[str] = []
-        fixes: list[tuple[str, str]] = []
-        found = equations(item.answer)
-        checks = len(found)
-        for eq in found:
-            if not eq.true:
-                problems.append(f"{eq.lhs} = {eq.rhs} is wrong: it is {fmt(eq.value)}.")
-                fixes.append((eq.text, eq.corrected))
-        ref = last_number(item.reference) if item.reference else None
-        got = last_number(item.answer)
-        if ref is not None:
-            checks += 1
-            # the loop's check reads the final result as the evaluation does; without one, the last number
-            right = item.check(item.answer) if item.check is not None else got is not None and same_result(got, ref)
-            if not right:
-                problems.append(f"The final result should be {fmt(ref)}, not {'missing' if got is None else fmt(got)}.")
-        return problems, fixes, checks
+        """(problems found, (wrong text, corrected text) fixes, number of checks made), from the
+        toolkit's working check (:func:`distill.interface.verify`); the final result is read as the
+        loop's reference check reads it when the item carries one."""
+        right = item.check(item.answer) if item.check is not None and item.reference else None
+        v = verify(item.answer, item.reference, final_right=right)
+        problems = [f"{eq.lhs} = {eq.rhs} is wrong: it is {fmt(eq.value)}." for eq in v.false]
+        fixes = [(eq.text, eq.corrected) for eq in v.false]
+        if v.final_right is False:
+            ref = last_number(item.reference)
+            problems.append(f"The final result should be {fmt(ref)}, not {'missing' if v.final is None else fmt(v.final)}.")
+        return problems, fixes, v.checks
 
     def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
         out: list[Critique | None] = [None] * len(items)

@@ -15,7 +15,6 @@ caller does ``except TeacherError as e: results = e.results`` and keeps the fini
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict, dataclass
 from typing import Sequence
@@ -30,8 +29,8 @@ from distill.interface import (
     Principle,
     SamplingConfig,
     TeacherError,
-    Verdict,
     as_chat,
+    parse_verdict,
 )
 
 __all__ = ["Teacher", "Usage", "parse_verdict"]
@@ -93,45 +92,6 @@ class Usage:
         return {**asdict(self), "total_tokens": self.total_tokens}
 
 
-# Tolerant verdict parsing. We look at lines that mention "verdict" (markdown, case and
-# punctuation variants allowed; the outcome may also sit on the next line) and classify
-# what follows the word. A line naming both outcomes ("VERDICT: FAULT / NO FAULT") or
-# verdict lines that disagree (an echoed instruction) give "unparseable", and so does no
-# verdict line at all: an unreadable critique is never silently taken as "no fault".
-_VERDICT_WORD = re.compile(r"verdict\b(?P<tail>.*)$", re.IGNORECASE)
-_NO_FAULT = re.compile(
-    r"\b(?:no|zero|without)[\s_\-*]*faults?\b|\bnofaults?\b|\bfault[\s_\-]*free\b|\bnot\s+faulty\b", re.I
-)
-_FAULT = re.compile(r"\bfault(?:s|y)?\b", re.I)
-
-
-def _classify(tail: str) -> Verdict | None:
-    has_no = bool(_NO_FAULT.search(tail))
-    has_fault = bool(_FAULT.search(_NO_FAULT.sub(" ", tail)))
-    if has_no and has_fault:
-        return "unparseable"
-    if has_no:
-        return "no_fault"
-    if has_fault:
-        return "fault"
-    return None
-
-
-def parse_verdict(text: str) -> Verdict:
-    """``"fault"``, ``"no_fault"`` or ``"unparseable"`` from a critique's VERDICT line."""
-    lines = (text or "").splitlines()
-    found: set[Verdict] = set()
-    for i, line in enumerate(lines):
-        m = _VERDICT_WORD.search(line)
-        if not m:
-            continue
-        tail = m.group("tail")
-        if not re.search(r"[a-z]", tail, re.I):  # "VERDICT:" alone: the outcome is on the next line
-            tail = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
-        v = _classify(tail)
-        if v is not None:
-            found.add(v)
-    return found.pop() if len(found) == 1 else "unparseable"
 
 
 def _ref_block(item: Item) -> str:

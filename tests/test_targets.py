@@ -8,7 +8,7 @@ import pytest
 
 from distill.core import Item, Principle
 from distill.curate.filters import FilterConfig, SampleFilter
-from distill.curate.targets import LeakCheck, TargetReview, false_working
+from distill.curate.targets import LeakCheck, TargetReview
 from distill.data.principles import load_principles
 from distill.data.questions import parse_question
 from distill.store.records import Sample
@@ -82,7 +82,6 @@ def test_working_is_checked_not_only_the_result():
         "working: final number 6 does not follow from the working"
     for good in ("42 / 7 = 6. Each piece is 6 metres long.", "Each of the 7 pieces is 6 metres long."):
         assert review(good, ROPE).target == good
-    assert false_working("The answer is 6.", "42 / 7 = 6\n#### 6") is None  # nothing to check is no fault
 
 
 NORWAY = question("Which continent is Norway part of?", "Europe")

@@ -10,31 +10,11 @@ from fakes import ScriptedTeacher
 from distill.data.principles import load_principles
 from distill.errors import SpecError, TeacherError
 from distill.interface import Item, Principle, SamplingConfig
-from teachers import SpecError, TeacherError, load_teacher, parse_verdict
+from teachers import SpecError, TeacherError, load_teacher, parse_verdict  # noqa: F401 (the package API)
 from teachers.arithmetic import ArithmeticVerifier
 from teachers.grounded import GroundedTeacher
 
 PRINCIPLE = Principle("wrong-result", critique="Is the final result wrong?", revision="Fix the result.")
-
-
-@pytest.mark.parametrize(
-    "text, verdict",
-    [
-        ("The sum is wrong.\nVERDICT: FAULT", "fault"),
-        ("Fine.\n**Verdict:** No fault.", "no_fault"),
-        ("verdict - no_fault", "no_fault"),
-        ("VERDICT: NOFAULT", "no_fault"),
-        ("Verdict: faults found", "fault"),
-        ("VERDICT:\n\nNO FAULT", "no_fault"),
-        ("There is a fault here.", "unparseable"),  # no verdict line
-        ("", "unparseable"),
-        ("VERDICT: FAULT / NO FAULT", "unparseable"),  # names both
-        ("VERDICT: FAULT\nif you found one, or\nVERDICT: NO FAULT", "unparseable"),  # echoed instruction
-        ("VERDICT: maybe", "unparseable"),
-    ],
-)
-def test_verdict_parsing_is_tolerant_and_never_guesses_no_fault(text, verdict):
-    assert parse_verdict(text) == verdict
 
 
 def test_base_critique_revise_usage_and_cost():

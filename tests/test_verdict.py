@@ -142,18 +142,6 @@ def test_a_rollout_log_answering_yes_to_every_yes_no_prompt_is_a_collapse():
     assert warnings[0] in d.warnings
 
 
-def test_a_hedged_answer_fails_the_strict_check_and_passes_the_lenient_one():
-    q = Question("Which continent is Angola in?", format="short", gold=["Africa"])
-    for hedge in ("Africa or South America", "It could be Africa, Asia and Europe.",
-                  "Angola refers to the southern part of Africa, but the Iberian Peninsula or South America"):
-        assert q.check(hedge) and not q.check(hedge, strict=True), hedge
-    for plain in ("Africa.", "Angola is in Africa, on the Atlantic coast."):
-        assert q.check(plain, strict=True), plain
-    yn = Question("Is the Sun a star?", format="yesno", gold=True)
-    assert yn.check("Yes or no: it depends.") and not yn.check("Yes or no: it depends.", strict=True)
-    assert yn.check("Yes, the Sun is a star.", strict=True)
-
-
 def test_rl_prompts_of_yes_no_kind_are_balanced_within_each_step():
     qs = [Question(f"yes {i}?", format="yesno", gold=True) for i in range(7)]
     qs += [Question(f"no {i}?", format="yesno", gold=False) for i in range(5)]

@@ -7,9 +7,9 @@ only, and everything else in a target passes with it; these checks look at the r
   words, not a list of phrases: any run of ``min_words`` consecutive words of an instruction that
   the prompt and the reference do not themselves contain, and any template label (``Task:``).
   Sentences of the critique copied into the target that do not carry the answer are leaked too.
-* **Working** (:func:`false_working`): for arithmetic references, every equation in the target is
-  computed and must be true, and the final number must be the result of the working (the
-  ``arithmetic`` verifier's parser, :mod:`distill.data.arithmetic`).
+* **Working** (:func:`distill.checks.working.false_working`): for arithmetic references, every
+  equation in the target is computed and must be true, and the final number must be the result of
+  the working (the ``arithmetic`` verifier's parser).
 * **Side claims** (:func:`answer_span`): for short references (an alias, yes or no), and arithmetic
   targets without an equation, the target may be cut to the sentence that carries the checked
   answer, and within it to the shortest clause that still passes, so the unverifiable claims around
@@ -26,8 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from distill.data.arithmetic import equations, last_number, same_result
-from distill.data.scoring import numbers_in
+from distill.checks.working import equations, false_working
 
 MARKUP = ("####",)  # data-file notation that is not an answer (GSM8K's final-answer marker)
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -128,31 +127,6 @@ def _without(text: str, leak: Leak) -> str:
     rest = text[leak.start:]
     m = _SENTENCE.search(rest)
     return (text[:leak.start] + (rest[m.end():] if m else "")).strip()
-
-
-def false_working(target: str, reference: str | None, prompt: str = "") -> str | None:
-    """Why the working of an arithmetic target is wrong, or None when every step holds (only for
-    numeric references): a false equation; a final number that is not the result of the working;
-    or a number stated outside the equations that comes from neither the question nor the working
-    ("each piece is 2 times the rope", the final answer aside)."""
-    if reference is None or last_number(reference) is None:
-        return None
-    found = equations(target)
-    for eq in found:
-        if not eq.true:
-            return f"false step {eq.text.strip()!r}"
-    final = last_number(target)
-    if found and final is not None and not any(same_result(final, eq.value) for eq in found):
-        return f"final number {final:g} does not follow from the working"
-    prose = target
-    for eq in found:
-        prose = prose.replace(eq.text, " ")
-    known = set(numbers_in(prompt)) | {eq.value for eq in found} | {eq.stated for eq in found}
-    stated = numbers_in(prose)
-    for value in stated[:-1] if stated and final is not None and same_result(stated[-1], final) else stated:
-        if not any(same_result(value, k) for k in known):
-            return f"the number {value:g} comes from neither the question nor the working"
-    return None
 
 
 # where a clause ends inside a sentence: a comma, semicolon or dash followed by a space ("1,000" is

@@ -2,7 +2,7 @@
 
 ``short`` (alias match), ``gsm8k`` (the final number), ``yesno`` (the first yes or no) and ``mc``
 (the log-likelihood of each choice): :mod:`distill.data.questions` reads the records,
-:mod:`distill.data.scoring` has the matching rules, and :mod:`distill.eval.gold` scores a student.
+:mod:`distill.checks.reference` has the matching rules, and :mod:`distill.eval.gold` scores a student.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from distill.data import scoring
+from distill.checks.reference import normalize_answer
 from distill.data.paths import DATA_DIR
 from distill.data.questions import Question, load_questions
 
@@ -56,12 +56,12 @@ def eval_questions(paths: Iterable[str | os.PathLike] | None = None) -> set[str]
     """Normalised questions (and contexts, if any) of the given (default: shipped) eval sets.
 
     The loop checks training prompts against this set, so that no eval question is
-    trained on: ``scoring.normalize_answer(prompt) in eval_questions()`` means leakage.
+    trained on: ``normalize_answer(prompt) in eval_questions()`` means leakage.
     """
     out: set[str] = set()
     for p in paths if paths is not None else default_eval_paths():
         for item in load_eval_set(p).items:
-            out.add(scoring.normalize_answer(item.question))
+            out.add(normalize_answer(item.question))
             if item.context:
-                out.add(scoring.normalize_answer(item.context))
+                out.add(normalize_answer(item.context))
     return out

@@ -10,7 +10,7 @@ A record names what to ask and, optionally, its answer, in the field names datas
 * context: ``passage`` / ``context`` (BoolQ, SQuAD), put before the question when asking.
 
 The answer's shape decides its format, and the format decides how a text is checked against it
-(:mod:`distill.data.scoring` has the exact rules):
+(:mod:`distill.checks.reference` has the exact rules):
 
 ``short``  a string, a number or a list of aliases (SQuAD's ``{"text": [...]}`` too): alias match
 ``gsm8k``  a string ending in ``#### <number>``: the final number
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from distill.data import scoring
+from distill.checks.reference import FORMATS_CHECKED, check, normalize_answer, parse_number
 from distill.errors import DataError
 from distill.store.jsonl import read_jsonl, where
 
@@ -97,25 +97,17 @@ class Question:
     @property
     def checkable(self) -> bool:
         """True when a generated text can be checked against the gold answer."""
-        return self.format in ("short", "gsm8k", "yesno")
+        return self.format in FORMATS_CHECKED
 
     def check(self, text: str, strict: bool = False) -> bool:
-        """Whether ``text`` reaches the gold answer: by the evaluation's matching rules, or with
-        ``strict`` (what training rewards and keeps) by them and naming one candidate only
-        (:func:`distill.data.scoring.hedged`)."""
+        """Whether ``text`` reaches the gold answer (:func:`distill.checks.reference.check`): by the
+        evaluation's matching rules, or with ``strict`` (what training rewards and keeps) by them and
+        naming one candidate only."""
         return self.score(text, strict)[0]
 
     def score(self, text: str, strict: bool = False) -> tuple[bool, Any]:
         """(correct, parsed prediction) for a generated ``text``; ``strict`` as in :meth:`check`."""
-        if self.format == "gsm8k":
-            pred = scoring.final_number(text)
-            return scoring.same_number(pred, self.gold), pred
-        if self.format == "yesno":
-            pred = scoring.first_yes_no(text)
-            return pred is not None and pred == self.gold and not (strict and scoring.hedged(text)), pred
-        if self.format == "short":
-            return scoring.alias_match(text, self.gold) and not (strict and scoring.hedged(text, self.gold)), None
-        raise ValueError(f"a {self.format or 'question without an answer'} cannot be checked from generated text")
+        return check(self.format, self.gold, text, strict)
 
     def to_json(self) -> dict:
         """Plain data for a run folder's ``prompts.json``; :meth:`from_json` reads it back."""
@@ -227,7 +219,7 @@ def _parse_answer(record: dict, fmt: str, question: str) -> Question:
     if fmt == "gsm8k":
         if not isinstance(value, str) or "####" not in value:
             raise FieldError(key, f"must be a string ending in '#### <number>', got {_kind(value)}")
-        number = scoring.parse_number(value.split("####")[-1])
+        number = parse_number(value.split("####")[-1])
         if number is None:
             raise FieldError(key, f"no number after '####' in {value.split('####')[-1].strip()!r}")
         return Question(question, format="gsm8k", gold=number, answer_text=value.strip())
@@ -241,7 +233,7 @@ def _parse_answer(record: dict, fmt: str, question: str) -> Question:
             isinstance(a, (str, int, float)) and not isinstance(a, bool) for a in aliases):
         raise FieldError(key, f"must be a string, a number or a non-empty list of strings, got {_kind(value)}")
     aliases = [str(a).strip() for a in aliases]
-    if not any(scoring.normalize_answer(a) for a in aliases):
+    if not any(normalize_answer(a) for a in aliases):
         raise FieldError(key, "is empty after normalisation (only punctuation or articles)")
     return Question(question, format="short", gold=aliases)
 

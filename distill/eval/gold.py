@@ -73,7 +73,7 @@ def evaluate(
         {"sets": {name: {"name", "format", "path", "n", "correct", "accuracy", "ci95": [lo, hi],
                          "items": [{"question", "answer", "gold", "prediction", "correct", "strict", ...}]}},
 
-    ``correct`` is the lenient matching rule (:mod:`distill.data.scoring`), ``strict`` the strict one
+    ``correct`` is the lenient matching rule (:mod:`distill.checks.reference`), ``strict`` the strict one
     that training uses (generated sets only).
          "overall": {"n", "correct", "accuracy", "ci95"}, "config": {...}}
     """

@@ -110,8 +110,8 @@ def _set_metrics(s: dict) -> dict:
 
 
 def _key(fmt: str, record: dict) -> str | None:
-    """What an eval answer says, to compare across questions (:func:`distill.data.scoring.answer_key`)."""
-    from distill.data.scoring import answer_key
+    """What an eval answer says, to compare across questions (:func:`distill.checks.reference.answer_key`)."""
+    from distill.checks.reference import answer_key
 
     if fmt == "mc":
         return str(record.get("answer"))
@@ -134,7 +134,7 @@ def most_common(keys: Sequence[str | None]) -> tuple[str, float] | None:
 def answer_collapse(rollouts: Sequence[dict]) -> dict[str, dict]:
     """Per answer format, the most common answer of an RL round's scored rollouts (each answer once,
     from the first reward's rows) and its share: ``{format: {"n", "top", "share"}}``."""
-    from distill.data.scoring import answer_key
+    from distill.checks.reference import answer_key
 
     first = rollouts[0].get("reward") if rollouts else None
     by_format: dict[str, list[str | None]] = {}

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Sequence
 from distill.callbacks import CallbackList, LoopCallback
 from distill.config import RunConfig
 from distill.core import Generator, Item, Teacher
+from distill.checks.verdict import approval
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
 from distill.curate.rows import round_data
@@ -410,7 +411,7 @@ class BootstrapLoop:
             crits = e.results
         out: list[bool | None] = [None] * len(questions)
         for i, c in zip(picks, crits):
-            out[i] = {"no_fault": True, "fault": False}.get(c.verdict)
+            out[i] = approval(c.verdict)
         return out
 
     # -- decide -------------------------------------------------------------------------

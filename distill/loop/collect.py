@@ -91,7 +91,7 @@ class Collector:
         cfg = self.config
         candidates = self._answers(student, items)
         # With a reference check, the first answer that passes it is the one reviewed (rejection sampling).
-        # Strict: what is trained on may not hedge across candidates (distill.data.scoring.hedged).
+        # Strict: what is trained on may not hedge across candidates (distill.checks.reference.hedged).
         checks = [partial(q.check, strict=True) if teacher.grounded and q.checkable else None for q in items]
         answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
         crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded else None, check)

@@ -5,8 +5,9 @@ functions, named in the run config as ``train.reward``.
   (:meth:`distill.data.questions.Question.check` with ``strict``: the evaluation's matching rules,
   and one candidate only — an answer hedging across candidates earns nothing), else 0; no reward
   (None) where a prompt has no checkable reference (counted: ``reward/<name>/unrewarded``).
-* ``verifier``: the ``arithmetic`` checker: 1 when every equation in the completion is true and its
-  final number is the reference's, else 0; None where the reference has no number.
+* ``verifier``: the ``arithmetic`` checker (:func:`distill.checks.working.verify`): 1 when every
+  equation in the completion is true and its final number is the reference's, else 0; None where
+  the reference has no number.
 * ``judge``: the teacher's approval of the completion under the stage's first principle, without a
   reference (the number that can be gamed): 1 for NO FAULT, 0 for FAULT, None when unreadable.
   A judge that works through the student (the self teacher) judges with the round's starting
@@ -29,7 +30,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from distill.data.arithmetic import equations, last_number, same_result
+from distill.checks.verdict import verdict_reward
+from distill.checks.working import verify
 from distill.data.questions import Question
 from distill.errors import SpecError
 from distill.store.jsonl import append_records
@@ -110,14 +112,8 @@ def verifier_reward(prompts: list, completions: list, **kwargs: Any) -> list[flo
     """1.0 when every equation of the completion is true and its final number is the reference's."""
     out: list[float | None] = []
     for q, c in zip(_questions(kwargs, len(completions)), completions):
-        ref = last_number(q.reference) if q is not None and q.reference else None
-        if ref is None:
-            out.append(None)
-            continue
-        text = _text(c)
-        got = last_number(text)
-        right = got is not None and same_result(got, ref) and all(eq.true for eq in equations(text))
-        out.append(float(right))
+        v = verify(_text(c), q.reference if q is not None else None)
+        out.append(None if v.final_right is None else float(v.passed))
     return out
 
 
@@ -141,7 +137,7 @@ class JudgeReward:
         off = self.policy.disable_adapter() if hasattr(self.policy, "disable_adapter") else nullcontext()
         with off:
             critiques = self.teacher.critique(items, self.principle, self.config)
-        return [{"no_fault": 1.0, "fault": 0.0}.get(c.verdict) for c in critiques]
+        return [verdict_reward(c.verdict) for c in critiques]
 
 
 def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:

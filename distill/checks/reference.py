@@ -1,6 +1,6 @@
-"""Answer normalisation and scoring rules for gold-answer evaluation.
-
-The rules, in one place so they can be cited:
+"""Does an answer reach its reference? The matching rules by answer format, for gold-answer
+evaluation, the grounded teacher's check, the target review and the ``reference`` reward
+(:func:`check`), in one place so they can be cited:
 
 * **Normalisation** (SQuAD style): lower-case, numbers rewritten canonically
   (``1,000`` -> ``1000``, ``7.0`` -> ``7``), punctuation removed, the articles
@@ -137,3 +137,21 @@ def first_yes_no(text: str) -> bool | None:
     if m is None:
         return None
     return m.group(1) == "yes"
+
+
+FORMATS_CHECKED = ("short", "gsm8k", "yesno")
+
+
+def check(format: str | None, gold: object, text: str, strict: bool = False) -> tuple[bool, object]:
+    """(right, the prediction read from ``text``) against ``gold`` by the rules of ``format`` (see the
+    module docstring); ``strict`` fails an answer that names several candidates (:func:`hedged`).
+    Raises ``ValueError`` for a format that cannot be checked from generated text."""
+    if format == "gsm8k":
+        pred = final_number(text)
+        return same_number(pred, gold), pred
+    if format == "yesno":
+        pred = first_yes_no(text)
+        return pred is not None and pred == gold and not (strict and hedged(text)), pred
+    if format == "short":
+        return alias_match(text, gold) and not (strict and hedged(text, gold)), None
+    raise ValueError(f"a {format or 'question without an answer'} cannot be checked from generated text")

@@ -1,9 +1,12 @@
-"""Worked arithmetic, checked by computing it: the equations written in a text and their values.
+"""Is the working true? Worked arithmetic, checked by computing it: the equations written in a text
+and their values, and the two checks built on them, written once:
 
-One parser for everything that checks arithmetic: the ``arithmetic`` verifier (a teacher) and the
-filter that checks the working of a training target both read equations here. An equation is
-``<expression with at least one operator> = <number>`` (``12 x 3 = 36``, ``(4 + 5) * 2 = 18``,
-``1,200 / 4 = 300``); numbers are read by :mod:`distill.data.scoring`'s rules.
+* :func:`verify` — every equation true and the final number the reference's (the ``arithmetic``
+  teacher's verdict and the ``verifier`` reward);
+* :func:`false_working` — why a training target's working is wrong, if it is (the target review).
+
+An equation is ``<expression with at least one operator> = <number>`` (``12 x 3 = 36``,
+``(4 + 5) * 2 = 18``, ``1,200 / 4 = 300``); numbers are read by :mod:`distill.checks.reference`'s rules.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import operator
 import re
 from dataclasses import dataclass
 
-from distill.data.scoring import numbers_in, parse_number
+from distill.checks.reference import numbers_in, parse_number
 
 # A safe evaluator for plain arithmetic: eval() would run arbitrary code, and no library in
 # the environment evaluates "12 x 3" style text; ast with a whitelist of operators does.
@@ -101,3 +104,57 @@ def last_number(text: str) -> float | None:
     """The last number in ``text`` (None when there is none)."""
     found = numbers_in(text or "")
     return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What :func:`verify` found: the false equations, the final number, and whether it is the
+    reference's (None without a numeric reference); ``checks`` counts what could be checked."""
+
+    false: list[Equation]
+    final: float | None
+    final_right: bool | None
+    checks: int
+
+    @property
+    def passed(self) -> bool:
+        """Every equation true and the final number the reference's."""
+        return not self.false and bool(self.final_right)
+
+
+def verify(text: str, reference: str | None, final_right: bool | None = None) -> Verification:
+    """``text``'s working against ``reference``'s final number: each equation computed, the last
+    number compared. ``final_right`` replaces the last-number comparison when the caller has read
+    the final answer by the evaluation's rules (the loop's reference check)."""
+    found = equations(text)
+    ref = last_number(reference) if reference else None
+    got = last_number(text)
+    if ref is not None and final_right is None:
+        final_right = got is not None and same_result(got, ref)
+    return Verification([eq for eq in found if not eq.true], got, final_right if ref is not None else None,
+                        len(found) + (ref is not None))
+
+
+def false_working(target: str, reference: str | None, prompt: str = "") -> str | None:
+    """Why the working of an arithmetic target is wrong, or None when every step holds (only for
+    numeric references): a false equation; a final number that is not the result of the working;
+    or a number stated outside the equations that comes from neither the question nor the working
+    ("each piece is 2 times the rope", the final answer aside)."""
+    if reference is None or last_number(reference) is None:
+        return None
+    found = equations(target)
+    for eq in found:
+        if not eq.true:
+            return f"false step {eq.text.strip()!r}"
+    final = last_number(target)
+    if found and final is not None and not any(same_result(final, eq.value) for eq in found):
+        return f"final number {final:g} does not follow from the working"
+    prose = target
+    for eq in found:
+        prose = prose.replace(eq.text, " ")
+    known = set(numbers_in(prompt)) | {eq.value for eq in found} | {eq.stated for eq in found}
+    stated = numbers_in(prose)
+    for value in stated[:-1] if stated and final is not None and same_result(stated[-1], final) else stated:
+        if not any(same_result(value, k) for k in known):
+            return f"the number {value:g} comes from neither the question nor the working"
+    return None
