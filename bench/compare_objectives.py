@@ -35,7 +35,7 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
 
     from distill.config import RunConfig
     from distill.curate.pairs import read_pairs
-    from distill.curate.rows import round_data
+    from distill.train.objective import RoundInputs, round_data
     from distill.data.evalsets import load_eval_set
     from distill.data.instructions import load_instructions
     from distill.eval.gold import evaluate
@@ -70,10 +70,9 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
             trained = trainer.model.merge_and_unload().eval()
             examples = len(ds)
         else:
-            data = round_data(kept, pairs, replay, cfg.replay_share, cfg.seed + round_number,
-                              TrainConfig(**{**cfg.train.__dict__, "objective": objective}))
-            result = train_lora(model, tok, data.sft, Path(tmp), data.config, quiet=True,
-                                preferences=data.preferences, precision=precision)
+            data = round_data(RoundInputs(kept, pairs, replay, cfg.replay_share, cfg.seed + round_number,
+                                          TrainConfig(**{**cfg.train.__dict__, "objective": objective})))
+            result = train_lora(model, tok, data.rows, Path(tmp), data.config, quiet=True, precision=precision)
             trained, examples = result.model, data.examples
     seconds = time.perf_counter() - t0
     peak = high_water_mb()

@@ -65,6 +65,7 @@ def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
     from distill.model.resolve import load_model
     from distill.model.student import Student
     from distill.train.config import TrainConfig
+    from distill.train.grpo import prompts_per_step
     from distill.train.lora import train_lora
 
     pool = load_prompts(YESNO)
@@ -73,7 +74,7 @@ def test_grpo_raises_the_reward_on_its_own_prompts(tmp_path, default_folder):
     before = sampled_accuracy(Student("before", model=model, tokenizer=tok), questions)
     cfg = TrainConfig(objective="grpo", reward="reference", grpo={
         "max_steps": 8, "learning_rate": 3e-4, "max_completion_length": 8})
-    rows = rl_rows(questions, SUFFIX, cfg.prompts_per_step)
+    rows = rl_rows(questions, SUFFIX, prompts_per_step(cfg))
     assert len(rows) == 8  # four yes-no pairs: none left out
     result = train_lora(model, tok, {"grpo": rows}, tmp_path / "round", cfg, quiet=True)
     after = sampled_accuracy(Student("after", model=result.model, tokenizer=result.tokenizer), questions)

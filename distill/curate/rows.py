@@ -1,21 +1,19 @@
-"""The rows a round trains on, for every training step, built in this one place: the loop trains on
-them, ``distill export`` writes them, ``bench/compare_objectives.py`` re-trains from them.
+"""The shapes of training rows, each built in this one place; an objective
+(:mod:`distill.train.objective`) picks which of them its steps train on, and ``distill export``
+writes them:
 
-* ``sft``: each kept sample's prompt and target as conversational prompt/completion, mixed with
-  replay data (original instruction data) at the run's replay share (:func:`mix`);
-* ``dpo``: the round's preference pairs (revision over answer), plus rows to imitate only —
-  replay data and, for plain DPO, verified answers — entered with ``chosen == rejected``
-  (:func:`preference_mix`);
-* ``grpo``: the round's prompts, asked as the evaluation asks them (its ``prompt_suffix`` for the
-  answer's format), each with its question record beside it for the rewards (:func:`rl_rows`);
-  ``replay``: replay data alone, at the replay share of the prompts, for the SFT step after it.
+* kept samples as conversational prompt/completion (:func:`sft_rows`), mixed with replay data
+  (original instruction data) at the run's replay share (:func:`mix`);
+* preference pairs (revision over answer), plus rows to imitate only — replay data and verified
+  answers — entered with ``chosen == rejected`` (:func:`preference_mix`);
+* the round's prompts for online RL, asked as the evaluation asks them (its ``prompt_suffix`` for
+  the answer's format), each with its question record beside it for the rewards (:func:`rl_rows`).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from datasets import Dataset
@@ -24,7 +22,6 @@ from distill.curate.pairs import PAIR_FIELDS
 from distill.data.instructions import COMPLETION, PROMPT, as_dataset
 from distill.data.questions import Question
 from distill.store.records import Sample
-from distill.train.config import TrainConfig
 
 ORIGIN = "origin"
 
@@ -123,50 +120,3 @@ def rl_rows(prompts: Sequence[Question], suffix: dict[str, str] | None = None, p
         ordered += units.pop(i)
     return [{PROMPT: [{"role": "user", "content": q.prompt + suffix.get(q.format or "", "")}],
              "question": json.dumps(q.to_json(), ensure_ascii=False)} for q in ordered]
-
-
-@dataclass
-class RoundData:
-    """The training config actually used (None: nothing to train), the rows of each of its steps,
-    and why it differs from what was asked, if it does (e.g. no preference pairs, so DPO is skipped)."""
-
-    config: TrainConfig | None
-    rows: dict[str, Any] = field(default_factory=dict)  # step -> its rows (a list or a Dataset)
-    note: str | None = None
-
-    @property
-    def examples(self) -> int:
-        return sum(len(r) for r in self.rows.values())
-
-
-def round_data(kept: list[Sample], pairs: list[dict], replay, replay_share: float, seed: int,
-               config: TrainConfig, prompts: Sequence[Question] = (), suffix: dict[str, str] | None = None) -> RoundData:
-    """The data of a round from its kept records and preference pairs (or, for ``grpo``, its
-    ``prompts``), with ``replay`` (a Dataset of original instruction data, or None) at ``replay_share``
-    of the mix."""
-    # mix() counts replay examples per pair; the config speaks of the replay share of the mix.
-    ratio = replay_share / (1 - replay_share)
-    if "grpo" in config.steps:
-        if not prompts:
-            return RoundData(None, note="no prompts")
-        data = RoundData(config, {"grpo": rl_rows(prompts, suffix, config.prompts_per_step, seed)})
-        replay_rows = [] if replay is None else list(replay)
-        picked = random.Random(seed).sample(replay_rows, replay_count(ratio, len(prompts), len(replay_rows)))
-        if picked:
-            data.rows["replay"] = picked
-        return data
-    note = None
-    if "dpo" in config.steps and not pairs:
-        note = "no preference pairs (no kept revision of a faulty answer): DPO skipped"
-        rest = [s for s in config.steps if s != "dpo"]
-        config = replace(config, objective=rest[0]) if rest else None
-    if config is None or not kept:
-        return RoundData(None, note=note or "no pair was kept")
-    rows = sft_rows(kept)
-    data = RoundData(config, note=note)
-    if "sft" in config.steps:
-        data.rows["sft"] = rows if replay is None else mix(rows, replay, ratio, seed=seed)
-    if "dpo" in config.steps:  # after SFT the verified answers are learned already; DPO alone imitates them too
-        verified = [r for r, s in zip(rows, kept) if s.verdict != "fault"] if config.steps == ("dpo",) else []
-        data.rows["dpo"] = preference_mix(pairs, verified, replay, ratio, seed)
-    return data

@@ -18,6 +18,7 @@ from trl import SFTTrainer
 
 from distill.train.common import datasets_bars, training_dataset
 from distill.train.config import TrainConfig
+from distill.train.sft import SFT_STEP
 
 
 @contextmanager
@@ -58,7 +59,7 @@ def answer_metrics(
     """
     ds = training_dataset(examples)
     with tempfile.TemporaryDirectory(prefix="distill-eval-") as tmp, _quiet_evaluation():
-        args = TrainConfig().args("sft", Path(tmp), per_device_train_batch_size=batch_size,
+        args = TrainConfig().args(SFT_STEP, Path(tmp), per_device_train_batch_size=batch_size,
                                       per_device_eval_batch_size=batch_size, max_length=max_length, disable_tqdm=True)
         was_training = model.training
         patched = model.__dict__.get("forward")  # SFTTrainer patches a fused LM head onto the model it is given

@@ -151,7 +151,7 @@ def answer_collapse(rollouts: Sequence[dict]) -> dict[str, dict]:
 
 def training_metrics(log_history: Sequence[dict]) -> dict:
     """What a round's training log says, for the round's summary and the monitor: ``train_loss`` (the
-    last logged loss of any step), and for online RL (entries of the ``grpo`` step) the mean reward
+    last logged loss of any step), and for online RL (entries with a ``reward``) the mean reward
     over the first and the last quarter of its optimizer steps (``reward_first``, ``reward_last``:
     a rise within the round), the mean reward, its spread within groups (``reward_std``), the share
     of groups whose answers all got the same reward (``frac_reward_zero_std``: no learning signal),
@@ -161,7 +161,7 @@ def training_metrics(log_history: Sequence[dict]) -> dict:
     losses = [e["loss"] for e in log_history if "loss" in e]
     if losses:
         out["train_loss"] = losses[-1]
-    steps = [e for e in log_history if e.get("objective") == "grpo" and "reward" in e and "train_runtime" not in e]
+    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]  # an RL step's entries
     if not steps:
         return out
 

@@ -30,7 +30,6 @@ from distill.core import Generator, Item, Teacher
 from distill.checks.verdict import approval
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
-from distill.curate.rows import round_data
 from distill.curate.targets import LeakCheck
 from distill.data.dedupe import NearDuplicateIndex
 from distill.data.evalsets import load_eval_set
@@ -54,7 +53,7 @@ from distill.ui.display import Display, PlainDisplay, SafeDisplay
 
 if TYPE_CHECKING:
     from distill.model.student import Student
-    from distill.train.rewards import JudgeReward
+    from distill.train.objective import Judge
 
 
 def load_teacher(spec: str, student: Generator, kwargs: dict) -> Teacher:
@@ -103,7 +102,7 @@ class BootstrapLoop:
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
         config.train.validate()  # TRL checks the training settings now, not after a round of generation
-        self._check_rewardable()
+        self._check_objective()
         self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
@@ -136,18 +135,15 @@ class BootstrapLoop:
             raise DataError(f"{', '.join(self.config.prompt_files)}: no usable prompts")
         return pool
 
-    def _check_rewardable(self) -> None:
-        """A reward that needs references, on prompts of which none has one, would train on nothing:
-        say so before any work (prompts without one are only counted)."""
-        from distill.train.rewards import needs_reference, parse_spec
-
-        names = parse_spec(self.config.train.reward)
-        if "grpo" in self.config.train.steps and needs_reference(names):
-            if not any(q.checkable for q in self.pool):
-                raise ConfigError(
-                    f"train.reward: {', '.join(n for n in names if n in ('reference', 'verifier'))} needs prompts with "
-                    f"reference answers, and none of {', '.join(self.config.prompt_files)} has one; use prompts with "
-                    "answers (e.g. data/train/) or another reward")
+    def _check_objective(self) -> None:
+        """The objective's own check against the run's prompts, before any work (a reward that needs
+        references, on prompts of which none has one, would train on nothing)."""
+        check = self.config.train.objective_spec.check
+        if check is not None:
+            try:
+                check(self.config.train, self.pool)
+            except ValueError as e:
+                raise ConfigError(f"train.{e} (prompts: {', '.join(self.config.prompt_files)})") from None
 
     def teacher(self, student: Generator) -> Teacher:
         """The teacher for this student. One that works through the student (the self teacher, or a
@@ -212,8 +208,7 @@ class BootstrapLoop:
             student, note = self.train(n, student, manifest.replay_share, stage)
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
-            summary = replace(summary, model=student.spec, objective=cfg.train.objective, train_note=note,
-                              **self._training(n))
+            summary = replace(summary, model=student.spec, train_note=note, **self._training(n))
             manifest.rounds.append(summary)
             manifest.history.append(metrics)
             manifest.rounds_in_stage += 1
@@ -258,19 +253,20 @@ class BootstrapLoop:
 
     # -- train --------------------------------------------------------------------------
     def train(self, n: int, student: "Student", replay_share: float, stage: Stage) -> tuple["Student", str | None]:
-        """Train on the round's kept records (or, for ``grpo``, its prompts) by ``train.objective``
+        """Train on what ``train.objective`` trains on (the round's kept records, its pairs, its prompts)
         (:mod:`distill.train`); the merged model is the new student. Returns it with a note when
         training was skipped or cut short (no pairs)."""
         from distill.model.student import Student
         from distill.store.atomic import is_complete
+        from distill.train.objective import RoundInputs, round_data
 
         out = self.folder.round_dir(n)
         if is_complete(out / "model"):
             return Student(out / "model", precision=self.precision), self._train_note(n)
         kept = [s for s in self.folder.samples(n) if s.kept]
-        data = round_data(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
-                          self.config.seed + n, self.config.train, prompts=self._round_prompts(n),
-                          suffix=self.config.eval.prompt_suffix)
+        data = round_data(RoundInputs(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
+                                      self.config.seed + n, self.config.train, self._round_prompts(n),
+                                      self.config.eval.prompt_suffix))
         if data.config is None:
             self.display.warn(f"round {n}: {data.note}; the student is not trained this round")
             return student, data.note
@@ -302,33 +298,30 @@ class BootstrapLoop:
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
 
-    def _judge(self, student: Generator, stage: Stage) -> "JudgeReward | None":
-        """The teacher's approval as a reward, when ``train.reward`` names ``judge``."""
-        from distill.train.rewards import JudgeReward, parse_spec
+    def _judge(self, student: Generator, stage: Stage) -> "Judge | None":
+        """The run's teacher as a judge, for an objective that needs one."""
+        from distill.train.objective import Judge
 
-        if "judge" not in parse_spec(self.config.train.reward):
+        if "judge" not in self.config.train.objective_spec.needs:
             return None
-        return JudgeReward(self.teacher(student), stage.principles[0], self.config.critique)
+        return Judge(self.teacher(student), stage.principles[0], self.config.critique)
 
     def _training(self, n: int) -> dict:
         """What round ``n``'s training log says (:func:`distill.eval.metrics.training_metrics`): the
-        last loss, and for ``grpo`` its rewards, their spread, truncation and KL; with the prompts
-        no reward could score."""
-        from distill.eval.metrics import answer_collapse, training_metrics
-        from distill.store.jsonl import read_records
-        from distill.train.rewards import parse_spec, reads_references
+        last loss, and for an RL objective its rewards, their spread, truncation and KL; with what the
+        objective adds from its training folder (its ``summary``), and the objective trained."""
+        from distill.eval.metrics import training_metrics
 
         train_dir = self.folder.round_dir(n) / "train"
         log = read_json(train_dir / "log_history.json", {}) or {}
         metrics = training_metrics(log.get("log_history", []))
         loss = metrics.pop("train_loss", None)
-        if "grpo" in self.config.train.steps and reads_references(parse_spec(self.config.train.reward)):
-            # prompts the reference-reading rewards could not score (without a checkable reference)
-            metrics["unrewarded"] = sum(not q.checkable for q in self._round_prompts(n))
-        if (train_dir / "rollouts.jsonl").is_file():
-            # the policy's most common answer per format: "yes" to every yes/no prompt is a collapse
-            metrics["answers"] = answer_collapse(read_records(train_dir / "rollouts.jsonl", repair=False))
-        return {"train_loss": loss, "train_metrics": metrics}
+        # the objective trained, which the round's data may have changed (no pairs: DPO skipped)
+        used = (log.get("config") or {}).get("objective", self.config.train.objective)
+        objective = self.config.train.objective_spec
+        if objective.summary is not None and log:
+            metrics.update(objective.summary(train_dir, self.config.train, self._round_prompts(n)))
+        return {"train_loss": loss, "train_metrics": metrics, "objective": used}
 
     # -- evaluate -----------------------------------------------------------------------
     def evaluate(self, n: int, student: "Student", generator: Generator, stage: Stage) -> dict:

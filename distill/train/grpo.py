@@ -16,24 +16,117 @@ policy the loss scores.
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from datasets import Dataset
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from distill.train.objective import Judge, Objective, RoundData, RoundInputs, Step
+from distill.train.sft import REPLAY_STEP
 
-from distill.core import SamplingConfig
-from distill.train.common import datasets_bars
-from distill.train.common import quiet as quieted
-from distill.train.config import TrainConfig
-from distill.train.rewards import JudgeReward, build
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+
+    from distill.data.questions import Question
+    from distill.train.config import TrainConfig
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
 
+# This project's defaults for TRL's GRPOConfig, for a small student on a CPU: groups of 8 answers per
+# prompt (fewer groups have no spread in reward), 2 prompts per optimizer step, answers as long as the
+# loop's own, no KL term (beta 0: the replay step guards the rest of the model; set beta to add one),
+# dropout off so the sampled answers are the policy the loss scores.
+GRPO_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 2e-4,  # the SFT rate: LoRA wants a far higher rate than full fine-tuning, in RL too
+    "num_train_epochs": 1.0,
+    "num_generations": 8,
+    "per_device_train_batch_size": 8,  # counted in completions: one prompt's group per micro-batch
+    "gradient_accumulation_steps": 2,
+    "max_completion_length": 64,
+    "temperature": 1.0,
+    "beta": 0.0,
+    "disable_dropout": True,
+    # the prompts' order is distill.curate.rows.rl_rows's: yes/no prompts in yes-no pairs within a step
+    "shuffle_dataset": False,
+    "activation_checkpointing": False,
+    "lr_scheduler_type": "linear",
+    "logging_steps": 1,
+    "seed": 0,
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+}
 
-def student_rollout(config: TrainConfig):
+GRPO_STEP = Step("grpo", "GRPOConfig", GRPO_DEFAULTS, "grpo", "distill.train.grpo:build_trainer", takes=("judge",))
+
+
+def prompts_per_step(config: "TrainConfig") -> int:
+    """Prompts per GRPO generation batch (one process): completions per micro-batch times
+    micro-batches per generation, over the group size."""
+    g = {**GRPO_DEFAULTS, **config.grpo}
+    per_gen = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
+    return max(1, g["per_device_train_batch_size"] * per_gen // g["num_generations"])
+
+
+def grpo_data(inputs: RoundInputs) -> RoundData:
+    """The round's prompts as RL rows (:func:`distill.curate.rows.rl_rows`), then replay data alone
+    at the replay share of the prompts, for the SFT step after the RL step."""
+    from distill.curate.rows import replay_count, rl_rows
+
+    if not inputs.prompts:
+        return RoundData(None, note="no prompts")
+    data = RoundData(inputs.config, {"grpo": rl_rows(inputs.prompts, inputs.suffix, prompts_per_step(inputs.config),
+                                                     inputs.seed)})
+    replay_rows = [] if inputs.replay is None else list(inputs.replay)
+    picked = random.Random(inputs.seed).sample(
+        replay_rows, replay_count(inputs.replay_ratio, len(inputs.prompts), len(replay_rows)))
+    if picked:
+        data.rows["replay"] = picked
+    return data
+
+
+def check(config: "TrainConfig", prompts: "Sequence[Question] | None") -> None:
+    """The rewards named exist (a user's function imports) and fit the run: the judge needs the loop's
+    teacher, so no launcher; a reward that reads references needs prompts with some (given
+    ``prompts``, the run's pool). Raises ``ValueError`` naming what is wrong."""
+    from distill.train.rewards import load_user_reward, needs_reference, parse_spec
+
+    names = parse_spec(config.reward)
+    for name in names:
+        if ":" in name and prompts is None:
+            load_user_reward(name)  # a missing module or function fails now, before any generation
+    if "judge" in names and config.launcher:
+        raise ValueError("reward: judge needs the run's teacher, which lives in the loop's process; it cannot be used "
+                         "with train.launcher")
+    if prompts is not None and needs_reference(names) and not any(q.checkable for q in prompts):
+        raise ValueError(f"reward: {', '.join(n for n in names if n in ('reference', 'verifier'))} needs prompts with "
+                         "reference answers, and none of the run's prompt files has one; use prompts with answers "
+                         "(e.g. data/train/) or another reward")
+
+
+def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]") -> dict:
+    """What a GRPO round adds to its summary: the prompts no reference-reading reward could score, and
+    the policy's most common answer per format over its rollouts ("yes" to every yes/no prompt is a
+    collapse)."""
+    from distill.eval.metrics import answer_collapse
+    from distill.store.jsonl import read_records
+    from distill.train.rewards import parse_spec, reads_references
+
+    out: dict = {}
+    if reads_references(parse_spec(config.reward)):
+        out["unrewarded"] = sum(not q.checkable for q in prompts)
+    if (train_dir / "rollouts.jsonl").is_file():
+        out["answers"] = answer_collapse(read_records(train_dir / "rollouts.jsonl", repair=False))
+    return out
+
+
+GRPO = Objective("grpo", (GRPO_STEP, REPLAY_STEP), grpo_data, needs=frozenset({"prompts", "judge"}), check=check,
+                 summary=summary)
+
+
+def student_rollout(config: "TrainConfig"):
     """TRL's ``rollout_func``: the round's prompts (already repeated once per generation) answered by
     the policy as it is now, through the student's batched engine."""
+    from distill.core import SamplingConfig
     from distill.model.student import Student
 
     def rollout(prompts: list, trainer: Any) -> dict:
@@ -57,21 +150,27 @@ def student_rollout(config: TrainConfig):
 
 
 def build_trainer(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    rows: Dataset | Sequence[dict],
+    model: "PreTrainedModel",
+    tokenizer: "PreTrainedTokenizerBase",
+    rows: "Dataset | Sequence[dict]",
     out_dir: Path,
-    config: TrainConfig,
-    callbacks: list[TrainerCallback] | None = None,
+    config: "TrainConfig",
+    callbacks: "list[TrainerCallback] | None" = None,
     quiet: bool = False,
     precision: str | None = None,
-    judge: JudgeReward | None = None,
+    judge: Judge | None = None,
     trl_generation: bool = False,
 ) -> Any:
     """The ``GRPOTrainer`` of a round: LoRA on ``model`` in place, ``rows`` of prompts (with their
-    ``question`` column), the rewards of ``config.reward`` (``judge`` when it names the teacher's).
-    ``trl_generation`` samples with TRL's own generation instead of the student's (for ``bench/grpo.py``)."""
+    ``question`` column), the rewards of ``config.reward`` (``judge``, the loop's teacher, when it
+    names the teacher's verdicts). ``trl_generation`` samples with TRL's own generation instead of
+    the student's (for ``bench/grpo.py``)."""
+    from datasets import Dataset
     from trl import GRPOTrainer
+
+    from distill.train.common import datasets_bars
+    from distill.train.common import quiet as quieted
+    from distill.train.rewards import JudgeReward, build, parse_spec
 
     if not rows:
         raise ValueError("train_lora: the grpo objective needs prompts")
@@ -79,8 +178,10 @@ def build_trainer(
     log = Path(out_dir) / "train" / "rollouts.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)  # training starts over after a kill: so does its log
-    funcs, weights = build(config.reward, judge, log)
-    args = config.args("grpo", Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
+    reward = JudgeReward(judge.teacher, judge.principle, judge.config) \
+        if judge is not None and "judge" in parse_spec(config.reward) else None
+    funcs, weights = build(config.reward, reward, log)
+    args = config.args(GRPO_STEP, Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
     model.train()
     with datasets_bars(enabled=not quiet):
         trainer = GRPOTrainer(
@@ -88,6 +189,6 @@ def build_trainer(
             peft_config=config.lora_config(), callbacks=list(callbacks or []),
             rollout_func=None if trl_generation else student_rollout(config),
         )
-    if judge is not None:
-        judge.policy = trainer.model  # the judge reads with the adapter off: the round's starting weights
+    if reward is not None:
+        reward.policy = trainer.model  # the judge reads with the adapter off: the round's starting weights
     return quieted(trainer) if quiet else trainer

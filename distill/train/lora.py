@@ -1,10 +1,8 @@
 """LoRA training of one round by ``train.objective``, merged into a plain model folder.
 
-Each objective is a step (or a sequence of steps: ``sft_then_dpo``) behind one small interface:
-a module of this package with ``build_trainer(model, tokenizer, rows, out_dir, config, callbacks,
-quiet, precision)`` returning a TRL trainer with the round's LoRA adapter on ``model``
-(:data:`TRAINERS`; which steps an objective runs is :data:`distill.train.config.STEPS`). The
-steps train one adapter in turn; then it is saved to ``out_dir/adapter`` and merged into the base
+An objective (:mod:`distill.train.objective`) is one step or a sequence of steps (``sft_then_dpo``;
+``grpo`` then ``replay``), each building its TRL trainer with the round's LoRA adapter on the model.
+The steps train one adapter in turn; then it is saved to ``out_dir/adapter`` and merged into the base
 weights, which are saved to ``out_dir/model`` as a normal Hugging Face folder (safetensors,
 tokenizer, no quantization entries) that ``from_pretrained``, ``transformers serve`` and vLLM load.
 """
@@ -22,14 +20,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallba
 
 from distill.model.resolve import load_model, quiet_loading, strip_quantization
 from distill.store.atomic import write_folder, write_json
-from distill.train import dpo, grpo, sft
 from distill.train.common import library_notices_off
-from distill.train.config import OPTIONAL_STEPS, STEPS, TrainConfig
-from distill.train.rewards import JudgeReward
-
-# step name -> its trainer; a new objective adds a module and a line here (and its rows in distill.curate.rows)
-TRAINERS = {"sft": sft.build_trainer, "dpo": dpo.build_trainer, "grpo": grpo.build_trainer,
-            "replay": sft.build_trainer}
+from distill.train.config import TrainConfig
+from distill.train.objective import Judge
 
 
 @dataclass
@@ -57,7 +50,7 @@ def train_lora(
     callbacks: list[TrainerCallback] | None = None,
     quiet: bool = False,
     precision: str | None = None,
-    judge: JudgeReward | None = None,
+    judge: Judge | None = None,
 ) -> TrainResult | None:
     """Fine-tune a LoRA adapter by ``config.objective`` and merge it into the model.
 
@@ -69,7 +62,8 @@ def train_lora(
     (``prompt``, ``chosen``, ``rejected``). ``callbacks`` are transformers
     ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
     :func:`distill.train.sft.build_trainer`; ``precision`` ("fp32", "bf16": autocast with fp32 weights; None: the
-    machine's default) is the run's; ``judge`` is the teacher's approval as a reward, for ``train.reward: judge``. Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
+    machine's default) is the run's; ``judge`` (the loop's teacher) goes to steps that take one.
+    Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
     and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
     only the main process merges and writes; the others return None.
     """
@@ -79,7 +73,7 @@ def train_lora(
 
 
 def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, callbacks, quiet, precision,
-                judge) -> TrainResult | None:
+                judge: Judge | None) -> TrainResult | None:
     """:func:`train_lora` (its arguments), with the libraries' notices to each other off."""
     out_dir = Path(out_dir)
     if isinstance(model_or_folder, PreTrainedModel):
@@ -89,11 +83,12 @@ def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, 
     else:
         model, loaded_tok = load_model(model_or_folder)
         tokenizer = tokenizer or loaded_tok
-    steps = STEPS.get(config.objective, ())
+    steps = config.objective_spec.steps
     if not isinstance(rows, Mapping):
         if len(steps) != 1:
-            raise ValueError(f"train_lora: objective {config.objective!r} has steps {steps}: give rows per step")
-        rows = {steps[0]: rows}
+            raise ValueError(f"train_lora: objective {config.objective!r} has steps "
+                             f"{tuple(s.name for s in steps)}: give rows per step")
+        rows = {steps[0].name: rows}
     logs: list[dict] = []
     outputs = []
     examples = 0
@@ -101,16 +96,17 @@ def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, 
     # After a first step `model` is the PeftModel with the trained adapter: the next step trains it
     # on (DPO then copies it into a frozen "ref" adapter as its reference). Either way one copy of
     # the weights.
+    extras = {"judge": judge}
     for step in steps:
-        if not rows.get(step):
-            if step in OPTIONAL_STEPS:
+        if not rows.get(step.name):
+            if step.optional:
                 continue
-            raise ValueError(f"train_lora: the {step!r} step of objective {config.objective!r} has no rows")
-        extra = {"judge": judge} if step == "grpo" else {}
-        trainer = TRAINERS[step](model, tokenizer, rows[step], out_dir, config, callbacks, quiet, precision, **extra)
+            raise ValueError(f"train_lora: the {step.name!r} step of objective {config.objective!r} has no rows")
+        trainer = step.build_trainer(model, tokenizer, rows[step.name], out_dir, config, callbacks, quiet, precision,
+                                     **{k: extras[k] for k in step.takes})
         examples += len(trainer.train_dataset)
         outputs.append(_fit(trainer, config))
-        logs += [{**e, "objective": step} for e in trainer.state.log_history]
+        logs += [{**e, "objective": step.name} for e in trainer.state.log_history]
         model = trainer.model
     if trainer is None:
         raise ValueError(f"train_lora: unknown objective {config.objective!r}")

@@ -23,7 +23,7 @@ from distill.store.jsonl import read_jsonl, write_jsonl
 
 
 def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
-    """Train round ``n`` (:class:`distill.curate.rows.RoundData`) from ``model`` under
+    """Train round ``n`` (:class:`distill.train.objective.RoundData`) from ``model`` under
     ``data.config.launcher``: the data and a job file go to ``round_dir/train/``, the workers'
     output to ``worker.log`` there; raises :class:`RunFailed` unless ``model/`` came out complete."""
     train_dir = Path(round_dir) / "train"

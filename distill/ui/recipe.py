@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.config import RunConfig
-from distill.train.config import OBJECTIVES
+from distill.train.objective import BUILT_IN as OBJECTIVES
 from distill.ui.cli import guarded, make_display
 
 # common flag -> the config field it sets (dotted for nested sections)
@@ -68,9 +68,10 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     ap.add_argument("--eval-limit", type=eval_limit,
                     help="score at most this many items of each eval set, or 'auto': enough to find a 10-point change "
                          "a set" + default("eval.limit"))
-    ap.add_argument("--objective", choices=OBJECTIVES,
+    ap.add_argument("--objective", metavar="{" + ",".join(OBJECTIVES) + ",module.path:NAME}",
                     help="what each round trains on: the kept targets (sft), the preference pairs (dpo), both in "
-                         "turn, or online RL on the round's prompts (grpo)" + default("train.objective"))
+                         "turn, online RL on the round's prompts (grpo), or an objective of your own"
+                    + default("train.objective"))
     ap.add_argument("--reward", type=lambda text: [r.strip() for r in text.split(",") if r.strip()],
                     help="grpo's reward: reference, verifier, judge or module.path:function; several comma-separated, "
                          "weights in --config" + default("train.reward"))
