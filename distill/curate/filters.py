@@ -70,13 +70,16 @@ def _norm(text: str) -> str:
 class SampleFilter:
     """Decides, for each sample in order, whether it is kept and what its target is; remembers kept prompts for near-duplicates."""
 
-    def __init__(self, config: FilterConfig | None = None, pool: list[str] = (), instructions: Iterable[str] = ()) -> None:
+    def __init__(self, config: FilterConfig | None = None, pool: list[str] = (),
+                 instructions: Iterable[str] | LeakCheck = ()) -> None:
+        """``instructions``: what the teacher was given (no target may carry it), or the loop's
+        :class:`LeakCheck` built from it."""
         self.config = config or FilterConfig()
         self.index = NearDuplicateIndex(self.config.near_duplicate_threshold)
         for text in pool:
             self.index.add(text)
-        self.review = (TargetReview(LeakCheck(instructions, self.config.leak_min_words), self.config.trim_to_answer)
-                       if self.config.review_targets else None)
+        leaks = instructions if isinstance(instructions, LeakCheck) else LeakCheck(instructions, self.config.leak_min_words)
+        self.review = TargetReview(leaks, self.config.trim_to_answer) if self.config.review_targets else None
 
     def reason(self, sample: Sample) -> str | None:
         """Why this sample is dropped, or None to keep it. Does not change the pool."""

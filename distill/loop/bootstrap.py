@@ -48,7 +48,7 @@ from distill.publish.trackers import RoundLog
 from distill.store.folder import RunFolder, read_json, write_json
 from distill.store.interrupt import StopOnCtrlC
 from distill.store.killpoints import KillPoints
-from distill.store.records import Manifest, RoundSummary
+from distill.store.records import Manifest, RoundSummary, Sample
 from distill.ui.display import Display, PlainDisplay, SafeDisplay
 
 if TYPE_CHECKING:
@@ -115,6 +115,12 @@ class BootstrapLoop:
                                           *callbacks]
         self.callbacks = CallbackList([self.display, *self.tools])
         self.collector = Collector(config, self.callbacks)
+        # A round's results pass from collect to train to evaluate in memory; the disk is read to resume.
+        self._prompts: dict[int, list[Question]] = {}
+        self._records: dict[int, list[Sample]] = {}
+        self._pairs: dict[int, list[dict]] = {}
+        self._train_logs: dict[int, dict] = {}
+        self._leak_check: tuple[tuple[str, ...], LeakCheck] | None = None
 
     # -- set-up -------------------------------------------------------------------------
     def _prompt_pool(self) -> list[Question]:
@@ -223,33 +229,53 @@ class BootstrapLoop:
         principles included): no answer should carry them (:mod:`distill.curate.targets`)."""
         return [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)]
 
+    def _leaks(self, teacher: Teacher) -> LeakCheck:
+        """The leak check for what ``teacher`` is given, built once per set of instructions."""
+        words = tuple(self._instructions(teacher))
+        if self._leak_check is None or self._leak_check[0] != words:
+            self._leak_check = (words, LeakCheck(words, self.config.filters.leak_min_words))
+        return self._leak_check[1]
+
+    def _samples(self, n: int) -> list[Sample]:
+        """Round ``n``'s records: in memory once collected (or read, once, on resuming)."""
+        if n not in self._records:
+            self._records[n] = self.folder.samples(n)
+        return self._records[n]
+
     def _round_prompts(self, n: int) -> list[Question]:
+        """Round ``n``'s prompts, chosen once and saved (``prompts.json``), then kept in memory."""
+        if n in self._prompts:
+            return self._prompts[n]
         path = self.folder.round_dir(n) / "prompts.json"
         saved = read_json(path)
         if saved is None:
-            used = {s.prompt for k in range(1, n) for s in self.folder.samples(k)}
+            used = {s.prompt for k in range(1, n) for s in self._samples(k)}
             items = sample_round(self.pool, self.config.prompts_per_round, n, self.config.seed, used,
                                  self.config.fresh_prompts_each_round)
             saved = [q.to_json() for q in items]
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json(path, saved)
-        return [Question.from_json(p) for p in saved]
+        self._prompts[n] = [Question.from_json(p) for p in saved]
+        return self._prompts[n]
 
     def collect(self, n: int, stage: Stage, student: Generator) -> RoundSummary:
         """Round ``n``'s records: the student answers the round's prompts, the teacher critiques and
         revises, the filters keep or drop each sample (:class:`~distill.loop.collect.Collector`);
         then its preference pairs. Returns the round's counts."""
         prompts = self._round_prompts(n)
-        done = self.folder.samples(n)
+        done = self.folder.samples(n)  # a resumed round's finished records
         # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
-        earlier = [s.prompt for k in range(1, n) for s in self.folder.samples(k) if s.kept]
+        earlier = [s.prompt for k in range(1, n) for s in self._samples(k) if s.kept]
         teacher = self.teacher(student)
-        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept], self._instructions(teacher))
+        filt = SampleFilter(self.config.filters, earlier + [s.prompt for s in done if s.kept], self._leaks(teacher))
         done = self.collector.collect(n, stage, prompts, self.folder.samples_path(n), done, filt, student, teacher)
-        if not self.folder.pairs_path(n).exists():  # written once, when the round's records are complete
-            write_pairs(self.folder.pairs_path(n), pairs_from_samples(done))
-        return RoundSummary.of(n, stage.name, done, grounded=teacher.grounded,
-                               pairs=len(read_pairs(self.folder.pairs_path(n))))
+        self._records[n] = done
+        if self.folder.pairs_path(n).exists():  # written once, when the round's records were complete
+            self._pairs[n] = read_pairs(self.folder.pairs_path(n))
+        else:
+            self._pairs[n] = pairs_from_samples(done)
+            write_pairs(self.folder.pairs_path(n), self._pairs[n])
+        return RoundSummary.of(n, stage.name, done, grounded=teacher.grounded, pairs=len(self._pairs[n]))
 
     # -- train --------------------------------------------------------------------------
     def train(self, n: int, student: "Student", replay_share: float, stage: Stage) -> tuple["Student", str | None]:
@@ -263,8 +289,9 @@ class BootstrapLoop:
         out = self.folder.round_dir(n)
         if is_complete(out / "model"):
             return Student(out / "model", precision=self.precision), self._train_note(n)
-        kept = [s for s in self.folder.samples(n) if s.kept]
-        data = round_data(RoundInputs(kept, read_pairs(self.folder.pairs_path(n)), self.replay, replay_share,
+        kept = [s for s in self._samples(n) if s.kept]
+        pairs = self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n))
+        data = round_data(RoundInputs(kept, pairs, self.replay, replay_share,
                                       self.config.seed + n, self.config.train, self._round_prompts(n),
                                       self.config.eval.prompt_suffix))
         if data.config is None:
@@ -290,6 +317,7 @@ class BootstrapLoop:
         # Quiet: the display draws training progress (a quiet display draws none); TRL's bars would clash.
         result = train_lora(student.model, student.tokenizer, data.rows, out, data.config, callbacks=trainer_callbacks,
                             quiet=True, precision=self.precision, judge=self._judge(student, stage))
+        self._train_logs[n] = {"config": {"objective": data.config.objective}, "log_history": result.log_history}
         if data.note:
             write_json(out / "train" / "note.json", {"note": data.note})
         self.callbacks.phase_end("train")
@@ -313,7 +341,7 @@ class BootstrapLoop:
         from distill.eval.metrics import training_metrics
 
         train_dir = self.folder.round_dir(n) / "train"
-        log = read_json(train_dir / "log_history.json", {}) or {}
+        log = self._train_logs.pop(n, None) or read_json(train_dir / "log_history.json", {}) or {}
         metrics = training_metrics(log.get("log_history", []))
         loss = metrics.pop("train_loss", None)
         # the objective trained, which the round's data may have changed (no pairs: DPO skipped)
@@ -361,7 +389,7 @@ class BootstrapLoop:
             if key:
                 cache.save(cache_root(), key, {"eval": result, "guard": guard, "lm_eval": harness, "heldout_loss": loss})
         teacher = self.teacher(generator)
-        leaks = LeakCheck(self._instructions(teacher), self.config.filters.leak_min_words)
+        leaks = self._leaks(teacher)
         metrics = round_metrics(
             n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans), heldout_loss=loss,
             leaked=lambda question, answer: leaks.find(answer, question) is not None, guard=guard, lm_eval=harness,
@@ -449,7 +477,7 @@ class BootstrapLoop:
     def _finish(self, manifest: Manifest) -> None:
         from distill.publish.report import write_report
 
-        samples = {n: self.folder.samples(n) for n in range(1, len(manifest.rounds) + 1)}
+        samples = {n: self._samples(n) for n in range(1, len(manifest.rounds) + 1)}
         path = write_report(self.folder.path, manifest.history, manifest.decision, samples, rounds=manifest.rounds)
         manifest.report = str(path)
         self.folder.save_manifest(manifest)

@@ -13,7 +13,7 @@ is kept only if it passes the same check.
 from __future__ import annotations
 
 import time
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from distill.callbacks import LoopCallback
@@ -92,7 +92,8 @@ class Collector:
         candidates = self._answers(student, items)
         # With a reference check, the first answer that passes it is the one reviewed (rejection sampling).
         # Strict: what is trained on may not hedge across candidates (distill.checks.reference.hedged).
-        checks = [partial(q.check, strict=True) if teacher.grounded and q.checkable else None for q in items]
+        # Cached: the answer is checked again for its record, and by the grounded teacher.
+        checks = [lru_cache(maxsize=None)(partial(q.check, strict=True)) if teacher.grounded and q.checkable else None for q in items]
         answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
         crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded else None, check)
                       for q, a, check in zip(items, answers, checks)]
