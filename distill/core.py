@@ -149,6 +149,11 @@ class Teacher(Protocol):
         framing, the principle's requests): what a training target must not repeat."""
         ...
 
+    def run(self, chats: Sequence[ChatLike], config: SamplingConfig | None = None) -> list[Completion]:
+        """Completions for free-form chats, usage counted (Self-Instruct asks a teacher to write new
+        tasks this way)."""
+        ...
+
 
 __all__ = [
     "Generator",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from distill.data.paths import DATA_DIR
 from distill.ui.recipe import POWERED, build_config, parser
-from distill.ui.cli import guarded, make_display
+from distill.ui.entry import guarded, make_display
 
 TRAIN_FILES = [str(p) for p in sorted((DATA_DIR / "train").glob("*.jsonl"))]
 REWARDS = {"judge": {"judge": 1.0, "reference": 0.0}, "reference": {"reference": 1.0}}

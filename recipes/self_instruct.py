@@ -14,10 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from distill.data.self_instruct import SelfInstructConfig, load_seed_tasks
+from distill.curate.self_instruct import SelfInstructConfig, load_seed_tasks
 from distill.errors import ConfigError
 from distill.model.resolve import DEFAULT_STUDENT
-from distill.ui.cli import guarded
+from distill.ui.entry import guarded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +49,7 @@ def generate(args: argparse.Namespace) -> int:
         raise ConfigError(f"bad flag value: {e}") from None
     tasks = load_seed_tasks(args.seed_file)  # fail on a bad seed file before loading any model
 
-    from distill.data.self_instruct import generate_instructions
+    from distill.curate.self_instruct import generate_instructions
     from teachers.loader import load_teacher
 
     student = None

@@ -11,7 +11,7 @@ from fakes import ScriptedTeacher
 
 from distill.data.dedupe import rouge_l
 from distill.data.prompts import load_prompts
-from distill.data.self_instruct import (
+from distill.curate.self_instruct import (
     InstructionFilter,
     SelfInstructConfig,
     build_prompt,

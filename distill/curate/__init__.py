@@ -1,1 +1,1 @@
-"""What a round trains on: the filters that keep or drop each sample, the training rows of every objective (the one place they are built, for the loop and for export) and the preference pairs."""
+"""What a round trains on: the filters that keep or drop each sample, the target review, the shapes of training rows (the one place they are built, for the objectives and for export), the preference pairs, and Self-Instruct's growth of the prompt pool."""

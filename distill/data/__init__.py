@@ -1,1 +1,1 @@
-"""Data written for training and evaluation: prompt and eval files, instruction data, principles, the scoring and arithmetic rules, near-duplicates, and Self-Instruct prompt growth."""
+"""Data written for training and evaluation: prompt and eval files, question records, instruction data, principles, near-duplicates."""

@@ -46,7 +46,7 @@ from distill.model.serving import ServerPool
 from distill.publish.model_card import ModelCards
 from distill.publish.trackers import RoundLog
 from distill.store.folder import RunFolder, read_json, write_json
-from distill.store.interrupt import StopOnCtrlC
+from distill.loop.interrupt import StopOnCtrlC
 from distill.store.killpoints import KillPoints
 from distill.store.records import Manifest, RoundSummary, Sample
 from distill.ui.display import Display, PlainDisplay, SafeDisplay
@@ -311,7 +311,7 @@ class BootstrapLoop:
             return Student(out / "model", precision=self.precision), data.note
         from distill.train.lora import train_lora
 
-        trainer_callbacks = [c for c in (cb.trainer_callback() for cb in (self.display, *self.tools)) if c is not None]
+        trainer_callbacks = self.callbacks.trainer_callbacks()
         # Trained in place: the student's own weights become the merged model, so a round
         # holds one copy of the model rather than three (student, trainee, reloaded result).
         # Quiet: the display draws training progress (a quiet display draws none); TRL's bars would clash.

@@ -1,6 +1,6 @@
 """The monitor: after each round, decide whether to go on, move to the next stage, or stop.
 
-Pure functions over the per-round metric dicts of :func:`distill.eval.gold.round_metrics`
+Pure functions over the per-round metric dicts of :func:`distill.eval.metrics.round_metrics`
 (``history[0]`` is round 0, the untouched student). The rules, checked in this order:
 
 1. **Divergence** - the judge's approval rose (or, in an online-RL round, the round's own reward

@@ -3,7 +3,7 @@ plus PNG plots of the metrics over rounds in ``plots/``.
 
 Inputs are plain data, so the loop can call it from whatever it keeps in the run folder:
 
-* ``history``: one metric dict per round, as made by :func:`distill.eval.gold.round_metrics`
+* ``history``: one metric dict per round, as made by :func:`distill.eval.metrics.round_metrics`
   (keys used: round, gold_accuracy, gold_ci95, sets, approval_rate, heldout_loss,
   distinct_2, mean_answer_tokens; missing or None values are shown as "-").
 * ``decision``: a :class:`distill.loop.monitor.Decision` or its dict form (action, kind, reason, best_round).

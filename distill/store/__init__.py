@@ -1,1 +1,1 @@
-"""The run folder and what makes it survive: typed records, JSONL and atomic writes, the lock, kill points and Ctrl-C."""
+"""The run folder and what makes it survive: typed records, JSONL and atomic writes, the lock and kill points."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # This project's defaults for TRL's DPOConfig. The combined loss keeps an SFT term: rows to be
 # imitated (replay data, verified answers) enter with chosen == rejected, so their preference
-# term is zero and they add only that term (distill.curate.pairs.preference_mix).
+# term is zero and they add only that term (distill.curate.rows.preference_mix).
 DPO_DEFAULTS: dict[str, Any] = {
     "learning_rate": 5e-5,
     "num_train_epochs": 1.0,

@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+from typing import Sequence
 
 from distill.data.evalsets import default_eval_paths, load_eval_set
 from distill.data.questions import FORMATS
-from distill.errors import ConfigError, DataError, DistillError
+from distill.errors import ConfigError, DataError
 from distill.eval.gold import EvalConfig, evaluate
 from distill.model.resolve import DEFAULT_STUDENT
-
-if TYPE_CHECKING:
-    from distill.ui.display import Display
-
-log = logging.getLogger(__name__)
+from distill.ui.entry import guarded, make_display
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
@@ -231,47 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_push(sub)
     return parser
-
-
-def make_display(stream: TextIO | None = None, quiet: bool = False, plain: bool = False) -> "Display":
-    """The right display for where output goes: nothing when ``quiet``, live on a terminal,
-    plain lines elsewhere (a pipe, a file, CI) or when ``plain``."""
-    from distill.ui.display import Display, PlainDisplay
-
-    if quiet:
-        return Display()
-    stream = stream or sys.stdout
-    if not plain and stream.isatty():
-        try:
-            from rich.console import Console
-
-            from distill.ui.live import RichDisplay
-
-            return RichDisplay(Console(file=stream))
-        except ImportError:  # rich missing or broken: plain lines still tell the story
-            log.warning("live display unavailable; using plain lines", exc_info=True)
-    return PlainDisplay(stream)
-
-
-def guarded(prog: str, fn: Callable[[], int], debug: bool = False) -> int:
-    """Run ``fn`` the way every command and recipe does: the current folder importable (a user's
-    ``mymod:MyTeacher``), and a :class:`DistillError` — a user's mistake, a full disk, a run
-    stopped by Ctrl-C — printed as one line with its exit status instead of a traceback (unless
-    ``debug``)."""
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        return int(fn() or 0)
-    except DistillError as exc:
-        if debug:
-            traceback.print_exc()
-        print(f"{prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return exc.exit_status
-    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, between two durable writes
-        if debug:
-            traceback.print_exc()
-        print(f"{prog}: interrupted; run the same command again to resume (nothing finished is lost)", file=sys.stderr)
-        return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 from distill.config import RunConfig
 from distill.train.objective import BUILT_IN as OBJECTIVES
-from distill.ui.cli import guarded, make_display
+from distill.ui.entry import guarded, make_display
 
 # common flag -> the config field it sets (dotted for nested sections)
 COMMON = {
