@@ -113,8 +113,8 @@ def _key(fmt: str, record: dict) -> str | None:
     """What an eval answer says, to compare across questions (:func:`distill.checks.reference.answer_key`)."""
     from distill.checks.reference import answer_key
 
-    if fmt == "mc":
-        return str(record.get("answer"))
+    if fmt == "mc":  # choices differ from question to question: the same position is the same answer
+        return None if record.get("prediction") is None else f"choice {record['prediction'] + 1}"
     return answer_key(fmt, record.get("answer") or "")
 
 

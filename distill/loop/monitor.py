@@ -39,8 +39,8 @@ rounds) are tied, and ``tie_break`` picks among them: ``later`` (more training b
 default) or ``heldout_loss`` (the lowest). When none qualifies, round 0 — the untouched student —
 is the one to keep.
 
-**Bias and collapse.** A yes/no or multiple-choice set that a round answers (nearly) all the same
-way — at least ``bias_share`` of its items — measures the default answer, not knowledge
+**Bias and collapse.** An eval set that a round answers (nearly) all the same way — at least
+``bias_share`` of its items, "no" to every yes/no question — measures the default answer, not knowledge
 (:func:`biased_sets`); an RL round whose rollouts of one answer format give the same answer that
 often has collapsed onto it (:func:`collapse_warnings`). Both are named in the decision's warnings.
 """
@@ -179,11 +179,10 @@ def beyond_noise(t: Paired, config: "MonitorConfig") -> int:
 
 
 def biased_sets(m: dict, config: "MonitorConfig") -> dict[str, tuple[str, float, int]]:
-    """The yes/no and multiple-choice sets round ``m`` answered (nearly) all the same way:
-    ``{name: (the answer, its share, items)}``."""
+    """The sets round ``m`` answered (nearly) all the same way whatever they asked — "no" to every
+    yes/no question, one number to every problem: ``{name: (the answer, its share, items)}``."""
     return {name: (s["top_answer"], s["top_share"], s.get("n") or 0) for name, s in (m.get("sets") or {}).items()
-            if s.get("format") in ("yesno", "mc") and s.get("top_share") is not None
-            and s["top_share"] >= config.bias_share and (s.get("n") or 0) >= 5}
+            if s.get("top_share") is not None and s["top_share"] >= config.bias_share and (s.get("n") or 0) >= 5}
 
 
 FORMAT_NAMES = {"yesno": "yes/no", "gsm8k": "arithmetic", "short": "short-answer"}
