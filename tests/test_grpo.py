@@ -152,6 +152,6 @@ def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fold
     bare = tmp_path / "bare.jsonl"
     bare.write_text('{"prompt": "Tell me about owls."}\n{"prompt": "Write a haiku."}\n')
     with pytest.raises(ConfigError, match=r"train.reward: reference needs prompts with reference answers, and none of "
-                                          r".*bare.jsonl has one"):
+                                          r"the run's prompts has one.*\(prompts: .*bare.jsonl\)"):
         BootstrapLoop(RunConfig.from_data(config(tmp_path, tiny_folder, prompts=str(bare))))
     assert not (tmp_path / "run").exists()  # nothing was started

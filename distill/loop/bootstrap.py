@@ -36,7 +36,7 @@ from distill.data.evalsets import load_eval_set
 from distill.data.principles import Stage, load_principles
 from distill.data.prompts import load_prompts, sample_round
 from distill.data.questions import Question
-from distill.errors import ConfigError, DataError, TeacherError
+from distill.errors import ConfigError, DataError, DistillError, TeacherError
 from distill.eval import cache
 from distill.loop.collect import Collector
 from distill.loop.monitor import Decision, Monitor
@@ -148,6 +148,8 @@ class BootstrapLoop:
         if check is not None:
             try:
                 check(self.config.train, self.pool)
+            except DistillError:
+                raise
             except ValueError as e:
                 raise ConfigError(f"train.{e} (prompts: {', '.join(self.config.prompt_files)})") from None
 

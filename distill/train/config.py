@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distill.errors import ConfigError
+from distill.errors import ConfigError, DistillError
 
 if TYPE_CHECKING:
     from peft import LoraConfig
@@ -130,6 +130,8 @@ class TrainConfig:
         if objective.check is not None:
             try:
                 objective.check(self, None)
+            except DistillError:
+                raise  # already a one-line error of its own kind (a user's reward that cannot be imported)
             except ValueError as e:
                 raise ConfigError(f"train.{e}") from None
         try:

@@ -99,7 +99,7 @@ def check(config: "TrainConfig", prompts: "Sequence[Question] | None") -> None:
                          "with train.launcher")
     if prompts is not None and needs_reference(names) and not any(q.checkable for q in prompts):
         raise ValueError(f"reward: {', '.join(n for n in names if n in ('reference', 'verifier'))} needs prompts with "
-                         "reference answers, and none of the run's prompt files has one; use prompts with answers "
+                         "reference answers, and none of the run's prompts has one; use prompts with answers "
                          "(e.g. data/train/) or another reward")
 
 
