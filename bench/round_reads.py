@@ -21,23 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def tiny_model(folder: Path) -> Path:
-    """A tiny randomly initialised LLaMA with the default student's tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from distill.model.resolve import DEFAULT_STUDENT, resolve_folder
-
-    tok = AutoTokenizer.from_pretrained(resolve_folder(DEFAULT_STUDENT))
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                      tie_word_embeddings=True)
-    LlamaForCausalLM(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+from kill_sweep import tiny_student  # noqa: E402  (bench/ is the script's own folder)
 
 
 def main() -> None:
@@ -71,7 +55,7 @@ def main() -> None:
         heldout = tmp / "heldout.jsonl"
         heldout.write_text("".join((ROOT / "data" / "replay_heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
         cfg = RunConfig.from_data({
-            "run_dir": str(tmp / "run"), "student": str(tiny_model(tmp / "tiny")), "teacher": "arithmetic",
+            "run_dir": str(tmp / "run"), "student": str(tiny_student(tmp / "tiny")), "teacher": "arithmetic",
             "rounds": 1, "prompts_per_round": 6, "chunk_size": 2, "approval_items": 2, "replay_heldout": str(heldout),
             "prompts": str(ROOT / "data" / "train" / "arithmetic.jsonl"), "seed": 0,
             "eval": {"limit": 2, "max_new_tokens": 8}, "answer": {"max_new_tokens": 8},
