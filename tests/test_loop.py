@@ -85,7 +85,7 @@ def grounded_prompts(tmp_path: Path) -> Path:
 
 
 def test_grounded_round_with_the_real_student(tmp_path, default_folder):
-    """grounded:self through a real round: answers with a reference are checked by the eval's rules
+    """grounded:self through a real round: answers with a reference are checked by the eval's rules, strictly (a hedge fails)
     (verified ones trained on as they are, wrong ones critiqued and revised with the reference and
     kept only if the revision passes); the prompt without one is critiqued without it."""
     from distill.config import RunConfig
@@ -108,16 +108,16 @@ def test_grounded_round_with_the_real_student(tmp_path, default_folder):
             assert r["verdict_source"] in ("text", "likelihood")
             continue
         assert r["reference"] == q.reference and r["check"] == "reference"
-        assert r["answer_passed"] == q.check(r["answer"])
+        assert r["answer_passed"] == q.check(r["answer"], strict=True)
         assert r["verdict"] == ("no_fault" if r["answer_passed"] else "fault")
         if r["revision"] is not None:
-            assert r["revision_passed"] == q.check(r["revision"])
+            assert r["revision_passed"] == q.check(r["revision"], strict=True)
         if r["kept"]:
             source = r["answer"] if r["answer_passed"] else r["revision"]
             # as it is, unless the target review cut something (said in "cleaned"); either way it passes
             if not r["cleaned"]:
                 assert r["target"] == source
-            assert q.check(r["target"])
+            assert q.check(r["target"], strict=True)
             assert r["answer_passed"] or r["revision_passed"]
     summary = manifest.rounds[0]
     assert summary.ungrounded == 1 and summary.checked == 6
