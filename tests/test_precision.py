@@ -94,3 +94,40 @@ def test_bf16_generation_and_training_run_and_learn_on_the_real_model(tmp_path, 
     assert calls["bf16"] > 0 and calls["fp32"] == 0, calls
     assert str(student.infer_model.dtype) == "torch.bfloat16" and student.model is result.model
     assert sum(o.text == t["completion"] for o, t in zip(outs, TARGETS)) >= len(TARGETS) - 1
+
+
+def test_the_bf16_copy_of_a_peft_policy_is_merged_and_follows_its_adapter(tiny_folder):
+    """GRPO's rollouts sample from a bf16 copy of the policy with its adapter merged in; after a
+    training step changes the adapter, refresh() brings the copy to the merged weights again, as a
+    fresh merge would give them, with no new copy of the model."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+
+    model, tok = load_model(tiny_folder)
+    policy = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj", "down_proj"]))
+    student = Student("policy", model=policy, tokenizer=tok, precision="bf16")
+
+    def merged_now():
+        return {n: p.to(torch.bfloat16) for n, p in copy.deepcopy(policy).merge_and_unload().state_dict().items()}
+
+    infer = student.infer_model
+    assert not any("lora" in n for n, _ in infer.named_parameters()) and infer.dtype == torch.bfloat16
+    with torch.no_grad():  # a "training step": every adapter matrix moves
+        for n, p in policy.named_parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 0.5)
+    expected = merged_now()
+    changed = [n for n, w in infer.state_dict().items() if not torch.equal(w, expected[n])]
+    assert changed and all(n.endswith(("q_proj.weight", "v_proj.weight", "down_proj.weight")) for n in changed)
+    student.refresh()
+    assert student.infer_model is infer
+    assert all(torch.equal(w, expected[n]) for n, w in infer.state_dict().items())
+    ids = torch.tensor([student.encode("What is 2 + 2?")])
+    with torch.no_grad():
+        gap = (infer(input_ids=ids).logits.float() - policy(input_ids=ids).logits).abs().max()
+    assert gap < 0.05, gap

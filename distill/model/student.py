@@ -58,7 +58,8 @@ class Student:
     @property
     def infer_model(self) -> PreTrainedModel:
         """The weights generation and scoring run on: the model itself in fp32; with bf16, a bf16
-        copy made on first use (the fp32 weights stay for training, merging and saving)."""
+        copy made on first use (the fp32 weights stay for training, merging and saving), with a PEFT
+        model's adapters merged into it (one matrix per layer, not three)."""
         if self.precision == "fp32":
             return self.model
         if self._infer is None:
@@ -68,6 +69,8 @@ class Student:
             # weights: drop such patches to get the class's own forward back.
             for module in infer.modules():
                 module.__dict__.pop("forward", None)
+            if hasattr(infer, "merge_and_unload"):
+                infer = infer.merge_and_unload()
             # `logits_to_keep` hands the LM head a strided view of the last position; torch's bf16
             # matmul on CPU then expands the head's weight over the batch (a copy of batch x vocab x
             # hidden: GBs and seconds per prefill in torch's profiler, README "Performance"), where a
@@ -76,6 +79,28 @@ class Student:
                 lambda module, args: (args[0].contiguous(), *args[1:]))
             self._infer = infer.to(torch.bfloat16).eval()
         return self._infer
+
+    @torch.inference_mode()  # the copy made under generation's inference mode holds inference tensors
+    def refresh(self) -> None:
+        """The bf16 copy takes the model's current weights (after a training step changed them in
+        place), without a new copy: a PEFT model's LoRA layers are merged into the copy's layers
+        (base + delta, computed in fp32), any other model's parameters copied."""
+        if self._infer is None:
+            return
+        from peft.tuners.lora import LoraLayer
+
+        if not hasattr(self.model, "merge_and_unload"):
+            for mine, theirs in zip(self._infer.parameters(), self.model.parameters()):
+                mine.copy_(theirs)
+            return
+        prefix = "base_model.model."
+        for name, layer in self.model.named_modules():
+            if isinstance(layer, LoraLayer):
+                weight = layer.get_base_layer().weight.detach().clone()
+                for adapter in layer.active_adapters:
+                    if adapter in layer.lora_A:
+                        weight += layer.get_delta_weight(adapter)
+                self._infer.get_submodule(name.removeprefix(prefix)).weight.copy_(weight)
 
     def release(self) -> None:
         """Drop the bf16 copy (before training, which changes the weights and needs the memory)."""

@@ -44,6 +44,9 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "gradient_accumulation_steps": 2,
     "max_completion_length": 64,
     "temperature": 1.0,
+    # an answer cut off at the limit has no checkable result: its reward still counts in its group's
+    # mean, but its tokens are not trained on
+    "mask_truncated_completions": True,
     "beta": 0.0,
     "disable_dropout": True,
     # the prompts' order is distill.curate.rows.rl_rows's: yes/no prompts in yes-no pairs within a step
@@ -123,21 +126,40 @@ GRPO = Objective("grpo", (GRPO_STEP, REPLAY_STEP), grpo_data, needs=frozenset({"
                  summary=summary)
 
 
-def student_rollout(config: "TrainConfig"):
+class StudentRollout:
     """TRL's ``rollout_func``: the round's prompts (already repeated once per generation) answered by
-    the policy as it is now, through the student's batched engine."""
-    from distill.core import SamplingConfig
-    from distill.model.student import Student
+    the policy as it is now, through the student's batched engine, in the run's ``precision``.
 
-    def rollout(prompts: list, trainer: Any) -> dict:
-        args = trainer.args
-        tokenizer = trainer.processing_class
+    In bf16 the engine samples from a bf16 copy of the policy made once, its adapter merged (the
+    student's own ``infer_model``); before each step the copy takes the adapter's current weights
+    merged in (:meth:`~distill.model.student.Student.refresh`), so no per-step copy of the model."""
+
+    def __init__(self, precision: str | None = None) -> None:
+        self.precision = precision or "fp32"
+        self._policy: Any = None
+        self._student: Any = None
+
+    def engine(self, trainer: Any) -> Any:
+        """The :class:`~distill.model.student.Student` over the trainer's policy, its bf16 copy synced."""
+        from distill.model.student import Student
+
         policy = trainer.accelerator.unwrap_model(trainer.model)  # the PeftModel, LoRA active
-        student = Student("policy", model=policy, tokenizer=tokenizer)
+        if self._policy is not policy:
+            self._policy = policy
+            self._student = Student("policy", model=policy, tokenizer=trainer.processing_class, precision=self.precision)
+        self._student.refresh()
+        return self._student
+
+    def __call__(self, prompts: list, trainer: Any) -> dict:
+        from distill.core import SamplingConfig
+
+        args = trainer.args
+        student = self.engine(trainer)
         ids = [student.encode(p) for p in prompts]
         # A new seed each step (and the same on resume): the groups must differ from step to step.
         sampling = SamplingConfig(max_new_tokens=args.max_completion_length, temperature=args.temperature,
                                   top_p=args.top_p, seed=args.seed + 7919 * trainer.state.global_step)
+        policy = student.model
         was_training = policy.training
         policy.eval()
         try:
@@ -146,7 +168,71 @@ def student_rollout(config: "TrainConfig"):
             policy.train(was_training)
         return {"prompt_ids": ids, "completion_ids": completion_ids, "logprobs": None}
 
-    return rollout
+
+def flat_rows_skippable(trainer: Any) -> bool:
+    """Whether an answer whose advantage is zero adds exactly nothing to this trainer's gradient, so
+    its forward and backward pass can be skipped: no KL term, no entropy bonus, and a loss normalised
+    by the generation batch's token count (not by the micro-batch's rows or tokens)."""
+    return (trainer.beta == 0.0 and not trainer._entropy_bonus_enabled
+            and trainer.loss_type in ("dapo", "cispo", "vespo") and not trainer.use_vllm)
+
+
+def build_trainer_class() -> type:
+    """TRL's ``GRPOTrainer`` with one change: answers that teach nothing are left out of the forward
+    and backward pass. A group whose answers all got one reward has zero advantage for each of them
+    (as has an answer masked out, cut off at the length limit), and under :func:`flat_rows_skippable`
+    such a row's loss term is exactly zero; TRL still computes it. Leaving it out gives the same
+    gradient for less work, counted in the ``answers_skipped`` metric (share of a step's answers)."""
+    import torch
+    from trl import GRPOTrainer
+
+    class SpreadOnlyGRPOTrainer(GRPOTrainer):
+        def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
+                                               batch_size=None, compute_entropy=False, compute_aux_loss=False,
+                                               **images):
+            # Without Triton (a CPU), TRL's fused LM head scores every position, prompt included, through a
+            # slow element-wise fallback (bench/grpo.py: most of a step's backward pass); a text model's plain
+            # LM head over the completion's positions alone, with TRL's own log-softmax, gives the same values.
+            if input_ids.is_cuda or compute_aux_loss or any(v is not None for v in images.values()):
+                return super()._get_per_token_logps_and_entropies(
+                    model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
+                    **images)
+            from trl.trainer.utils import selective_log_softmax_and_entropy
+
+            batch_size = batch_size or input_ids.size(0)
+            logps, entropies = [], []
+            for start in range(0, input_ids.size(0), batch_size):
+                ids = input_ids[start:start + batch_size]
+                with self.accelerator.autocast():
+                    logits = model(input_ids=ids, attention_mask=attention_mask[start:start + batch_size],
+                                   logits_to_keep=logits_to_keep + 1, use_cache=False).logits[:, :-1]
+                lp, ent = selective_log_softmax_and_entropy(
+                    logits.float(), ids[:, -logits_to_keep:], entropy_requires_grad=self._entropy_bonus_enabled,
+                    temperature=self.temperature)
+                logps.append(lp)
+                entropies.append(ent)
+            return torch.cat(logps), torch.cat(entropies) if compute_entropy else None, None
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if not flat_rows_skippable(self):
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            rows = inputs["advantages"].size(0)
+            keep = (inputs["advantages"] != 0) & (inputs["completion_mask"].sum(1) > 0)
+            self._metrics["train"]["answers_skipped"].append(1.0 - keep.float().mean().item())
+            if keep.all():
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            if not keep.any():  # a zero that backward accepts: no forward pass at all
+                return sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
+            inputs = {k: v[keep] if torch.is_tensor(v) and v.dim() > 0 and v.size(0) == rows else v
+                      for k, v in inputs.items()}
+            width = int(inputs["completion_mask"].sum(0).nonzero().max()) + 1  # drop columns only padding
+            for k in ("completion_ids", "completion_mask", "old_per_token_logps", "ref_per_token_logps",
+                      "sampling_per_token_logps", "tool_mask"):
+                if torch.is_tensor(inputs.get(k)):
+                    inputs[k] = inputs[k][:, :width]
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    return SpreadOnlyGRPOTrainer
 
 
 def build_trainer(
@@ -166,7 +252,6 @@ def build_trainer(
     names the teacher's verdicts). ``trl_generation`` samples with TRL's own generation instead of
     the student's (for ``bench/grpo.py``)."""
     from datasets import Dataset
-    from trl import GRPOTrainer
 
     from distill.train.common import datasets_bars
     from distill.train.common import quiet as quieted
@@ -184,10 +269,10 @@ def build_trainer(
     args = config.args(GRPO_STEP, Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
     model.train()
     with datasets_bars(enabled=not quiet):
-        trainer = GRPOTrainer(
+        trainer = build_trainer_class()(
             model=model, reward_funcs=funcs, args=args, train_dataset=ds, processing_class=tokenizer,
             peft_config=config.lora_config(), callbacks=list(callbacks or []),
-            rollout_func=None if trl_generation else student_rollout(config),
+            rollout_func=None if trl_generation else StudentRollout(precision),
         )
     if reward is not None:
         reward.policy = trainer.model  # the judge reads with the adapter off: the round's starting weights
