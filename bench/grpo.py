@@ -60,7 +60,7 @@ def logprob_gap(trainer, questions) -> dict:
             "answers_outside_is_bounds": outside / len(diffs)}
 
 
-def one(way: str, prompts: int, steps: int, tokens: int, generations: int) -> dict:
+def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_overrides: dict) -> dict:
     """Train ``steps`` GRPO steps with ``way`` rollouts; timings and what the steps saw."""
     import random
     import tempfile
@@ -83,7 +83,7 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int) -> di
     config = TrainConfig(objective="grpo", grpo={"max_steps": steps, "max_completion_length": tokens,
                                                   "num_generations": generations,
                                                   "per_device_train_batch_size": generations,
-                                                  "gradient_accumulation_steps": 2})
+                                                  "gradient_accumulation_steps": 2, **grpo_overrides})
     rows = rl_rows(questions, EvalConfig().prompt_suffix, grpo.prompts_per_step(config), 0)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = grpo.build_trainer(model, tok, rows, Path(tmp), config, quiet=True, precision=precision,
@@ -134,16 +134,19 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--generations", type=int, default=8)
     ap.add_argument("--ways", nargs="+", choices=WAYS, default=["bf16", "fp32"])
+    ap.add_argument("--grpo", default="{}", help="JSON of GRPOConfig settings over the recipe's, e.g. "
+                    "'{\"steps_per_generation\": 4}'")
     ap.add_argument("--one", choices=WAYS, help=argparse.SUPPRESS)  # the child process's job
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.one:
-        print(json.dumps(one(args.one, args.prompts, args.steps, args.tokens, args.generations)))
+        print(json.dumps(one(args.one, args.prompts, args.steps, args.tokens, args.generations,
+                             json.loads(args.grpo))))
         return
     rows = []
     for way in args.ways:
         out = subprocess.run([sys.executable, __file__, "--one", way, "--prompts", str(args.prompts), "--steps",
-                              str(args.steps), "--tokens", str(args.tokens), "--generations", str(args.generations)],
+                              str(args.steps), "--tokens", str(args.tokens), "--generations", str(args.generations), "--grpo", args.grpo],
                              capture_output=True, text=True, cwd=ROOT,
                              env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])})
         if out.returncode != 0:

@@ -17,7 +17,7 @@ from distill.errors import DistillError, TeacherError
 Message = dict[str, str]
 Chat = list[Message]
 ChatLike = Union[str, Chat]  # a bare string is one user message
-Verdict = Literal["fault", "no_fault", "unparseable", "error"]
+Verdict = Literal["fault", "no_fault", "unparseable", "error", "unjudged"]  # unjudged: an answers-only round (distill.loop.collect)
 
 
 def as_chat(item: ChatLike) -> Chat:

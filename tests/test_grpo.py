@@ -105,6 +105,11 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     if isinstance(reward, dict):  # reference-reading rewards among others: prompts without a reference counted
         prompts = json.loads((Path(cfg.run_dir) / "round-01" / "prompts.json").read_text())
         assert summary.train_metrics["unrewarded"] == sum(q["format"] not in ("short", "gsm8k", "yesno") for q in prompts)
+    # GRPO trains on the round's prompts: the round collected answers only, no teacher request
+    records = [json.loads(line) for line in (Path(cfg.run_dir) / "round-01" / "samples.jsonl").read_text().splitlines()]
+    assert len(records) == 4 and not any(r["critique"] or r["revision"] or r["kept"] for r in records)
+    assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)
+    assert {r["verdict"] for r in records} <= {"unjudged", "fault", "no_fault"}
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]
     assert {e["objective"] for e in log} == {"grpo", "replay"}  # the replay share: an SFT step on original data
     assert (Path(cfg.run_dir) / "round-01" / "model" / "README.md").is_file()
@@ -155,3 +160,62 @@ def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fold
                                           r"the run's prompts has one.*\(prompts: .*bare.jsonl\)"):
         BootstrapLoop(RunConfig.from_data(config(tmp_path, tiny_folder, prompts=str(bare))))
     assert not (tmp_path / "run").exists()  # nothing was started
+
+
+def test_what_the_grpo_trainer_leaves_out_changes_no_gradient(tmp_path, tiny_folder):
+    """The toolkit's GRPOTrainer skips answers with zero advantage (and masked-out ones) and, on a
+    CPU, scores completions through the plain LM head: the loss and every adapter gradient are TRL's
+    own (fused head, every row) on the same micro-batch, and a micro-batch with nothing to teach
+    costs no forward pass and moves nothing."""
+    import types
+
+    import torch
+    from trl import GRPOTrainer
+
+    from distill.curate.rows import rl_rows
+    from distill.data.prompts import load_prompts
+    from distill.model.resolve import load_model
+    from distill.train.config import TrainConfig
+    from distill.train.grpo import build_trainer, flat_rows_skippable
+
+    model, tok = load_model(tiny_folder)
+    cfg = TrainConfig(objective="grpo", grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 4,
+                                              "gradient_accumulation_steps": 1, "max_completion_length": 5})
+    trainer = build_trainer(model, tok, rl_rows(load_prompts(YESNO)[:4], SUFFIX, 2), tmp_path, cfg, quiet=True)
+    assert flat_rows_skippable(trainer)
+    trainer.current_gradient_accumulation_steps = 1  # set by train(); one micro-batch per step here
+    policy = trainer.model
+    with torch.no_grad():  # adapters away from their zero start, so every LoRA matrix has a gradient
+        for n, p in policy.named_parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 0.1)
+    g = torch.Generator().manual_seed(0)
+    rows = 4
+    inputs = {"prompt_ids": torch.randint(5, 1000, (rows, 6), generator=g),
+              "prompt_mask": torch.tensor([[0, 0, 1, 1, 1, 1]] * 2 + [[1] * 6] * 2),
+              "completion_ids": torch.randint(5, 1000, (rows, 5), generator=g),
+              "completion_mask": torch.tensor([[1, 1, 1, 0, 0], [1] * 5, [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]]),
+              "advantages": torch.tensor([0.7, 0.0, -0.7, 0.0]),
+              "num_items_in_batch": torch.tensor(14.0)}
+
+    def loss_and_grads(compute) -> tuple[float, dict]:
+        policy.zero_grad()
+        loss = compute(policy, dict(inputs))
+        loss.backward()
+        return float(loss.detach()), {n: p.grad.clone() for n, p in policy.named_parameters() if p.requires_grad}
+
+    ours = loss_and_grads(trainer.compute_loss)
+    trainer._get_per_token_logps_and_entropies = types.MethodType(GRPOTrainer._get_per_token_logps_and_entropies,
+                                                                  trainer)
+    theirs = loss_and_grads(lambda m, x: GRPOTrainer.compute_loss(trainer, m, x))
+    del trainer._get_per_token_logps_and_entropies
+    assert abs(ours[0] - theirs[0]) < 1e-5 and ours[0] != 0.0
+    for n, grad in theirs[1].items():
+        assert torch.allclose(ours[1][n], grad, atol=1e-6, rtol=1e-4), n
+    assert trainer._metrics["train"]["answers_skipped"][-1] == 0.5
+    forwards = []
+    hook = policy.register_forward_hook(lambda *a: forwards.append(1))
+    inputs["advantages"] = torch.zeros(rows)
+    flat = loss_and_grads(trainer.compute_loss)
+    hook.remove()
+    assert not forwards and flat[0] == 0.0 and all(not grad.any() for grad in flat[1].values())

@@ -8,6 +8,11 @@ answers (``grounded:<spec>``, ``arithmetic``) and a prompt carries a reference, 
 checked against it by the evaluation's own rules before any critique (with ``answer.num_samples``
 > 1, the first sampled answer that passes is the one reviewed: rejection sampling), and a revision
 is kept only if it passes the same check.
+
+An objective that trains on the round's prompts alone (GRPO: ``"prompts"`` in its ``needs``) reads
+no critique, revision or kept target, so its rounds collect **answers only**: each answer checked
+where a check exists (its verdict: the round's pass rate, for the summary and the report), no
+teacher request, nothing kept.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from distill.store.jsonl import append_records
 from distill.store.records import Sample
 
 PHASES = ("answer", "critique", "revise")
+UNJUDGED = "unjudged"  # the verdict of an answer nothing checked in an answers-only round
 
 
 class Collector:
@@ -34,6 +40,9 @@ class Collector:
 
     def __init__(self, config: RunConfig, callbacks: LoopCallback) -> None:
         self.config, self.callbacks = config, callbacks
+        self.objective = config.train.objective_spec
+        self.answers_only = "prompts" in self.objective.needs
+        self.phases = PHASES[:1] if self.answers_only else PHASES
 
     def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
                 filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:
@@ -46,7 +55,7 @@ class Collector:
         if not todo:
             return done
         k = cfg.answer.num_samples
-        for phase, per in (("answer", k), ("critique", 1), ("revise", 1)):
+        for phase, per in zip(self.phases, (k, 1, 1)):
             self.callbacks.phase_start(phase, len(prompts) * per, done=(len(prompts) - len(todo)) * per)
         chunks: dict[int, list[int]] = {}
         for i in todo:  # chunks are fixed index ranges, so a resumed run batches the same way
@@ -58,13 +67,13 @@ class Collector:
             # A record whose teacher request failed after its retries is not finished work: it is
             # not written, so the next run of the same command asks again.
             failed += [r for r in records if r.error]
-            records = [filt.apply(r, prompts[r.index]) for r in records if not r.error]
+            records = [r if self.answers_only else filt.apply(r, prompts[r.index]) for r in records if not r.error]
             append_records(path, [r.to_json() for r in records])
             done.extend(records)
             if records:
                 self.callbacks.sample(records[-1])
             self.callbacks.safe_point()
-        for phase in PHASES:
+        for phase in self.phases:
             self.callbacks.phase_end(phase)
         if failed:
             raise RunFailed(
@@ -97,6 +106,9 @@ class Collector:
         answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
         crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded else None, check)
                       for q, a, check in zip(items, answers, checks)]
+        if self.answers_only:
+            return [self._unreviewed(n, idx[k], stage, principle, item, answers[k], candidates[k], teacher.name)
+                    for k, item in enumerate(crit_items)]
         try:
             critiques = teacher.critique(crit_items, principle, cfg.critique)
         except TeacherError as e:  # keep what finished; failed items are marked "error"
@@ -116,6 +128,17 @@ class Collector:
         return [record(n, idx[k], stage, principle, item, answers[k], candidates[k], critiques[k], revisions.get(k),
                        teacher.name)
                 for k, item in enumerate(crit_items)]
+
+
+    def _unreviewed(self, n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
+                    candidates: list[Completion], teacher: str) -> Sample:
+        """An answers-only round's record: the answer and its check, no critique or revision, not kept."""
+        checked = None if item.check is None else item.check(a.text)
+        verdict = UNJUDGED if checked is None else ("no_fault" if checked else "fault")
+        sample = record(n, index, stage, principle, item, a, candidates,
+                        Critique("", verdict, verdict_source="text" if checked is None else "reference"), None, teacher)
+        sample.drop_reason = f"answers only: {self.objective.name} trains on the round's prompts"
+        return sample
 
 
 def record(n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
