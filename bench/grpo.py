@@ -5,14 +5,16 @@ the steps are spent on, from the same prompts, model and seed.
     .venv/bin/python bench/grpo.py --ways bf16 fp32 autocast trl --steps 4
     .venv/bin/python bench/grpo.py --prompts 8 --steps 2 --tokens 32
 
-Ways: ``bf16`` the toolkit's default where the run computes in bf16 (the student's batched engine on
-a bf16 copy of the policy whose adapter is synced each step), ``fp32`` the same engine on the fp32
-policy (before issue 31), ``autocast`` the fp32 policy under bf16 autocast, ``trl`` TRL's own
-generation. Training runs at the machine's precision (``precision: auto``) every way. Each way runs
+Ways: ``default`` the code's own rollouts (today: the student's batched engine on a bf16 copy of
+the policy, its adapter merged and refreshed each step, where the run computes in bf16), ``fp32``
+the same engine on the fp32 policy, ``autocast`` the fp32 policy under bf16 autocast, ``trl`` TRL's
+own generation. ``--code DIR`` measures another checkout of the toolkit (a ``git worktree`` of an
+earlier commit: before and after from the same prompts and seed; only ``default`` and ``trl`` run
+on code older than ``StudentRollout``). Training runs at the machine's precision (``precision: auto``) every way. Each way runs
 in its own process and reports seconds per optimizer step, the seconds spent generating, new tokens
 per second, peak memory, mean reward, the share of groups with one reward for all answers (no
-gradient) and of answers cut off at the length limit. With ``bf16`` it also measures how far the
-bf16 copy's log-probabilities of its own sampled tokens are from the trained policy's (bf16
+gradient) and of answers cut off at the length limit. With ``default`` in a bf16 run it also measures how
+far the bf16 copy's log-probabilities of its own sampled tokens are from the trained policy's (bf16
 autocast over fp32 weights, as the loss computes them). Prints a table and writes
 ``bench/results/grpo-<time>.json``.
 """
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WAYS = ("bf16", "fp32", "autocast", "trl")
+WAYS = ("default", "fp32", "autocast", "trl")
 
 
 def logprob_gap(trainer, questions) -> dict:
@@ -112,7 +114,7 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_
         total = time.perf_counter() - t0
         logs = [e for e in trainer.state.log_history if "reward" in e and "train_runtime" not in e]
         gap = {}
-        if way == "bf16" and precision == "bf16":
+        if way == "default" and precision == "bf16" and hasattr(inner, "engine"):
             trainer.rollout_func = inner
             gap = logprob_gap(trainer, rows[:8])
 
@@ -133,7 +135,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--generations", type=int, default=8)
-    ap.add_argument("--ways", nargs="+", choices=WAYS, default=["bf16", "fp32"])
+    ap.add_argument("--ways", nargs="+", choices=WAYS, default=["default"])
+    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose distill/ is measured")
     ap.add_argument("--grpo", default="{}", help="JSON of GRPOConfig settings over the recipe's, e.g. "
                     "'{\"steps_per_generation\": 4}'")
     ap.add_argument("--one", choices=WAYS, help=argparse.SUPPRESS)  # the child process's job
@@ -148,13 +151,14 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--one", way, "--prompts", str(args.prompts), "--steps",
                               str(args.steps), "--tokens", str(args.tokens), "--generations", str(args.generations), "--grpo", args.grpo],
                              capture_output=True, text=True, cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])})
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(args.code.resolve()), str(ROOT / "bench")])})
         if out.returncode != 0:
             raise SystemExit(f"{way}: {out.stderr[-2000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     from distill.model.precision import cpu_name
 
-    names = {"bf16": "bf16 copy of the policy, adapter synced (default in a bf16 run)",
+    code = "" if args.code.resolve() == ROOT else f" ({args.code})"
+    names = {"default": f"the code's default{code}",
              "fp32": "fp32 policy (before)", "autocast": "fp32 policy under bf16 autocast",
              "trl": "TRL's own generation"}
     print(f"GRPO steps, {cpu_name()}, {os.cpu_count()} cores, training in {rows[0]['precision']}: {args.prompts} "
