@@ -103,11 +103,16 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     names = set(reward) if isinstance(reward, dict) else {reward}
     assert set(summary.train_metrics["rewards"]) == {n.replace(":", "_").replace(".", "_") for n in names}
     if isinstance(reward, dict):  # reference-reading rewards among others: prompts without a reference counted
-        prompts = json.loads((Path(cfg.run_dir) / "round-01" / "prompts.json").read_text())
-        assert summary.train_metrics["unrewarded"] == sum(q["format"] not in ("short", "gsm8k", "yesno") for q in prompts)
-    # GRPO trains on the round's prompts: the round collected answers only, no teacher request
+        rollouts = [json.loads(line) for line in
+                    (Path(cfg.run_dir) / "round-01" / "train" / "rollouts.jsonl").read_text().splitlines()]
+        assert summary.train_metrics["unrewarded"] == len({r["prompt"] for r in rollouts if r["format"] is None})
+    # GRPO trains on the round's prompts: the round collected answers only (4 to each of twice the round's
+    # prompts, each checked, to choose where the check can teach), no teacher request
     records = [json.loads(line) for line in (Path(cfg.run_dir) / "round-01" / "samples.jsonl").read_text().splitlines()]
-    assert len(records) == 4 and not any(r["critique"] or r["revision"] or r["kept"] for r in records)
+    assert len(records) == 8 and not any(r["critique"] or r["revision"] or r["kept"] for r in records)
+    assert all(len(r["candidates"]) == 4 for r in records)
+    screen = summary.train_metrics["screen"]
+    assert screen["candidates"] == 8 and screen["chosen"] == 4 and screen["checked"] <= 8
     assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)
     assert {r["verdict"] for r in records} <= {"unjudged", "fault", "no_fault"}
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]

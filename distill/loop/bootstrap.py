@@ -30,6 +30,7 @@ from distill.core import Generator, Item, Teacher
 from distill.checks.verdict import approval
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
+from distill.curate.screen import line as screen_line
 from distill.curate.targets import LeakCheck
 from distill.data.dedupe import NearDuplicateIndex
 from distill.data.evalsets import load_eval_set
@@ -252,8 +253,10 @@ class BootstrapLoop:
         saved = read_json(path)
         if saved is None:
             used = {s.prompt for k in range(1, n) for s in self._samples(k)}
-            items = sample_round(self.pool, self.config.prompts_per_round, n, self.config.seed, used,
-                                 self.config.fresh_prompts_each_round)
+            count = self.config.prompts_per_round
+            if "prompts" in self.config.train.objective_spec.needs:  # candidates, screened (distill.curate.screen)
+                count = round(count * self.config.train.screen_candidates)
+            items = sample_round(self.pool, count, n, self.config.seed, used, self.config.fresh_prompts_each_round)
             saved = [q.to_json() for q in items]
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json(path, saved)
@@ -295,7 +298,12 @@ class BootstrapLoop:
         pairs = self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n))
         data = round_data(RoundInputs(kept, pairs, self.replay, replay_share,
                                       self.config.seed + n, self.config.train, self._round_prompts(n),
-                                      self.config.eval.prompt_suffix))
+                                      self.config.eval.prompt_suffix, self._samples(n)))
+        if data.metrics:
+            (out / "train").mkdir(parents=True, exist_ok=True)
+            write_json(out / "train" / "rows.json", data.metrics)
+        if "screen" in data.metrics:
+            self.display.info(f"round {n}: {screen_line(data.metrics['screen'])}")
         if data.config is None:
             self.display.warn(f"round {n}: {data.note}; the student is not trained this round")
             return student, data.note
@@ -351,6 +359,7 @@ class BootstrapLoop:
         objective = self.config.train.objective_spec
         if objective.summary is not None and log:
             metrics.update(objective.summary(train_dir, self.config.train, self._round_prompts(n)))
+        metrics.update(read_json(train_dir / "rows.json", {}) or {})  # how the rows were chosen (RoundData.metrics)
         return {"train_loss": loss, "train_metrics": metrics, "objective": used}
 
     # -- evaluate -----------------------------------------------------------------------

@@ -43,6 +43,7 @@ class Collector:
         self.objective = config.train.objective_spec
         self.answers_only = "prompts" in self.objective.needs
         self.phases = PHASES[:1] if self.answers_only else PHASES
+        self.samples = max(config.answer.num_samples, config.train.screen_samples if self.answers_only else 1)
 
     def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
                 filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:
@@ -54,7 +55,7 @@ class Collector:
         todo = [i for i in range(len(prompts)) if i not in finished]
         if not todo:
             return done
-        k = cfg.answer.num_samples
+        k = self.samples
         for phase, per in zip(self.phases, (k, 1, 1)):
             self.callbacks.phase_start(phase, len(prompts) * per, done=(len(prompts) - len(todo)) * per)
         chunks: dict[int, list[int]] = {}
@@ -84,9 +85,9 @@ class Collector:
         return done
 
     def _answers(self, student: Generator, items: list[Question]) -> list[list[Completion]]:
-        """``answer.num_samples`` answers per prompt (one batch for all of them)."""
+        """:attr:`samples` answers per prompt (one batch for all of them)."""
         cfg = self.config.answer
-        k = cfg.num_samples
+        k = self.samples
 
         def progress(done: int, tokens: int) -> None:
             self.callbacks.phase_advance("answer", done, tokens)
@@ -132,12 +133,15 @@ class Collector:
 
     def _unreviewed(self, n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
                     candidates: list[Completion], teacher: str) -> Sample:
-        """An answers-only round's record: the answer and its check, no critique or revision, not kept."""
+        """An answers-only round's record: the answer and its check (``extra["passed"]``: each sampled
+        answer's), no critique or revision, not kept."""
         checked = None if item.check is None else item.check(a.text)
         verdict = UNJUDGED if checked is None else ("no_fault" if checked else "fault")
         sample = record(n, index, stage, principle, item, a, candidates,
                         Critique("", verdict, verdict_source="text" if checked is None else "reference"), None, teacher)
         sample.drop_reason = f"answers only: {self.objective.name} trains on the round's prompts"
+        if item.check is not None:
+            sample.extra["passed"] = [item.check(c.text) for c in candidates]
         return sample
 
 

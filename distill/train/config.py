@@ -61,6 +61,11 @@ class TrainConfig:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     # grpo's reward: reference | verifier | judge | module.path:function, a list of them, or {name: weight}
     reward: str | list[str] | dict[str, float] = "reference"
+    # An objective that trains on prompts (grpo): candidate prompts drawn per prompt trained on, and
+    # answers sampled to each candidate and checked, to train on those whose answers differ
+    # (distill.curate.screen). 1 and 1: no screening, the round's prompts as drawn.
+    screen_candidates: float = 2.0
+    screen_samples: int = 4
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -71,6 +76,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
+        if self.screen_candidates < 1 or self.screen_samples < 1:
+            raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
         from distill.train.objective import get  # no torch: the objective's table and module are light
 
         get(self.objective)

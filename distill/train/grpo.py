@@ -15,6 +15,7 @@ policy the loss scores.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
@@ -71,17 +72,26 @@ def prompts_per_step(config: "TrainConfig") -> int:
 
 
 def grpo_data(inputs: RoundInputs) -> RoundData:
-    """The round's prompts as RL rows (:func:`distill.curate.rows.rl_rows`), then replay data alone
-    at the replay share of the prompts, for the SFT step after the RL step."""
+    """The round's RL rows (:func:`distill.curate.rows.rl_rows`): of its candidate prompts, those
+    whose sampled answers differ in the check first (:func:`distill.curate.screen.choose`), as many
+    as the candidates over ``screen_candidates``; then replay data alone at the replay share of
+    them, for the SFT step after the RL step."""
     from distill.curate.rows import replay_count, rl_rows
+    from distill.curate.screen import choose, pass_rates
+    from distill.data.questions import Question
+    from distill.train.rewards import parse_spec, reads_references
 
     if not inputs.prompts:
         return RoundData(None, note="no prompts")
-    data = RoundData(inputs.config, {"grpo": rl_rows(inputs.prompts, inputs.suffix, prompts_per_step(inputs.config),
-                                                     inputs.seed)})
+    count = max(1, round(len(inputs.prompts) / inputs.config.screen_candidates))
+    prompts, screened = choose(inputs.prompts, pass_rates(inputs.records), count, inputs.seed)
+    rows = rl_rows(prompts, inputs.suffix, prompts_per_step(inputs.config), inputs.seed)
+    data = RoundData(inputs.config, {"grpo": rows}, metrics={"screen": screened})
+    if reads_references(parse_spec(inputs.config.reward)):  # the prompts trained on that no reference can score
+        data.metrics["unrewarded"] = sum(not Question.from_json(json.loads(r["question"])).checkable for r in rows)
     replay_rows = [] if inputs.replay is None else list(inputs.replay)
     picked = random.Random(inputs.seed).sample(
-        replay_rows, replay_count(inputs.replay_ratio, len(inputs.prompts), len(replay_rows)))
+        replay_rows, replay_count(inputs.replay_ratio, len(prompts), len(replay_rows)))
     if picked:
         data.rows["replay"] = picked
     return data
@@ -107,16 +117,13 @@ def check(config: "TrainConfig", prompts: "Sequence[Question] | None") -> None:
 
 
 def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]") -> dict:
-    """What a GRPO round adds to its summary: the prompts no reference-reading reward could score, and
-    the policy's most common answer per format over its rollouts ("yes" to every yes/no prompt is a
-    collapse)."""
+    """What a GRPO round adds to its summary: the policy's most common answer per format over its
+    rollouts ("yes" to every yes/no prompt is a collapse). (How its prompts were chosen, and how many
+    no reference-reading reward could score, come with its rows: :func:`grpo_data`.)"""
     from distill.eval.metrics import answer_collapse
     from distill.store.jsonl import read_records
-    from distill.train.rewards import parse_spec, reads_references
 
     out: dict = {}
-    if reads_references(parse_spec(config.reward)):
-        out["unrewarded"] = sum(not q.checkable for q in prompts)
     if (train_dir / "rollouts.jsonl").is_file():
         out["answers"] = answer_collapse(read_records(train_dir / "rollouts.jsonl", repair=False))
     return out

@@ -75,6 +75,7 @@ class RoundInputs:
     config: "TrainConfig"
     prompts: Sequence["Question"] = ()
     suffix: dict[str, str] = field(default_factory=dict)
+    records: Sequence["Sample"] = ()  # every record of the round, kept or not
 
     @property
     def replay_ratio(self) -> float:
@@ -90,6 +91,7 @@ class RoundData:
     config: "TrainConfig | None"
     rows: dict[str, Any] = field(default_factory=dict)  # step -> its rows (a list or a Dataset)
     note: str | None = None
+    metrics: dict = field(default_factory=dict)  # what choosing the rows adds to the round's train_metrics
 
     @property
     def examples(self) -> int:
