@@ -179,7 +179,7 @@ def main() -> None:
                   f"{r['answers_outside_is_bounds']:.0%}")
     out = ROOT / "bench" / "results" / f"grpo-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
+    out.write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1, default=str))
     print(f"wrote {out}")
 
 

@@ -18,6 +18,7 @@ teacher request, nothing kept.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from distill.callbacks import LoopCallback
 from distill.config import RunConfig
 from distill.core import Completion, Critique, Generator, Item, Principle, Teacher
 from distill.curate.filters import SampleFilter
+from distill.curate.screen import SCREEN_TEMPERATURE
 from distill.data.principles import Stage
 from distill.data.questions import Question
 from distill.errors import RunFailed, TeacherError
@@ -93,6 +95,8 @@ class Collector:
             self.callbacks.phase_advance("answer", done, tokens)
             self.callbacks.safe_point()
 
+        if k > 1 and cfg.greedy:  # an answers-only round's screen: sampled as RL samples (distill.curate.screen)
+            cfg = replace(cfg, temperature=SCREEN_TEMPERATURE)
         flat = student.generate([q.prompt for q in items for _ in range(k)], cfg, progress=progress)
         return [flat[i * k:(i + 1) * k] for i in range(len(items))]
 
