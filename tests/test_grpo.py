@@ -112,7 +112,10 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     assert len(records) == 8 and not any(r["critique"] or r["revision"] or r["kept"] for r in records)
     assert all(len(r["candidates"]) == 4 for r in records)
     screen = summary.train_metrics["screen"]
-    assert screen["candidates"] == 8 and screen["chosen"] == 4 and screen["checked"] <= 8
+    assert screen["candidates"] == 8 and screen["chosen"] == 4
+    checked = [r for r in records if r["reference"] is not None]  # every answer with a reference checked
+    assert screen["checked"] == len(checked) > 0 and all(len(r["candidates_passed"]) == 4 for r in checked)
+    assert all(r["verdict"] == ("no_fault" if r["answer_passed"] else "fault") for r in checked)
     assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)
     assert {r["verdict"] for r in records} <= {"unjudged", "fault", "no_fault"}
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]

@@ -13,7 +13,7 @@ def test_prompts_whose_answers_differ_come_first_after_a_random_share():
     # q0-q9: answers differ; q10-q19 all right; q20-q29 all wrong; q30-q39 unchecked
     passed = {**{i: [True, False, False, True] for i in range(10)}, **{i: [True] * 4 for i in range(10, 20)},
               **{i: [False] * 4 for i in range(20, 30)}}
-    records = [Sample(round=1, index=i, prompt=f"q{i}", answer="", extra={"passed": p} if p else {})
+    records = [Sample(round=1, index=i, prompt=f"q{i}", answer="", extra={"candidates_passed": p} if p else {})
                for i in range(40) for p in [passed.get(i)]]
     rates = pass_rates(records)
     assert len(rates) == 30 and rates["q0"] == 0.5 and rates["q10"] == 1.0 and rates["q20"] == 0.0

@@ -25,7 +25,7 @@ def pass_rates(records: Sequence[Sample]) -> dict[str, float]:
     """Share of each checked prompt's sampled answers that passed its check (unchecked prompts absent)."""
     out = {}
     for r in records:
-        passed = r.extra.get("passed")
+        passed = r.extra.get("candidates_passed")
         if passed:
             out[r.prompt] = sum(passed) / len(passed)
     return out

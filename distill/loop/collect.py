@@ -107,9 +107,11 @@ class Collector:
         # With a reference check, the first answer that passes it is the one reviewed (rejection sampling).
         # Strict: what is trained on may not hedge across candidates (distill.checks.reference.hedged).
         # Cached: the answer is checked again for its record, and by the grounded teacher.
-        checks = [lru_cache(maxsize=None)(partial(q.check, strict=True)) if teacher.grounded and q.checkable else None for q in items]
+        # An answers-only round checks every answer that can be checked, whatever the teacher: the screen reads it.
+        checks = [lru_cache(maxsize=None)(partial(q.check, strict=True)) if (teacher.grounded or self.answers_only)
+                  and q.checkable else None for q in items]
         answers = [next((a for a in cands if check and check(a.text)), cands[0]) for cands, check in zip(candidates, checks)]
-        crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded else None, check)
+        crit_items = [Item(q.prompt, a.text, q.reference if teacher.grounded or self.answers_only else None, check)
                       for q, a, check in zip(items, answers, checks)]
         if self.answers_only:
             return [self._unreviewed(n, idx[k], stage, principle, item, answers[k], candidates[k], teacher.name)
@@ -137,7 +139,7 @@ class Collector:
 
     def _unreviewed(self, n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
                     candidates: list[Completion], teacher: str) -> Sample:
-        """An answers-only round's record: the answer and its check (``extra["passed"]``: each sampled
+        """An answers-only round's record: the answer and its check (``candidates_passed``: each sampled
         answer's), no critique or revision, not kept."""
         checked = None if item.check is None else item.check(a.text)
         verdict = UNJUDGED if checked is None else ("no_fault" if checked else "fault")
@@ -145,7 +147,7 @@ class Collector:
                         Critique("", verdict, verdict_source="text" if checked is None else "reference"), None, teacher)
         sample.drop_reason = f"answers only: {self.objective.name} trains on the round's prompts"
         if item.check is not None:
-            sample.extra["passed"] = [item.check(c.text) for c in candidates]
+            sample.extra["candidates_passed"] = [item.check(c.text) for c in candidates]
         return sample
 
 
