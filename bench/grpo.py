@@ -13,9 +13,9 @@ earlier commit: before and after from the same prompts and seed; only ``default`
 on code older than ``StudentRollout``). Training runs at the machine's precision (``precision: auto``) every way. Each way runs
 in its own process and reports seconds per optimizer step, the seconds spent generating, new tokens
 per second, peak memory, mean reward, the share of groups with one reward for all answers (no
-gradient) and of answers cut off at the length limit. With ``default`` in a bf16 run it also measures how
-far the bf16 copy's log-probabilities of its own sampled tokens are from the trained policy's (bf16
-autocast over fp32 weights, as the loss computes them). Prints a table and writes
+gradient) and of answers cut off at the length limit. With ``default`` and ``fp32`` in a bf16 run it also
+measures how far the engine's log-probabilities of its own sampled tokens are from the trained
+policy's (bf16 autocast over fp32 weights, as the loss computes them). Prints a table and writes
 ``bench/results/grpo-<time>.json``.
 """
 
@@ -34,9 +34,10 @@ WAYS = ("default", "fp32", "autocast", "trl")
 
 
 def logprob_gap(trainer, questions) -> dict:
-    """Per-token log-probabilities of the bf16 copy's own samples, under the copy and under the
-    trained policy (autocast as in the loss): mean |difference| per token, and per answer the
-    share whose probability ratio falls outside TRL's importance-sampling bounds (1/3, 3)."""
+    """Per-token log-probabilities of the rollout engine's own samples (the bf16 copy, or the fp32
+    policy itself), under the engine's weights and under the trained policy (bf16 autocast, as the
+    loss computes them): mean |difference| per token, and per answer the share whose probability
+    ratio falls outside TRL's importance-sampling bounds (1/3, 3)."""
     import torch
 
     out = trainer.rollout_func([r["prompt"] for r in questions], trainer)
@@ -114,7 +115,7 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_
         total = time.perf_counter() - t0
         logs = [e for e in trainer.state.log_history if "reward" in e and "train_runtime" not in e]
         gap = {}
-        if way == "default" and precision == "bf16" and hasattr(inner, "engine"):
+        if way in ("default", "fp32") and precision == "bf16" and hasattr(inner, "engine"):
             trainer.rollout_func = inner
             gap = logprob_gap(trainer, rows[:8])
 
@@ -173,7 +174,7 @@ def main() -> None:
               f"| {r['clipped']:.2f} |")
     for r in rows:
         if "logp_mean_abs_diff" in r:
-            print(f"bf16 copy vs trained policy, log-probability of the copy's own sampled tokens: mean |diff| "
+            print(f"{names[r['way']]} vs the trained policy, log-probability of its own sampled tokens: mean |diff| "
                   f"{r['logp_mean_abs_diff']:.3f} per token (max {r['logp_max_abs_diff']:.2f}); answers whose "
                   f"probability ratio is outside TRL's importance-sampling bounds (1/3, 3): "
                   f"{r['answers_outside_is_bounds']:.0%}")
