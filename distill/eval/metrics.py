@@ -155,8 +155,10 @@ def training_metrics(log_history: Sequence[dict]) -> dict:
     over the first and the last quarter of its optimizer steps (``reward_first``, ``reward_last``:
     a rise within the round), the mean reward, its spread within groups (``reward_std``), the share
     of groups whose answers all got the same reward (``frac_reward_zero_std``: no learning signal),
-    the share of answers cut off at the length limit (``clipped_ratio``), the last KL to the round's
-    start (``kl``, when the KL term is on) and each reward function's mean (``rewards``)."""
+    the share of answers cut off at the length limit (``clipped_ratio``), the share of answers left
+    out of the backward pass as teaching nothing (``answers_skipped``), seconds per optimizer step
+    (``step_seconds``), the last KL to the round's start (``kl``, when the KL term is on) and each
+    reward function's mean (``rewards``)."""
     out: dict = {}
     losses = [e["loss"] for e in log_history if "loss" in e]
     if losses:
@@ -174,6 +176,7 @@ def training_metrics(log_history: Sequence[dict]) -> dict:
                reward_last=mean("reward", steps[-quarter:]), reward_std=mean("reward_std", steps),
                frac_reward_zero_std=mean("frac_reward_zero_std", steps),
                clipped_ratio=mean("completions/clipped_ratio", steps),
+               answers_skipped=mean("answers_skipped", steps), step_seconds=mean("step_time", steps),
                mean_length=mean("completions/mean_length", steps))
     kls = [e["kl"] for e in steps if e.get("kl") is not None]
     if kls:

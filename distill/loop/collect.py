@@ -136,7 +136,6 @@ class Collector:
                        teacher.name)
                 for k, item in enumerate(crit_items)]
 
-
     def _unreviewed(self, n: int, index: int, stage: Stage, principle: Principle, item: Item, a: Completion,
                     candidates: list[Completion], teacher: str) -> Sample:
         """An answers-only round's record: the answer and its check (``candidates_passed``: each sampled

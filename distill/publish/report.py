@@ -275,22 +275,25 @@ def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     if not rl:
         return []
     lines = ["## Online RL", "",
-             "| round | steps | reward | first -> last quarter | spread in groups | groups without signal "
-             "| cut off at the limit | KL | each reward | unrewarded prompts | most common answer per format |",
-             "|" + "---|" * 11]
+             "| round | steps | s per step | reward | first -> last quarter | spread in groups | groups without signal "
+             "| cut off at the limit | answers left out | KL | each reward | unrewarded prompts "
+             "| most common answer per format |",
+             "|" + "---|" * 13]
     for r in rl:
         m = r.train_metrics
         each = "; ".join(f"{name} {_fmt(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
         answers = "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}"
                             for fmt, a in (m.get("answers") or {}).items()) or "-"
         lines.append("| " + " | ".join([
-            str(r.round), str(m.get("steps", "-")), _fmt(m.get("reward")),
+            str(r.round), str(m.get("steps", "-")), _fmt(m.get("step_seconds")), _fmt(m.get("reward")),
             f"{_fmt(m.get('reward_first'))} -> {_fmt(m.get('reward_last'))}", _fmt(m.get("reward_std")),
-            _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True), _fmt(m.get("kl")),
+            _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True),
+            _fmt(m.get("answers_skipped"), pct=True), _fmt(m.get("kl")),
             each, str(m.get("unrewarded", "-")), _clip(answers, 160),
         ]) + " |")
     lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
-              "limit rarely reach a checkable result; one answer given to most prompts of a format (\"yes\" to "
+              "limit rarely reach a checkable result (their tokens are not trained on); such answers add nothing "
+              "to the gradient and are left out of the forward and backward pass; one answer given to most prompts of a format (\"yes\" to "
               "every yes/no question) is a collapse onto what the check pays regardless of the question.", ""]
     return lines
 
