@@ -95,27 +95,32 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
 
     monkeypatch.syspath_prepend(str(tmp_path))
     rewards_module(tmp_path)
-    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward}))
+    # with the references, the prompt screen too: 4 answers to each of twice the round's prompts, each checked
+    screen = {"screen_candidates": 2.0, "screen_samples": 4} if isinstance(reward, dict) else {}
+    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward, **screen}))
     manifest = run(cfg)
     assert manifest.status == "finished"
     summary = manifest.rounds[0]
     assert summary.objective == "grpo" and summary.train_metrics["steps"] == 2
+    assert 0 <= summary.train_metrics["answers_skipped"] <= 1 and summary.train_metrics["step_seconds"] > 0
     names = set(reward) if isinstance(reward, dict) else {reward}
     assert set(summary.train_metrics["rewards"]) == {n.replace(":", "_").replace(".", "_") for n in names}
+    # GRPO trains on the round's prompts: the round collected answers only, no teacher request
+    records = [json.loads(line) for line in (Path(cfg.run_dir) / "round-01" / "samples.jsonl").read_text().splitlines()]
+    assert not any(r["critique"] or r["revision"] or r["kept"] for r in records)
+    checked = [r for r in records if r["reference"] is not None]  # every answer with a reference checked
+    assert checked and all(r["verdict"] == ("no_fault" if r["answer_passed"] else "fault") for r in checked)
+    chosen = summary.train_metrics["screen"]
     if isinstance(reward, dict):  # reference-reading rewards among others: prompts without a reference counted
         rollouts = [json.loads(line) for line in
                     (Path(cfg.run_dir) / "round-01" / "train" / "rollouts.jsonl").read_text().splitlines()]
         assert summary.train_metrics["unrewarded"] == len({r["prompt"] for r in rollouts if r["format"] is None})
-    # GRPO trains on the round's prompts: the round collected answers only (4 to each of twice the round's
-    # prompts, each checked, to choose where the check can teach), no teacher request
-    records = [json.loads(line) for line in (Path(cfg.run_dir) / "round-01" / "samples.jsonl").read_text().splitlines()]
-    assert len(records) == 8 and not any(r["critique"] or r["revision"] or r["kept"] for r in records)
-    assert all(len(r["candidates"]) == 4 for r in records)
-    screen = summary.train_metrics["screen"]
-    assert screen["candidates"] == 8 and screen["chosen"] == 4
-    checked = [r for r in records if r["reference"] is not None]  # every answer with a reference checked
-    assert screen["checked"] == len(checked) > 0 and all(len(r["candidates_passed"]) == 4 for r in checked)
-    assert all(r["verdict"] == ("no_fault" if r["answer_passed"] else "fault") for r in checked)
+        assert len(records) == 8 and all(len(r["candidates"]) == 4 for r in records)
+        assert chosen["candidates"] == 8 and chosen["chosen"] == 4 and chosen["checked"] == len(checked)
+        assert all(len(r["candidates_passed"]) == 4 for r in checked)
+    else:  # no screen (the default): the round's prompts as drawn, one answer each
+        assert len(records) == 4 and chosen["candidates"] == chosen["chosen"] == 4
+        assert not any(r["candidates"] for r in records)
     assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)
     assert {r["verdict"] for r in records} <= {"unjudged", "fault", "no_fault"}
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())["log_history"]

@@ -8,9 +8,11 @@ them (``question``, JSON), from which the rewards read the reference.
 
 Rollouts are sampled by the student's own batched engine (:meth:`distill.model.student.Student.generate_ids`:
 length-sorted batches from free memory, the shared template head computed once, finished rows
-dropped) through TRL's ``rollout_func`` hook; ``bench/grpo.py`` measures it against TRL's own
-generation. The adapter's dropout is off (``disable_dropout``), so the answers sampled are the
-policy the loss scores.
+dropped) through TRL's ``rollout_func`` hook (:class:`StudentRollout`), in a bf16 run from a bf16
+copy of the policy with the adapter merged in and refreshed each step. The adapter's dropout is
+off (``disable_dropout``), so the answers sampled are the policy the loss scores. Answers that add
+nothing to the gradient (zero advantage, or cut off and masked) skip the forward and backward pass
+(:func:`build_trainer_class`). ``bench/grpo.py`` measures a step each way.
 """
 
 from __future__ import annotations
