@@ -74,10 +74,10 @@ def prompts_per_step(config: "TrainConfig") -> int:
 
 
 def grpo_data(inputs: RoundInputs) -> RoundData:
-    """The round's RL rows (:func:`distill.curate.rows.rl_rows`): of its candidate prompts, those
-    whose sampled answers differ in the check first (:func:`distill.curate.screen.choose`), as many
-    as the candidates over ``screen_candidates``; then replay data alone at the replay share of
-    them, for the SFT step after the RL step."""
+    """The round's RL rows (:func:`distill.curate.rows.rl_rows`): its prompts, or with the prompt
+    screen on, of its candidate prompts those whose sampled answers differ in the check first
+    (:func:`distill.curate.screen.choose`), as many as the candidates over ``screen_candidates``;
+    then replay data alone at the replay share of them, for the SFT step after the RL step."""
     from distill.curate.rows import replay_count, rl_rows
     from distill.curate.screen import choose, pass_rates
     from distill.data.questions import Question
@@ -85,10 +85,13 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
 
     if not inputs.prompts:
         return RoundData(None, note="no prompts")
-    count = max(1, round(len(inputs.prompts) / inputs.config.screen_candidates))
-    prompts, screened = choose(inputs.prompts, pass_rates(inputs.records), count, inputs.seed)
+    prompts = list(inputs.prompts)
+    data = RoundData(inputs.config)
+    if inputs.config.screen_candidates > 1 or inputs.config.screen_samples > 1:
+        count = max(1, round(len(prompts) / inputs.config.screen_candidates))
+        prompts, data.metrics["screen"] = choose(prompts, pass_rates(inputs.records), count, inputs.seed)
     rows = rl_rows(prompts, inputs.suffix, prompts_per_step(inputs.config), inputs.seed)
-    data = RoundData(inputs.config, {"grpo": rows}, metrics={"screen": screened})
+    data.rows["grpo"] = rows
     if reads_references(parse_spec(inputs.config.reward)):  # the prompts trained on that no reference can score
         data.metrics["unrewarded"] = sum(not Question.from_json(json.loads(r["question"])).checkable for r in rows)
     replay_rows = [] if inputs.replay is None else list(inputs.replay)
