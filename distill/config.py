@@ -75,7 +75,9 @@ class RunConfig:
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths()])
     # gold sets unlike the training data whose drop beyond noise is forgetting (data/guard/: spelling, sequences)
     guard_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_guard_paths()])
-    approval_items: int = 16  # held-out questions the judge rates each round
+    # eval answers the judge rates each round, spread evenly: its approval, and how well it tells
+    # right from wrong (enough of both for an interval worth reading)
+    approval_items: int = 128
     seed: int = 0
     answer: AnswerConfig = field(default_factory=lambda: AnswerConfig(max_new_tokens=64))
     critique: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))

@@ -71,3 +71,32 @@ class SlowFixerTeacher(FixerTeacher):
     """A :class:`FixerTeacher` slow enough for a test to kill the run midway."""
 
     delay = 0.4
+
+
+class GoldJudgeTeacher(FixerTeacher):
+    """Judges the answers to an eval file's questions with the gold check in hand: ``oracle`` approves
+    exactly the right ones (a judge that tells right from wrong: J = 1), otherwise every one (a judge
+    whose verdict says nothing: J = 0). Any other prompt is critiqued as :class:`FixerTeacher` does."""
+
+    name = "gold-judge"
+
+    def __init__(self, eval_file: str, oracle: bool = True) -> None:
+        from distill.data.evalsets import load_eval_set
+
+        super().__init__()
+        self.gold = {q.question: q for q in load_eval_set(eval_file).items}
+        self.oracle = oracle
+
+    def critique(self, items, principle, config=None):
+        from distill.interface import Critique
+
+        out = [None] * len(items)
+        others = [i for i, it in enumerate(items) if it.prompt not in self.gold]
+        for i, c in zip(others, super().critique([items[i] for i in others], principle, config)):
+            out[i] = c
+        for i, it in enumerate(items):
+            if it.prompt in self.gold:
+                right = self.gold[it.prompt].check(it.answer, strict=True) or not self.oracle
+                text = "VERDICT: NO FAULT" if right else "The answer is wrong.\nVERDICT: FAULT"
+                out[i] = Critique(text, "no_fault" if right else "fault", Completion(text))
+        return out

@@ -20,6 +20,28 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def judge_quality(verdicts: Sequence["bool | None"], correct: Sequence[bool], z: float = 1.96) -> dict | None:
+    """How well a judge's verdicts (True = approved, None = not judged) tell right answers from wrong:
+    its approval of the right ones and of the wrong ones, their difference (Youden's J: 0 for a judge
+    whose verdict says nothing about truth, 1 for one that approves exactly the right answers) with
+    Newcombe's interval for a difference of two independent proportions (from their Wilson
+    intervals), balanced accuracy ((1 + J) / 2), and ``tells``: whether J is above zero beyond
+    noise. None when the judged answers are not both right and wrong (J is then undefined)."""
+    pairs = [(bool(v), bool(c)) for v, c in zip(verdicts, correct, strict=True) if v is not None]
+    right = [v for v, c in pairs if c]
+    wrong = [v for v, c in pairs if not c]
+    if not right or not wrong:
+        return None
+    p1, p2 = sum(right) / len(right), sum(wrong) / len(wrong)
+    (l1, u1), (l2, u2) = wilson_interval(sum(right), len(right), z), wilson_interval(sum(wrong), len(wrong), z)
+    j = p1 - p2
+    low = j - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = j + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return dict(right=len(right), right_approved=sum(right), wrong=len(wrong), wrong_approved=sum(wrong),
+                approve_right=p1, approve_wrong=p2, j=j, j_ci95=[low, high], balanced_accuracy=(1 + j) / 2,
+                tells=low > 0)
+
+
 def distinct_n(texts: Sequence[str], n: int = 2) -> float:
     """Distinct-n: unique word n-grams over all n-grams in the texts (0 when there are none)."""
     grams = []
@@ -34,6 +56,7 @@ def round_metrics(
     eval_result: dict,
     *,
     approve: ApproveFn | None = None,
+    approve_student: ApproveFn | None = None,
     heldout_loss: float | Callable[[], float] | None = None,
     leaked: Callable[[str, str], bool] | None = None,
     guard: dict | None = None,
@@ -45,7 +68,9 @@ def round_metrics(
     questions (after their context, if any) and the student's generated held-out answers
     (multiple-choice sets have none) and returns True/False/None per answer; None (verdict
     unparseable, or not judged when the caller judges a subset) is left out of the rate and
-    counted in ``approval_skipped``.
+    counted in ``approval_skipped``. Its verdicts against the gold check give ``judge``
+    (:func:`judge_quality`: can it tell right from wrong?); ``approve_student``, when the judge is
+    not the student, gives the same for the student judging its own answers (``student_judge``).
     ``heldout_loss`` is a number or a callable returning the loss on held-out original data.
     ``leaked(question, answer)`` says whether a generated answer carries instruction text or markup
     (:class:`distill.curate.targets.LeakCheck`): the student learns what it is trained on.
@@ -53,22 +78,33 @@ def round_metrics(
     data), kept apart from the gold accuracy; ``lm_eval`` the harness's scores
     (:func:`distill.eval.harness.evaluate_tasks`).
     Keys: round, gold_accuracy, gold_ci95, gold_n, gold_correct, sets{name: accuracy, ci95, n,
-    correct, format, items (a 0/1 string, one per item in file order)}, approval_rate, approval_n, approval_skipped, heldout_loss, distinct_2,
+    correct, format, items (a 0/1 string, one per item in file order)}, approval_rate, approval_n, approval_skipped,
+    judge and student_judge (:func:`judge_quality`, or None), heldout_loss, distinct_2,
     mean_answer_tokens, leaked_answers (the share of generated answers with leaked text), guard{name:
     as sets}, lm_eval{task: metric, value, stderr, n, items, guard}.
     """
     generated = [r for s in eval_result["sets"].values() if s["format"] != "mc" for r in s["items"]]
     answers = [r["answer"] for r in generated]
-    approval_rate = None
+    approval_rate = judge = student_judge = None
     approval_n = approval_skipped = 0
+    asked = [f"{r['context']}\n\n{r['question']}" if r.get("context") else r["question"] for r in generated]
+    # right by the strict check where the set has one: a hedge the judge approves is a fault it missed
+    correct = [bool(r.get("strict", r["correct"])) for r in generated]
+
+    def verdicts_of(fn: ApproveFn) -> list[bool | None]:
+        out = list(fn(asked, answers))
+        if len(out) != len(generated):
+            raise ValueError(f"approve returned {len(out)} verdicts for {len(generated)} answers")
+        return out
+
     if approve is not None and generated:
-        asked = [f"{r['context']}\n\n{r['question']}" if r.get("context") else r["question"] for r in generated]
-        verdicts = list(approve(asked, answers))
-        if len(verdicts) != len(generated):
-            raise ValueError(f"approve returned {len(verdicts)} verdicts for {len(generated)} answers")
+        verdicts = verdicts_of(approve)
         parsed = [v for v in verdicts if v is not None]
         approval_n, approval_skipped = len(parsed), len(verdicts) - len(parsed)
         approval_rate = sum(bool(v) for v in parsed) / len(parsed) if parsed else None
+        judge = judge_quality(verdicts, correct)
+    if approve_student is not None and generated:
+        student_judge = judge_quality(verdicts_of(approve_student), correct)
     loss = heldout_loss() if callable(heldout_loss) else heldout_loss
     overall = eval_result["overall"]
     return dict(
@@ -82,6 +118,8 @@ def round_metrics(
         approval_rate=approval_rate,
         approval_n=approval_n,
         approval_skipped=approval_skipped,
+        judge=judge,
+        student_judge=student_judge,
         heldout_loss=None if loss is None else float(loss),
         distinct_2=distinct_n(answers, 2),
         mean_answer_tokens=sum(r.get("tokens", 0) for r in generated) / len(generated) if generated else 0.0,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from distill.callbacks import CallbackList, LoopCallback
 from distill.config import RunConfig
-from distill.core import Generator, Item, Teacher
+from distill.core import Generator, Item, SamplingConfig, Teacher
 from distill.checks.verdict import approval
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
@@ -63,6 +63,24 @@ def load_teacher(spec: str, student: Generator, kwargs: dict) -> Teacher:
     from teachers import load_teacher as load
 
     return load(spec, student=student, **kwargs)
+
+
+def rate_answers(teacher: Teacher, stage: Stage, questions: list[str], answers: list[str], k: int,
+                 config: SamplingConfig) -> list[bool | None]:
+    """The judge's verdict (approved or not) on ``k`` held-out answers spread evenly (None elsewhere,
+    and where a verdict is unreadable). The judge sees no reference here: approval is its own
+    opinion, the number that can be gamed."""
+    k = min(k, len(questions))
+    picks = sorted({round(i * len(questions) / k) for i in range(k)}) if k else []
+    items = [Item(questions[i], answers[i]) for i in picks]
+    try:
+        crits = teacher.critique(items, stage.principles[0], config)
+    except TeacherError as e:
+        crits = e.results
+    out: list[bool | None] = [None] * len(questions)
+    for i, c in zip(picks, crits):
+        out[i] = approval(c.verdict)
+    return out
 
 
 def teacher_spec(teacher: Teacher) -> str:
@@ -401,8 +419,12 @@ class BootstrapLoop:
                 cache.save(cache_root(), key, {"eval": result, "guard": guard, "lm_eval": harness, "heldout_loss": loss})
         teacher = self.teacher(generator)
         leaks = self._leaks(teacher)
+        # a judge that is not the student: the student is measured as judge too (would self-critique be trustworthy?)
+        own = None if teacher.student is generator else load_teacher("self", generator, {})
         metrics = round_metrics(
-            n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans), heldout_loss=loss,
+            n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans),
+            approve_student=None if own is None else (lambda qs, ans: self._approve(own, stage, qs, ans)),
+            heldout_loss=loss,
             leaked=lambda question, answer: leaks.find(answer, question) is not None, guard=guard, lm_eval=harness,
         )
         if cached is None:
@@ -432,19 +454,8 @@ class BootstrapLoop:
                                 cfg.eval, self.precision, cfg.student_server is not None)
 
     def _approve(self, teacher: Teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:
-        """The judge's verdict on held-out answers, on an evenly spread subset (None elsewhere).
-        The judge sees no reference here: approval is its own opinion, the number that can be gamed."""
-        k = min(self.config.approval_items, len(questions))
-        picks = sorted({round(i * len(questions) / k) for i in range(k)}) if k else []
-        items = [Item(questions[i], answers[i]) for i in picks]
-        try:
-            crits = teacher.critique(items, stage.principles[0], self.config.critique)
-        except TeacherError as e:
-            crits = e.results
-        out: list[bool | None] = [None] * len(questions)
-        for i, c in zip(picks, crits):
-            out[i] = approval(c.verdict)
-        return out
+        """The judge's verdict on held-out answers (:func:`rate_answers`)."""
+        return rate_answers(teacher, stage, questions, answers, self.config.approval_items, self.config.critique)
 
     # -- decide -------------------------------------------------------------------------
     def decide(self, manifest: Manifest) -> Decision:
@@ -455,7 +466,7 @@ class BootstrapLoop:
         decision = self.monitor.decide(
             manifest.history, fault_rate=last.fault_rate, rounds_in_stage=manifest.rounds_in_stage,
             last_stage=last_stage, replay_share=manifest.replay_share, stage=last.stage,
-            training=[r.train_metrics for r in manifest.rounds],
+            training=[r.train_metrics for r in manifest.rounds], opinions=last.opinion_share,
         )
         if decision.replay_share is not None:
             manifest.replay_share = decision.replay_share

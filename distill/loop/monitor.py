@@ -12,7 +12,10 @@ Pure functions over the per-round metric dicts of :func:`distill.eval.metrics.ro
    data, or an lm-eval task marked ``guard``) fell beyond noise: stop, or raise the replay share
    (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
 3. **Convergence** - the teacher found faults in fewer than ``converged_fault_rate`` of the
-   prompts of the stage's last round: next stage, or stop as converged after the last stage.
+   prompts of the stage's last round: next stage, or stop as converged after the last stage. Not
+   when those verdicts were mostly the judge's own reading and the round measured that judge
+   unable to tell right answers from wrong (``judge``: J not above zero beyond noise): "no faults
+   found" by such a judge is not evidence, and the decision's warnings say so.
 4. **Budget** - the run's round budget (``rounds``) or the stage's (``rounds_per_stage``) used: stop,
    or move to the next stage. The one place the budget is applied; it ends a run even when a
    stage converged on its last budgeted round.
@@ -398,6 +401,20 @@ def drift_warnings(history: list[dict], config: MonitorConfig) -> list[str]:
     return out
 
 
+def judge_line(critic: dict) -> str:
+    """One judge measurement (:func:`distill.eval.metrics.judge_quality`) in words."""
+    lo, hi = critic["j_ci95"]
+    return (f"it approved {critic['approve_right']:.0%} of {critic['right']} right answers and "
+            f"{critic['approve_wrong']:.0%} of {critic['wrong']} wrong ones (J {critic['j']:+.2f}, {lo:+.2f} to {hi:+.2f})")
+
+
+def blind_judge(metrics: dict, opinions: float | None) -> bool:
+    """Whether a round's fault verdicts came mostly from a judge measured unable to tell right from
+    wrong (``opinions``: the share of verdicts that were its own reading; None reads as all)."""
+    critic = metrics.get("judge")
+    return critic is not None and not critic["tells"] and (opinions is None or opinions >= 0.5)
+
+
 class Monitor:
     """Applies :class:`MonitorConfig`'s rules to the run's metric history, within the run's budget:
     at most ``rounds`` trained rounds in all and ``rounds_per_stage`` per stage (None: no limit)."""
@@ -422,6 +439,7 @@ class Monitor:
         replay_share: float | None = None,
         stage: str | None = None,
         training: list[dict] | None = None,
+        opinions: float | None = None,
     ) -> Decision:
         """Decide after the latest round in ``history`` (round 0 first, one dict per round).
 
@@ -430,11 +448,21 @@ class Monitor:
         (default: all trained rounds); ``replay_share`` is the current share of original data
         in the training mix, needed for ``forgetting_action="raise_replay"``; ``stage`` names the
         current stage in the reason when its budget ends it; ``training`` holds each trained round's
-        training metrics (:func:`distill.eval.metrics.training_metrics`: an RL round's reward).
+        training metrics (:func:`distill.eval.metrics.training_metrics`: an RL round's reward);
+        ``opinions`` the share of the round's verdicts that were the teacher's own reading rather
+        than a reference check (None: unknown, read as all).
         """
-        decision = self._rules(history, fault_rate, rounds_in_stage, last_stage, replay_share, training or [])
+        blind = bool(history) and blind_judge(history[-1], opinions)
+        decision = self._rules(history, None if blind else fault_rate, rounds_in_stage, last_stage, replay_share,
+                               training or [])
         decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
         decision.warnings = drift_warnings(history, self.config)
+        critic = history[-1].get("judge")
+        if critic is not None and not critic["tells"]:
+            decision.warnings.append(f"the judge cannot tell right from wrong: {judge_line(critic)}; its approval "
+                                     "is not evidence" + (", and its 'no faults found' was not counted as converged"
+                                                          if blind and fault_rate is not None
+                                                          and fault_rate < self.config.converged_fault_rate else ""))
         for name, (answer, share, n) in biased_sets(history[-1], self.config).items():
             decision.warnings.append(f"{name}: answers {answer!r} to {round(share * n)} of {n}: this set measures "
                                      "the default answer, not knowledge" + (" (the verdict reads it in yes-no pairs)"

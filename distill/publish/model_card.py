@@ -60,6 +60,7 @@ with original instruction data.
 
 Judge approval {_pct(m.get('approval_rate'))} (round 0: {_pct(base.get('approval_rate'))}); held-out loss on
 original data {m.get('heldout_loss') or '-'} (round 0: {base.get('heldout_loss') or '-'}).
+{_judge(m)}
 
 ## The monitor's decision
 
@@ -73,6 +74,18 @@ original data {m.get('heldout_loss') or '-'} (round 0: {base.get('heldout_loss')
 distill run {run_dir / 'config.yaml'}
 ```
 """
+
+
+def _judge(m: dict) -> str:
+    """Can this round's judge (and the student as judge) tell right from wrong? One line each."""
+    from distill.loop.monitor import judge_line
+
+    out = []
+    for key, who in (("judge", "The judge"), ("student_judge", "The student as judge")):
+        if m.get(key):
+            verdict = "tells right from wrong" if m[key]["tells"] else "cannot tell right from wrong beyond noise"
+            out.append(f"{who} {verdict}: {judge_line(m[key])}.")
+    return "\n".join(out)
 
 
 def write_model_card(model_dir: Path, **fields) -> None:

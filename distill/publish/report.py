@@ -173,6 +173,32 @@ def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: i
     return lines + [""] + shown + [""]
 
 
+def judge_section(history: Sequence[Mapping]) -> list[str]:
+    """"Can the judge tell right from wrong?": each round's judge (and the student as judge, when
+    the judge is another model) against the strict gold check of the eval answers it rated."""
+    rows = [(m["round"], who, m[key]) for m in history
+            for key, who in (("judge", "the run's judge"), ("student_judge", "the student as judge")) if m.get(key)]
+    if not rows:
+        return []
+    lines = ["## Can the judge tell right from wrong?", "",
+             "Each round the judge rates the eval answers in `approval_items`, spread evenly, without the reference "
+             "(as its approval is measured), and the gold check says which of them are right. J (Youden's) is its "
+             "approval of right answers minus its approval of wrong ones: 0 for a verdict that says nothing about "
+             "truth, 1 for one that approves exactly the right answers.", "",
+             "| round | judge | answers rated (right / wrong) | approves right | approves wrong | J (95% CI) "
+             "| balanced accuracy | tells right from wrong |",
+             "|" + "---|" * 8]
+    for rnd, who, q in rows:
+        lo, hi = q["j_ci95"]
+        lines.append(f"| {rnd} | {who} | {q['right'] + q['wrong']} ({q['right']} / {q['wrong']}) | "
+                     f"{q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {q['j']:+.2f} ({lo:+.2f} to {hi:+.2f}) | "
+                     f"{q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no: not beyond noise'} |")
+    lines += ["", "A judge that cannot tell right from wrong beyond noise makes its approval, its fault rate and "
+              "\"no faults found\" meaningless: the monitor does not count such a judge's \"no faults\" as "
+              "converged, and training on what it let through trains on its mistakes.", ""]
+    return lines
+
+
 def guard_table(history: Sequence[Mapping]) -> list[str]:
     """Per round, the forgetting guards (gold sets unlike the training data) and the lm-evaluation-
     harness tasks, each score with its interval or standard error."""
@@ -380,6 +406,7 @@ def write_report(
         lines.append("")
         lines += rl_table(rounds)
 
+    lines += judge_section(history)
     lines += guard_table(history)
     lines += paired_section(run_dir, history, best)
     if samples_by_round:

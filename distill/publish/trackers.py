@@ -29,6 +29,10 @@ def scalars(metrics: dict, summary: "RoundSummary | None" = None) -> dict[str, f
     for key in ("gold_accuracy", "approval_rate", "heldout_loss", "distinct_2", "mean_answer_tokens", "leaked_answers"):
         if metrics.get(key) is not None:
             out[f"round/{key}"] = float(metrics[key])
+    for key in ("judge", "student_judge"):
+        for field in ("j", "approve_right", "approve_wrong", "balanced_accuracy"):
+            if metrics.get(key):
+                out[f"{key}/{field}"] = float(metrics[key][field])
     for name, s in (metrics.get("sets") or {}).items():
         out[f"gold/{name}"] = float(s["accuracy"])
     for name, s in (metrics.get("guard") or {}).items():

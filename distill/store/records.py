@@ -98,6 +98,8 @@ class RoundSummary(_Record):
     prompts: int = 0
     faults: int = 0
     fault_rate: float | None = None
+    # the share of those verdicts that were the teacher's own reading, not a reference or verifier check
+    opinion_share: float | None = None
     unparseable: int = 0
     kept: int = 0
     kept_verified: int = 0
@@ -127,6 +129,8 @@ class RoundSummary(_Record):
         return cls(
             round=n, stage=stage, prompts=len(samples), faults=faults,
             fault_rate=faults / len(judged) if judged else None,
+            opinion_share=(sum(s.verdict_source not in ("reference", "verifier") for s in judged) / len(judged)
+                           if judged else None),
             unparseable=sum(s.verdict == "unparseable" for s in samples),
             kept=sum(s.kept for s in samples),
             kept_verified=sum(s.kept and s.verdict == "no_fault" for s in samples),

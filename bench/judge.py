@@ -1,0 +1,72 @@
+"""Can each round's student tell right from wrong? For every evaluated round of a finished run, the
+round's own model judges (as the self teacher, without the reference) the eval answers that round
+generated — the same evenly spread ``approval_items`` the loop rates — and the gold check (strict)
+says which are right: approval of right and of wrong answers, Youden's J with its 95% interval,
+balanced accuracy. Runs made before the loop measured its judge get the numbers after the fact.
+
+    .venv/bin/python bench/judge.py RUN_DIR [RUN_DIR ...] [--items 128]
+
+Prints one table. Loads each round's merged model (``round-NN/model``; round 0 is the run's student).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from distill.config import RunConfig
+from distill.data.principles import load_principles
+from distill.eval.metrics import round_metrics
+from distill.loop.bootstrap import load_teacher, rate_answers
+from distill.model.student import Student
+
+
+def judge_rounds(run: Path, items: int) -> list[dict]:
+    """One row per evaluated round whose model is on disk: the round's model judging its own eval answers."""
+    cfg = RunConfig.load(run / "config.yaml")
+    manifest = json.loads((run / "manifest.json").read_text())
+    stages = {s.name: s for s in load_principles(cfg.principles)}
+    first = next(iter(stages.values()))
+    rows = []
+    for m in manifest["history"]:
+        n = m["round"]
+        model = cfg.student if n == 0 else run / f"round-{n:02d}" / "model"
+        if n and not (model / "config.json").exists():
+            continue
+        stage = first if n == 0 else stages.get(manifest["rounds"][n - 1]["stage"], first)
+        start = time.perf_counter()
+        student = Student(model, precision=manifest.get("precision") or "fp32")
+        judge = load_teacher("self", student, {})
+        result = json.loads((run / f"round-{n:02d}" / "eval.json").read_text())["eval"]
+        metrics = round_metrics(n, result, approve=lambda qs, ans: rate_answers(judge, stage, qs, ans, items, cfg.critique))
+        rows.append({"run": run.name, "round": n, "gold": m["gold_accuracy"], "judge": metrics["judge"],
+                     "seconds": time.perf_counter() - start})
+        del student, judge
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--items", type=int, default=128, help="eval answers each round's model rates (default: 128)")
+    args = ap.parse_args()
+    print("| run | round | gold accuracy | answers rated (right / wrong) | approves right | approves wrong "
+          "| J (95% CI) | balanced accuracy | tells right from wrong | seconds |")
+    print("|" + "---|" * 10)
+    for run in args.runs:
+        for r in judge_rounds(run, args.items):
+            q = r["judge"]
+            if q is None:
+                print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | all rated answers right or all wrong | "
+                      f"- | - | - | - | - | {r['seconds']:.0f} |")
+                continue
+            lo, hi = q["j_ci95"]
+            print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | {q['right'] + q['wrong']} ({q['right']} / "
+                  f"{q['wrong']}) | {q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {q['j']:+.2f} ({lo:+.2f} to "
+                  f"{hi:+.2f}) | {q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no'} | {r['seconds']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
