@@ -18,6 +18,7 @@ What cuts across the loop — the display, trackers, model cards, Ctrl-C, kill p
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from dataclasses import replace
@@ -102,8 +103,12 @@ class BootstrapLoop:
         self.folder = RunFolder(config.run_dir)
         saved = self.folder.config_path
         if saved.exists():
-            # Resuming: the run folder's own config wins, so a resumed run does what it started doing.
-            config = RunConfig.load(saved)
+            # Resuming: the run folder's own config wins, so a resumed run does what it started doing;
+            # only a larger round budget is taken, to extend a run (see :meth:`_extend`).
+            given, config = config, RunConfig.load(saved)
+            if given.rounds is not None and config.rounds is not None and given.rounds > config.rounds:
+                config = replace(config, rounds=given.rounds)
+                config.save(saved)
         elif teacher is not None:
             config = replace(config, teacher=teacher_spec(teacher))
         self.config = config
@@ -200,6 +205,7 @@ class BootstrapLoop:
                 choice = choose_precision(cfg.precision)
                 manifest.precision, manifest.precision_reason = choice.name, choice.reason
             self.display.info(f"precision {manifest.precision}: {manifest.precision_reason}")
+            self._extend(manifest)
             if manifest.finished:
                 self.display.info(f"run already {manifest.status}: {manifest.reason}")
                 self.callbacks.finish(manifest)
@@ -212,6 +218,22 @@ class BootstrapLoop:
                 self._finish(manifest)
             self._push(manifest)
         return manifest
+
+    def _extend(self, manifest: Manifest) -> None:
+        """A run that stopped on its round budget, given a larger one: the monitor decides again after
+        its last round under the new budget (go on, move to the next stage, or stop for another reason)."""
+        rounds = self.config.rounds
+        if (manifest.status != "finished" or (manifest.decision or {}).get("kind") != "budget" or rounds is None
+                or len(manifest.rounds) >= rounds):
+            return
+        share, raised = manifest.replay_share, (manifest.decision or {}).get("replay_share")
+        manifest.status = "running"
+        self.decide(manifest)
+        if raised is not None:  # the forgetting rule raised it after that round already
+            manifest.replay_share = share
+        self.folder.save_manifest(manifest)
+        if not manifest.finished:
+            self.display.info(f"round budget raised to {rounds}: going on after round {len(manifest.rounds)}")
 
     def _rounds(self, manifest: Manifest) -> None:
         from distill.model.student import Student
@@ -314,9 +336,12 @@ class BootstrapLoop:
             return Student(out / "model", precision=self.precision), self._train_note(n)
         kept = [s for s in self._samples(n) if s.kept]
         pairs = self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n))
+        critic, counts = self._critic(n, len(kept), stage)
         data = round_data(RoundInputs(kept, pairs, self.replay, replay_share,
                                       self.config.seed + n, self.config.train, self._round_prompts(n),
-                                      self.config.eval.prompt_suffix, self._samples(n)))
+                                      self.config.eval.prompt_suffix, self._samples(n), critic))
+        if counts:
+            data.metrics["critic"] = counts
         if data.metrics:
             (out / "train").mkdir(parents=True, exist_ok=True)
             write_json(out / "train" / "rows.json", data.metrics)
@@ -353,6 +378,22 @@ class BootstrapLoop:
 
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
+
+    def _critic(self, n: int, kept: int, stage: Stage) -> tuple[list[dict], dict]:
+        """Round ``n``'s critic rows and their counts (:func:`distill.curate.critic.critic_rows`), at
+        ``train.critic_share`` of the round's SFT rows; a round with no checked record is skipped, said once."""
+        share = self.config.train.critic_share
+        if not share:
+            return [], {}
+        from distill.curate.critic import critic_rows
+
+        teacher = self._teacher
+        rows, counts = critic_rows(self._samples(n), teacher, stage.principles[0], self._leaks(teacher),
+                                   math.ceil(share / (1 - share) * kept), seed=self.config.seed + n)
+        if not counts["checked"]:
+            self.display.warn(f"round {n}: no answer was checked against a reference; the critic is not trained this round")
+            counts["skipped"] = "no checked records"
+        return rows, counts
 
     def _judge(self, student: Generator, stage: Stage) -> "Judge | None":
         """The run's teacher as a judge, for an objective that needs one."""

@@ -173,6 +173,16 @@ def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: i
     return lines + [""] + shown + [""]
 
 
+def critic_cell(counts: Mapping | None) -> str:
+    """A round's critic examples (:func:`distill.curate.critic.critic_rows`) in one table cell."""
+    if not counts:
+        return "-"
+    if counts.get("skipped"):
+        return f"skipped: {counts['skipped']}"
+    return (f"{counts['faults'] + counts['no_faults'] + counts['corrections']} ({counts['faults']} / "
+            f"{counts['no_faults']} / {counts['corrections']})")
+
+
 def judge_section(history: Sequence[Mapping]) -> list[str]:
     """"Can the judge tell right from wrong?": each round's judge (and the student as judge, when
     the judge is another model) against the strict gold check of the eval answers it rated."""
@@ -388,9 +398,11 @@ def write_report(
 
     if rounds:
         lines += ["## Training data", ""]
+        critic = any("critic" in r.train_metrics for r in rounds)
         lines.append("| round | stage | objective | prompts | faults | kept | kept as verified | preference pairs "
-                     "| answers checked (passed) | without reference | most common drop reasons |")
-        lines.append("|" + "---|" * 11)
+                     "| answers checked (passed) | without reference | most common drop reasons |"
+                     + (" critic examples (fault / no fault / corrections) |" if critic else ""))
+        lines.append("|" + "---|" * (11 + critic))
         for r in rounds:
             drops = sorted(r.dropped.items(), key=lambda kv: -kv[1])[:3]
             lines.append("| " + " | ".join([
@@ -398,6 +410,7 @@ def write_report(
                 str(r.kept_verified), str(r.pairs), f"{r.checked} ({r.answers_passed})" if r.checked else "-",
                 "-" if r.ungrounded is None else str(r.ungrounded),
                 "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
+                *([critic_cell(r.train_metrics.get("critic"))] if critic else []),
             ]) + " |")
         lines.append("")
         for r in rounds:

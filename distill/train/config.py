@@ -67,6 +67,9 @@ class TrainConfig:
     # did not lower the share of groups without signal (README "Online reinforcement").
     screen_candidates: float = 1.0
     screen_samples: int = 1
+    # The share of the round's SFT rows (before replay) that teach the critic from the check: critiques
+    # of checked answers and corrections of wrong ones (distill.curate.critic); 0: none
+    critic_share: float = 0.0
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -77,6 +80,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
+        if not 0 <= self.critic_share < 1:
+            raise ValueError(f"critic_share must be in [0, 1), got {self.critic_share}")
+        if self.critic_share and "sft" not in self.objective_spec.step_names:
+            raise ValueError(f"critic_share trains the critic in an sft step; objective {self.objective!r} has none")
         if self.screen_candidates < 1 or self.screen_samples < 1:
             raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
         from distill.train.objective import get  # no torch: the objective's table and module are light

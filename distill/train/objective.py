@@ -76,6 +76,7 @@ class RoundInputs:
     prompts: Sequence["Question"] = ()
     suffix: dict[str, str] = field(default_factory=dict)
     records: Sequence["Sample"] = ()  # every record of the round, kept or not
+    critic: list[dict] = field(default_factory=list)  # critique and correction rows (train.critic_share)
 
     @property
     def replay_ratio(self) -> float:

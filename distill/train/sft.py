@@ -50,12 +50,13 @@ REPLAY_STEP = Step("replay", "SFTConfig", SFT_DEFAULTS, "sft", "distill.train.sf
 
 
 def sft_data(inputs: RoundInputs) -> RoundData:
-    """The kept targets as prompt/completion rows, mixed with replay data at the replay share."""
+    """The kept targets (and the critic's rows, if any) as prompt/completion rows, mixed with replay
+    data at the replay share."""
     from distill.curate.rows import mix, sft_rows
 
     if not inputs.kept:
         return RoundData(None, note="no pair was kept")
-    rows = sft_rows(inputs.kept)
+    rows = sft_rows(inputs.kept) + inputs.critic
     return RoundData(inputs.config, {"sft": rows if inputs.replay is None else
                                      mix(rows, inputs.replay, inputs.replay_ratio, seed=inputs.seed)})
 
