@@ -166,3 +166,19 @@ def test_the_train_the_critic_recipe_runs_both_phases(tmp_path, tiny_folder):
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
                            env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert again.returncode == 0 and "already finished" in again.stdout
+
+
+@pytest.mark.parametrize("train, said", [
+    ({"critic_share": 1.0}, "train: critic_share must be in [0, 1), got 1.0"),
+    ({"critic_share": -0.1}, "train: critic_share must be in [0, 1), got -0.1"),
+    ({"critic_share": 0.3, "objective": "grpo"}, "train: critic_share trains the critic in an sft step; objective 'grpo' has none"),
+])
+def test_a_bad_critic_share_is_one_line_naming_it(tmp_path, train, said):
+    from distill.config import RunConfig
+    from distill.errors import ConfigError
+
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump({"train": train}))
+    with pytest.raises(ConfigError) as e:
+        RunConfig.load(path)
+    assert str(e.value) == f"{path}: section {said}"
