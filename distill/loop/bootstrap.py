@@ -107,8 +107,7 @@ class BootstrapLoop:
             # only a larger round budget is taken, to extend a run (see :meth:`_extend`).
             given, config = config, RunConfig.load(saved)
             if given.rounds is not None and config.rounds is not None and given.rounds > config.rounds:
-                config = replace(config, rounds=given.rounds)
-                config.save(saved)
+                config = replace(config, rounds=given.rounds)  # saved once the run's lock is held
         elif teacher is not None:
             config = replace(config, teacher=teacher_spec(teacher))
         self.config = config
@@ -223,6 +222,8 @@ class BootstrapLoop:
         """A run that stopped on its round budget, given a larger one: the monitor decides again after
         its last round under the new budget (go on, move to the next stage, or stop for another reason)."""
         rounds = self.config.rounds
+        if rounds != RunConfig.load(self.folder.config_path).rounds:
+            self.config.save(self.folder.config_path)
         if (manifest.status != "finished" or (manifest.decision or {}).get("kind") != "budget" or rounds is None
                 or len(manifest.rounds) >= rounds):
             return
