@@ -18,7 +18,7 @@ from pathlib import Path
 
 from distill.config import RunConfig
 from distill.data.principles import load_principles
-from distill.eval.metrics import round_metrics
+from distill.eval.metrics import j_text, round_metrics
 from distill.loop.bootstrap import load_teacher, rate_answers
 from distill.model.student import Student
 
@@ -43,7 +43,6 @@ def judge_rounds(run: Path, items: int) -> list[dict]:
         metrics = round_metrics(n, result, approve=lambda qs, ans: rate_answers(judge, stage, qs, ans, items, cfg.critique))
         rows.append({"run": run.name, "round": n, "gold": m["gold_accuracy"], "judge": metrics["judge"],
                      "seconds": time.perf_counter() - start})
-        del student, judge
     return rows
 
 
@@ -62,10 +61,9 @@ def main() -> None:
                 print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | all rated answers right or all wrong | "
                       f"- | - | - | - | - | {r['seconds']:.0f} |")
                 continue
-            lo, hi = q["j_ci95"]
             print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | {q['right'] + q['wrong']} ({q['right']} / "
-                  f"{q['wrong']}) | {q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {q['j']:+.2f} ({lo:+.2f} to "
-                  f"{hi:+.2f}) | {q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no'} | {r['seconds']:.0f} |")
+                  f"{q['wrong']}) | {q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {j_text(q)} | "
+                  f"{q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no'} | {r['seconds']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from distill.data.paths import DATA_DIR
+from distill.eval.metrics import j_text
 from distill.ui.entry import guarded, make_display
 from distill.ui.recipe import POWERED, build_config, parser
 
@@ -35,7 +36,7 @@ def table(runs: dict) -> list[str]:
         for m in manifest.history:
             q = m.get("judge")
             judged = "-" if q is None else f"{q['approve_right']:.1%} / {q['approve_wrong']:.1%}"
-            j = "-" if q is None else f"{q['j']:+.2f} ({q['j_ci95'][0]:+.2f} to {q['j_ci95'][1]:+.2f})"
+            j = "-" if q is None else j_text(q)
             tells = "-" if q is None else ("yes" if q["tells"] else "no")
             approval = "-" if m.get("approval_rate") is None else f"{m['approval_rate']:.1%}"
             lines.append(f"| {name} | {m['round']} | {m['gold_accuracy']:.1%} | {judged} | {j} | {tells} | {approval} |")

@@ -4,7 +4,6 @@ the measure, the monitor's use of it, and a real loop with a judge that knows an
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

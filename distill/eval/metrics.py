@@ -42,6 +42,12 @@ def judge_quality(verdicts: Sequence["bool | None"], correct: Sequence[bool], z:
                 tells=low > 0)
 
 
+def j_text(quality: dict) -> str:
+    """A judge's J with its interval, as tables show it: ``+0.16 (+0.01 to +0.31)``."""
+    lo, hi = quality["j_ci95"]
+    return f"{quality['j']:+.2f} ({lo:+.2f} to {hi:+.2f})"
+
+
 def distinct_n(texts: Sequence[str], n: int = 2) -> float:
     """Distinct-n: unique word n-grams over all n-grams in the texts (0 when there are none)."""
     grams = []

@@ -101,13 +101,15 @@ class BootstrapLoop:
     def __init__(self, config: RunConfig, display: Display | None = None, teacher: Teacher | None = None,
                  callbacks: Sequence[LoopCallback] = ()) -> None:
         self.folder = RunFolder(config.run_dir)
+        self._raised_budget = False
         saved = self.folder.config_path
         if saved.exists():
             # Resuming: the run folder's own config wins, so a resumed run does what it started doing;
             # only a larger round budget is taken, to extend a run (see :meth:`_extend`).
             given, config = config, RunConfig.load(saved)
             if given.rounds is not None and config.rounds is not None and given.rounds > config.rounds:
-                config = replace(config, rounds=given.rounds)  # saved once the run's lock is held
+                config = replace(config, rounds=given.rounds)
+                self._raised_budget = True  # saved to the folder once the run's lock is held
         elif teacher is not None:
             config = replace(config, teacher=teacher_spec(teacher))
         self.config = config
@@ -222,7 +224,7 @@ class BootstrapLoop:
         """A run that stopped on its round budget, given a larger one: the monitor decides again after
         its last round under the new budget (go on, move to the next stage, or stop for another reason)."""
         rounds = self.config.rounds
-        if rounds != RunConfig.load(self.folder.config_path).rounds:
+        if self._raised_budget:
             self.config.save(self.folder.config_path)
         if (manifest.status != "finished" or (manifest.decision or {}).get("kind") != "budget" or rounds is None
                 or len(manifest.rounds) >= rounds):

@@ -198,10 +198,11 @@ def judge_section(history: Sequence[Mapping]) -> list[str]:
              "| round | judge | answers rated (right / wrong) | approves right | approves wrong | J (95% CI) "
              "| balanced accuracy | tells right from wrong |",
              "|" + "---|" * 8]
+    from distill.eval.metrics import j_text
+
     for rnd, who, q in rows:
-        lo, hi = q["j_ci95"]
         lines.append(f"| {rnd} | {who} | {q['right'] + q['wrong']} ({q['right']} / {q['wrong']}) | "
-                     f"{q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {q['j']:+.2f} ({lo:+.2f} to {hi:+.2f}) | "
+                     f"{q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {j_text(q)} | "
                      f"{q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no: not beyond noise'} |")
     lines += ["", "A judge that cannot tell right from wrong beyond noise makes its approval, its fault rate and "
               "\"no faults found\" meaningless: the monitor does not count such a judge's \"no faults\" as "
