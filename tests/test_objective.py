@@ -29,7 +29,7 @@ def toy_trainer(model, tokenizer, rows, out_dir, config, callbacks=None, quiet=F
     return build_trainer(model, tokenizer, rows, out_dir, config, callbacks, quiet, precision, step=TOY_STEP)
 
 
-def toy_check(config, prompts) -> None:
+def toy_check(config, prompts, student) -> None:
     if prompts is not None and not any(q.checkable for q in prompts):
         raise ValueError("objective: the toy objective imitates references, and no prompt has one")
 

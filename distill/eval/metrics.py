@@ -202,18 +202,30 @@ def training_metrics(log_history: Sequence[dict]) -> dict:
     the share of answers cut off at the length limit (``clipped_ratio``), the share of answers left
     out of the backward pass as teaching nothing (``answers_skipped``), seconds per optimizer step
     (``step_seconds``), the last KL to the round's start (``kl``, when the KL term is on) and each
-    reward function's mean (``rewards``)."""
+    reward function's mean (``rewards``). For on-policy distillation (entries with
+    ``distilled_tokens``): its steps, the divergence from the teacher over the first and the last
+    quarter of them (``divergence_first``, ``divergence_last``), the tokens distilled, seconds per
+    step, cut-off answers and their mean length."""
     out: dict = {}
     losses = [e["loss"] for e in log_history if "loss" in e]
     if losses:
         out["train_loss"] = losses[-1]
-    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]  # an RL step's entries
-    if not steps:
-        return out
 
     def mean(key: str, rows: Sequence[dict]) -> float | None:
         values = [float(e[key]) for e in rows if e.get(key) is not None and not math.isnan(float(e[key]))]
         return sum(values) / len(values) if values else None
+
+    distilled = [e for e in log_history if "distilled_tokens" in e and "train_runtime" not in e]
+    if distilled:
+        quarter = max(1, len(distilled) // 4)
+        out.update(steps=len(distilled), divergence_first=mean("loss", distilled[:quarter]),
+                   divergence_last=mean("loss", distilled[-quarter:]),
+                   distilled_tokens=int(sum(float(e["distilled_tokens"]) for e in distilled)),
+                   step_seconds=mean("step_time", distilled), clipped_ratio=mean("completions/clipped_ratio", distilled),
+                   mean_length=mean("completions/mean_length", distilled))
+    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]  # an RL step's entries
+    if not steps:
+        return out
 
     quarter = max(1, len(steps) // 4)
     out.update(steps=len(steps), reward=mean("reward", steps), reward_first=mean("reward", steps[:quarter]),

@@ -172,7 +172,7 @@ class BootstrapLoop:
         check = self.config.train.objective_spec.check
         if check is not None:
             try:
-                check(self.config.train, self.pool)
+                check(self.config.train, self.pool, self.config.student)
             except DistillError:
                 raise
             except ValueError as e:
@@ -272,8 +272,10 @@ class BootstrapLoop:
     # -- collect ------------------------------------------------------------------------
     def _instructions(self, teacher: Teacher) -> list[str]:
         """The words the teacher is given around a request, under every principle of the run (a user's
-        principles included): no answer should carry them (:mod:`distill.curate.targets`)."""
-        return [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)]
+        principles included), and those the objective shows the model in training (the context
+        teacher's template): no answer should carry them (:mod:`distill.curate.targets`)."""
+        return [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)] + \
+            list(self.config.train.objective_spec.instructions)
 
     def _leaks(self, teacher: Teacher) -> LeakCheck:
         """The leak check for what ``teacher`` is given, built once per set of instructions."""
@@ -297,7 +299,7 @@ class BootstrapLoop:
         if saved is None:
             used = {s.prompt for k in range(1, n) for s in self._samples(k)}
             count = self.config.prompts_per_round
-            if "prompts" in self.config.train.objective_spec.needs:  # candidates, screened (distill.curate.screen)
+            if "prompts" in self.config.train.needs:  # candidates, screened (distill.curate.screen)
                 count = round(count * self.config.train.screen_candidates)
             items = sample_round(self.pool, count, n, self.config.seed, used, self.config.fresh_prompts_each_round)
             saved = [q.to_json() for q in items]
@@ -402,7 +404,7 @@ class BootstrapLoop:
         """The run's teacher as a judge, for an objective that needs one."""
         from distill.train.objective import Judge
 
-        if "judge" not in self.config.train.objective_spec.needs:
+        if "judge" not in self.config.train.needs:
             return None
         return Judge(self.teacher(student), stage.principles[0], self.config.critique)
 

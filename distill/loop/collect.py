@@ -9,8 +9,8 @@ checked against it by the evaluation's own rules before any critique (with ``ans
 > 1, the first sampled answer that passes is the one reviewed: rejection sampling), and a revision
 is kept only if it passes the same check.
 
-An objective that trains on the round's prompts alone (GRPO: ``"prompts"`` in its ``needs``) reads
-no critique, revision or kept target, so its rounds collect **answers only**: each answer checked
+An objective that trains on the round's prompts alone (GRPO: ``"prompts"`` in its ``needs``, and not
+``"targets"``) reads no critique, revision or kept target, so its rounds collect **answers only**: each answer checked
 where a check exists (its verdict: the round's pass rate, for the summary and the report), no
 teacher request, nothing kept.
 """
@@ -43,7 +43,8 @@ class Collector:
     def __init__(self, config: RunConfig, callbacks: LoopCallback) -> None:
         self.config, self.callbacks = config, callbacks
         self.objective = config.train.objective_spec
-        self.answers_only = "prompts" in self.objective.needs
+        needs = config.train.needs
+        self.answers_only = "prompts" in needs and "targets" not in needs
         self.phases = PHASES[:1] if self.answers_only else PHASES
         self.samples = max(config.answer.num_samples, config.train.screen_samples if self.answers_only else 1)
 

@@ -4,17 +4,20 @@ this project's defaults. Importable without torch or TRL (they load when the arg
 In a run config::
 
     train:
-      objective: sft            # sft | dpo | sft_then_dpo | grpo | module.path:NAME
+      objective: sft            # sft | dpo | sft_then_dpo | grpo | distill | module.path:NAME
       lora_r: 16
       sft: {learning_rate: 0.0002, num_train_epochs: 2, max_steps: 20}   # any SFTConfig field
       dpo: {beta: 0.1, loss_type: [apo_zero, sft]}                       # any DPOConfig field
       grpo: {num_generations: 8, learning_rate: 0.00005}                 # any GRPOConfig field
       reward: reference         # grpo's reward(s): reference | verifier | judge | module.path:function
+      distill: {beta: 1.0}      # any DistillationConfig field (the distill objective)
+      distill_teacher: context  # distill's teacher: context | model:SPEC
 
-Every key under ``sft`` / ``dpo`` / ``grpo`` (or ``sections.<name>`` for a plug-in objective's own
+Every key under ``sft`` / ``dpo`` / ``grpo`` / ``distill`` (or ``sections.<name>`` for a plug-in objective's own
 step) goes to the step's TRL config class as is, so TRL validates it; the project's defaults for each
 step are declared beside its trainer (:data:`distill.train.sft.SFT_DEFAULTS`,
-:data:`distill.train.dpo.DPO_DEFAULTS`, :data:`distill.train.grpo.GRPO_DEFAULTS`) and apply where
+:data:`distill.train.dpo.DPO_DEFAULTS`, :data:`distill.train.grpo.GRPO_DEFAULTS`,
+:data:`distill.train.onpolicy.DISTILL_DEFAULTS`) and apply where
 the config says nothing. What an objective is: :mod:`distill.train.objective`.
 """
 
@@ -34,6 +37,9 @@ if TYPE_CHECKING:
 
 LLAMA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
+# the TRL config sections that are fields of TrainConfig (a plug-in objective's own are under `sections`)
+BUILT_IN_SECTIONS = ("sft", "dpo", "grpo", "distill")
+
 # Set by the loop itself: the adapter and the merged model are saved by the toolkit, atomically.
 SFT_FIXED: dict[str, Any] = {"save_strategy": "no"}
 
@@ -47,7 +53,9 @@ class TrainConfig:
     reference; ``sft_then_dpo`` does the SFT round, then DPO with the SFT'd adapter frozen as the
     reference; ``grpo`` samples answers to the round's prompts and reinforces those that ``reward``
     scores above their group (TRL's GRPOTrainer), then trains on replay data at the replay share;
-    ``module.path:NAME`` is an objective of your own."""
+    ``distill`` samples answers to the round's prompts and moves every token of them toward the
+    distribution of ``distill_teacher`` (TRL's DistillationTrainer, :mod:`distill.train.onpolicy`),
+    then trains on replay data; ``module.path:NAME`` is an objective of your own."""
 
     objective: str = "sft"  # a built-in name or module.path:NAME (distill.train.objective)
     lora_r: int = 16
@@ -57,10 +65,17 @@ class TrainConfig:
     sft: dict[str, Any] = field(default_factory=dict)  # SFTConfig fields over SFT_DEFAULTS
     dpo: dict[str, Any] = field(default_factory=dict)  # DPOConfig fields over DPO_DEFAULTS
     grpo: dict[str, Any] = field(default_factory=dict)  # GRPOConfig fields over GRPO_DEFAULTS
+    distill: dict[str, Any] = field(default_factory=dict)  # DistillationConfig fields over DISTILL_DEFAULTS
     # the TRL config fields of plug-in objectives' own steps, by their section name
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     # grpo's reward: reference | verifier | judge | module.path:function, a list of them, or {name: weight}
     reward: str | list[str] | dict[str, float] = "reference"
+    # distill's teacher: "context" (the round-start weights reading what distill_context names beside the
+    # prompt) or "model:SPEC" (a model with the student's tokenizer) (distill.train.onpolicy)
+    distill_teacher: str = "context"
+    # what the context teacher reads: the prompt's reference and/or the round's kept target ("target":
+    # the collect phase critiques and revises, as for sft)
+    distill_context: list[str] = field(default_factory=lambda: ["reference", "target"])
     # An objective that trains on prompts (grpo): candidate prompts drawn per prompt trained on, and
     # answers sampled to each candidate and checked, to train on those whose answers differ
     # (distill.curate.screen). 1 and 1 (the default): no screen, the round's prompts as drawn; 2 and 4
@@ -89,13 +104,18 @@ class TrainConfig:
         from distill.train.objective import get  # no torch: the objective's table and module are light
 
         get(self.objective)
-        for name in ("sft", "dpo", "grpo", *self.sections):
+        for name in (*BUILT_IN_SECTIONS, *self.sections):
             fixed = sorted(set(self.section(name)) & set(SFT_FIXED))
             if fixed:
                 raise ValueError(f"train.{name}: {', '.join(fixed)} is set by the toolkit and cannot be changed")
         from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
 
         parse_spec(self.reward)
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """What the objective needs from the loop under this config (:data:`distill.train.objective.NEEDS`)."""
+        return self.objective_spec.needs_of(self)
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -110,13 +130,13 @@ class TrainConfig:
         return get(self.objective)
 
     def section(self, name: str) -> dict[str, Any]:
-        """The config's fields for TRL config section ``name`` (``sft``, ``dpo``, ``grpo`` or a plug-in's)."""
-        return getattr(self, name) if name in ("sft", "dpo", "grpo") else self.sections.get(name, {})
+        """The config's fields for TRL config section ``name`` (``sft``, ``dpo``, ``grpo``, ``distill`` or a plug-in's)."""
+        return getattr(self, name) if name in BUILT_IN_SECTIONS else self.sections.get(name, {})
 
     @property
     def report_to(self) -> list[str]:
         """The trackers training reports to (TRL's ``report_to``); the loop's round metrics go there too."""
-        value = next((getattr(self, s)["report_to"] for s in ("sft", "dpo", "grpo") if getattr(self, s).get("report_to")),
+        value = next((getattr(self, s)["report_to"] for s in BUILT_IN_SECTIONS if getattr(self, s).get("report_to")),
                      "none")
         return [value] if isinstance(value, str) else list(value)
 
@@ -144,7 +164,7 @@ class TrainConfig:
                 self.args(step, tmp)
         if objective.check is not None:
             try:
-                objective.check(self, None)
+                objective.check(self, None, None)
             except DistillError:
                 raise  # already a one-line error of its own kind (a user's reward that cannot be imported)
             except ValueError as e:

@@ -102,7 +102,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
     return data
 
 
-def check(config: "TrainConfig", prompts: "Sequence[Question] | None") -> None:
+def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: str | None = None) -> None:
     """The rewards named exist (a user's function imports) and fit the run: the judge needs the loop's
     teacher, so no launcher; a reward that reads references needs prompts with some (given
     ``prompts``, the run's pool). Raises ``ValueError`` naming what is wrong."""
@@ -163,11 +163,16 @@ class StudentRollout:
         return self._student
 
     def __call__(self, prompts: list, trainer: Any) -> dict:
+        ids = [self.engine(trainer).encode(p) for p in prompts]
+        return {"prompt_ids": ids, "completion_ids": self.sample(trainer, ids), "logprobs": None}
+
+    def sample(self, trainer: Any, ids: list[list[int]]) -> list[list[int]]:
+        """Answers (token ids) to prompt token ``ids`` by the policy as it is now, sampled with the
+        trainer's ``max_completion_length``, ``temperature`` and ``top_p``."""
         from distill.core import SamplingConfig
 
         args = trainer.args
         student = self.engine(trainer)
-        ids = [student.encode(p) for p in prompts]
         # A new seed each step (and the same on resume): the groups must differ from step to step.
         sampling = SamplingConfig(max_new_tokens=args.max_completion_length, temperature=args.temperature,
                                   top_p=args.top_p, seed=args.seed + 7919 * trainer.state.global_step)
@@ -178,7 +183,7 @@ class StudentRollout:
             completion_ids, _ = student.generate_ids(ids, sampling)
         finally:
             policy.train(was_training)
-        return {"prompt_ids": ids, "completion_ids": completion_ids, "logprobs": None}
+        return completion_ids
 
 
 def flat_rows_skippable(trainer: Any) -> bool:

@@ -9,9 +9,13 @@ An objective declares (as TRL pairs a trainer with its config, kept smaller here
 * its **rows**: what each step trains on, built from the round's :class:`RoundInputs` (kept records,
   preference pairs, prompts, replay data) — :func:`round_data`;
 * what it **needs** from the loop (:data:`NEEDS`): ``prompts`` (it trains on the round's prompts,
-  not on kept records), ``judge`` (the teacher's verdicts as a reward);
-* optionally, a **check** of the run config before any work, and a **summary**: what it adds to the
-  round's summary from its training folder (GRPO: the policy's most common answer per format).
+  not on kept records, so the collect phase gathers answers only), ``judge`` (the teacher's verdicts
+  as a reward), ``targets`` (with ``prompts``: it reads the round's kept targets too, so the collect
+  phase critiques and revises as for SFT); ``needs_for`` when what it needs depends on the config;
+* optionally, a **check** of the run config before any work (``check(train_config, prompts,
+  student)``: the run's prompt pool and student spec, both None when only the config is known), and
+  a **summary**: what it adds to the round's summary from its training folder (GRPO: the policy's
+  most common answer per format).
 
 The built-in objectives are :data:`BUILT_IN`; any other is named ``module.path:NAME`` in the run
 config (``train.objective``), NAME being an :class:`Objective` in that module — a new objective is
@@ -38,8 +42,9 @@ BUILT_IN: dict[str, str] = {
     "dpo": "distill.train.dpo:DPO",
     "sft_then_dpo": "distill.train.dpo:SFT_THEN_DPO",
     "grpo": "distill.train.grpo:GRPO",
+    "distill": "distill.train.onpolicy:DISTILL",
 }
-NEEDS = ("prompts", "judge")
+NEEDS = ("prompts", "judge", "targets")
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,12 @@ class Objective:
     steps: tuple[Step, ...]
     rows: Callable[[RoundInputs], RoundData]
     needs: frozenset[str] = frozenset()
-    check: Callable[["TrainConfig"], None] | None = None
+    needs_for: Callable[["TrainConfig"], frozenset[str]] | None = None
+    check: Callable[["TrainConfig", "Sequence[Question] | None", "str | None"], None] | None = None
     summary: Callable[[Path, "TrainConfig", Sequence["Question"]], dict] | None = None
+    # texts the objective shows the model in training (a template around privileged context): what the
+    # student must not learn to say, found by the target review's leak check in its answers
+    instructions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.needs) - set(NEEDS)
@@ -118,6 +127,14 @@ class Objective:
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps)
+
+    def needs_of(self, config: "TrainConfig") -> frozenset[str]:
+        """What this objective needs from the loop under ``config`` (:data:`NEEDS`)."""
+        needs = self.needs if self.needs_for is None else self.needs_for(config)
+        unknown = set(needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"objective {self.name!r}: unknown needs {sorted(unknown)}; known: {', '.join(NEEDS)}")
+        return frozenset(needs)
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)

@@ -22,7 +22,7 @@ from distill.ui.entry import guarded, make_display
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
     "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
-    "reward": "train.reward", "precision": "precision",
+    "reward": "train.reward", "distill_teacher": "train.distill_teacher", "precision": "precision",
 }
 
 
@@ -70,11 +70,16 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
                          "a set" + default("eval.limit"))
     ap.add_argument("--objective", metavar="{" + ",".join(OBJECTIVES) + ",module.path:NAME}",
                     help="what each round trains on: the kept targets (sft), the preference pairs (dpo), both in "
-                         "turn, online RL on the round's prompts (grpo), or an objective of your own"
+                         "turn, online RL on the round's prompts (grpo), on-policy distillation from a teacher's "
+                         "distribution on every token of the student's own answers (distill), or an objective of "
+                         "your own"
                     + default("train.objective"))
     ap.add_argument("--reward", type=lambda text: [r.strip() for r in text.split(",") if r.strip()],
                     help="grpo's reward: reference, verifier, judge or module.path:function; several comma-separated, "
                          "weights in --config" + default("train.reward"))
+    ap.add_argument("--distill-teacher", metavar="{context,model:SPEC}",
+                    help="distill's teacher: the round's starting weights reading the reference and the kept "
+                         "target (context), or a model with the student's tokenizer" + default("train.distill_teacher"))
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                     help="what generation, scoring and training compute in" + default("precision"))
     out = ap.add_mutually_exclusive_group()

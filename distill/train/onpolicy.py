@@ -1,0 +1,414 @@
+"""The ``distill`` objective: on-policy distillation with TRL's ``DistillationTrainer``.
+
+Each step the student samples answers to the round's prompts with its current LoRA weights (the
+student's own batched engine, as GRPO's rollouts: :class:`~distill.train.grpo.StudentRollout`), a
+teacher scores every token of those answers, and the adapter minimises the divergence between the
+two next-token distributions on exactly the states the student visits (reverse KL by default: TRL's
+``beta`` 1.0; GKD, on-policy distillation). Where the teacher's distribution comes from is
+``train.distill_teacher``:
+
+* ``context`` (the default): the round-start weights (the adapter switched off, no second copy)
+  reading privileged context the student does not see: the prompt's reference answer and the
+  round's kept target (a checked revision, or the answer itself when the check verified it), as
+  ``train.distill_context`` names, rendered by :data:`CONTEXT_TEMPLATE` (self-distillation with
+  privileged context, SDFT). Prompts with nothing in the context are left out: the teacher would
+  know no more than the student. Any teacher, an API one included, teaches this way through the
+  text it wrote in the collect phase.
+* ``model:SPEC``: another model with the student's tokenizer (a HF folder, a GGUF, an embedded
+  name) reading the same prompt; a different tokenizer is refused before any work.
+
+Then, as after GRPO, replay data alone at the replay share (the ``replay`` step). Before training
+the teacher answers the round's checkable prompts greedily and is checked like the student
+(``train/teacher.json``): a teacher that is right no more often than the student teaches nothing,
+and the report says so. Every sampled answer is logged (``train/rollouts.jsonl``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from distill.errors import ConfigError
+from distill.train.objective import Objective, RoundData, RoundInputs, Step
+from distill.train.sft import REPLAY_STEP
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+
+    from distill.data.questions import Question
+    from distill.store.records import Sample
+    from distill.train.config import TrainConfig
+
+# This project's defaults for TRL's DistillationConfig: one answer per prompt per pass, 16 answers
+# per optimizer step, three passes over the round's prompts (each pass samples afresh: on-policy),
+# answers as long as GRPO's, reverse KL (TRL's beta 1.0), dropout off so the sampled answers are
+# the policy the loss scores.
+DISTILL_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 2e-4,
+    "num_train_epochs": 3.0,
+    "per_device_train_batch_size": 8,
+    "gradient_accumulation_steps": 2,
+    "max_completion_length": 64,
+    "temperature": 1.0,
+    "beta": 1.0,
+    "disable_dropout": True,
+    "activation_checkpointing": False,
+    "lr_scheduler_type": "linear",
+    "logging_steps": 1,
+    "seed": 0,
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+}
+DISTILL_STEP = Step("distill", "DistillationConfig", DISTILL_DEFAULTS, "distill", "distill.train.onpolicy:build_trainer")
+
+CONTEXT_PARTS = ("reference", "target")
+# What the context teacher reads: the student's own prompt, then what it knows (stated once: the rows,
+# the teacher's accuracy and the leak check of what the student says all read it from here).
+CONTEXT_TEMPLATE = ("{prompt}\n\nHere is a correct answer to this question, for your eyes only:\n{context}\n\n"
+                    "Now write your own answer to the question.")
+
+
+def teacher_kind(config: "TrainConfig") -> tuple[str, str | None]:
+    """``("context", None)`` or ``("model", SPEC)`` from ``train.distill_teacher``."""
+    spec = config.distill_teacher
+    if spec == "context":
+        return "context", None
+    if spec.startswith("model:") and spec[len("model:"):].strip():
+        return "model", spec[len("model:"):].strip()
+    raise ValueError(f"distill_teacher must be 'context' or 'model:SPEC' (a model with the student's tokenizer), "
+                     f"got {spec!r}")
+
+
+def needs(config: "TrainConfig") -> frozenset[str]:
+    """The context teacher reads the round's kept targets, so its rounds collect them (critique and
+    revision); otherwise only the prompts' answers are collected."""
+    context = teacher_kind(config)[0] == "context" and "target" in config.distill_context
+    return frozenset({"prompts", "targets"} if context else {"prompts"})
+
+
+def reference_text(q: "Question") -> str | None:
+    """A prompt's reference as a person writes it: a worked solution without the data file's
+    ``#### n`` notation (which the student must not learn to write), else the gold answer."""
+    ref = q.reference
+    if not q.checkable or ref is None:
+        return None
+    if "####" in ref:
+        work, _, result = ref.rpartition("####")
+        work = work.strip().rstrip(".")
+        return f"{work}. The answer is {result.strip()}." if work else f"The answer is {result.strip()}."
+    return ref
+
+
+def context_for(q: "Question", record: "Sample | None", parts: Sequence[str]) -> str | None:
+    """What the context teacher knows about prompt ``q``: the round's kept target (``target``) and/or
+    the reference (``reference``), one answer each, the target first; None when neither exists."""
+    texts = []
+    if "target" in parts and record is not None and record.kept and record.target:
+        texts.append(record.target.strip())
+    ref = reference_text(q) if "reference" in parts else None
+    if ref and not any(ref == t for t in texts):
+        texts.append(ref if not texts else f"(Reference: {ref})")
+    return "\n".join(texts) or None
+
+
+def distill_data(inputs: RoundInputs) -> RoundData:
+    """The round's prompts as rows (``prompt``; ``teacher_prompt`` for the context teacher, whose
+    prompts with no context are left out; ``question``, JSON, for the teacher's accuracy), then
+    replay data alone at the replay share, for the replay step."""
+    from distill.curate.rows import replay_count
+    from distill.data.instructions import PROMPT
+
+    if not inputs.prompts:
+        return RoundData(None, note="no prompts")
+    kind, _ = teacher_kind(inputs.config)
+    by_index = {r.index: r for r in inputs.records}
+    rows, records, without = [], [], 0
+    for i, q in enumerate(inputs.prompts):
+        asked = q.prompt + inputs.suffix.get(q.format or "", "")
+        row = {PROMPT: [{"role": "user", "content": asked}], "question": json.dumps(q.to_json(), ensure_ascii=False)}
+        if kind == "context":
+            context = context_for(q, by_index.get(i), inputs.config.distill_context)
+            if context is None:
+                without += 1
+                continue
+            row["teacher_prompt"] = [{"role": "user", "content": CONTEXT_TEMPLATE.format(prompt=asked, context=context)}]
+        rows.append(row)
+        records.append(by_index.get(i))
+    if not rows:
+        return RoundData(None, note="no prompt has a reference or a kept target: the context teacher would know no "
+                                    "more than the student")
+    order = list(range(len(rows)))
+    random.Random(inputs.seed).shuffle(order)
+    data = RoundData(inputs.config, {"distill": [rows[i] for i in order]})
+    # the student's own answers to the prompts trained on, as the collect phase checked them
+    checked = [s for s in records if s is not None and s.answer_passed is not None]
+    data.metrics["distill"] = {"prompts": len(rows), "without_context": without, "student_checked": len(checked),
+                               "student_right": sum(bool(s.answer_passed) for s in checked)}
+    replay_rows = [] if inputs.replay is None else list(inputs.replay)
+    picked = random.Random(inputs.seed).sample(replay_rows, replay_count(inputs.replay_ratio, len(rows), len(replay_rows)))
+    if picked:
+        data.rows["replay"] = picked
+    return data
+
+
+def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: str | None = None) -> None:
+    """``distill_teacher`` and ``distill_context`` make sense, a ``model:`` teacher loads and shares
+    the student's tokenizer (given ``student``, its spec), and the context teacher has something to
+    read in the run's prompts (given ``prompts``). Raises ``ValueError`` naming what is wrong."""
+    kind, spec = teacher_kind(config)
+    unknown = [p for p in config.distill_context if p not in CONTEXT_PARTS]
+    if unknown or not config.distill_context:
+        raise ValueError(f"distill_context must name some of {', '.join(CONTEXT_PARTS)}, got {config.distill_context!r}")
+    if kind == "model":
+        teacher_tok = _tokenizer(spec, "train.distill_teacher: model:")
+        if student is not None:
+            same_tokenizer(_tokenizer(student, "student "), teacher_tok, student, spec)
+    elif prompts is not None and "target" not in config.distill_context and not any(q.checkable for q in prompts):
+        raise ValueError("distill_teacher: context reads the prompts' references (distill_context: "
+                         f"{', '.join(config.distill_context)}), and none of the run's prompts has one: what would the "
+                         "teacher know? Use prompts with answers (e.g. data/train/), add 'target' to distill_context, "
+                         "or a model: teacher")
+
+
+def _tokenizer(spec: str, what: str) -> Any:
+    """The tokenizer of model spec ``spec``; a spec that cannot load is a one-line ConfigError."""
+    from transformers import AutoTokenizer
+
+    from distill.errors import DistillError
+    from distill.model.resolve import quiet_loading, resolve_folder
+
+    try:
+        with quiet_loading():
+            return AutoTokenizer.from_pretrained(resolve_folder(spec))
+    except DistillError as e:
+        raise ConfigError(f"{what}{spec}: cannot be loaded: {e}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what}{spec}: cannot be loaded: {str(e).splitlines()[0]}") from None
+
+
+def same_tokenizer(student_tok: Any, teacher_tok: Any, student: str, teacher: str) -> None:
+    """Raise a one-line ConfigError unless the two tokenizers map the same tokens to the same ids: the
+    teacher scores the student's own tokens, so they must mean the same to both."""
+    if student_tok.get_vocab() != teacher_tok.get_vocab():
+        raise ConfigError(
+            f"train.distill_teacher: model:{teacher} has a different tokenizer from the student {student} "
+            f"({len(teacher_tok)} vs {len(student_tok)} tokens); on-policy distillation scores the student's own "
+            "tokens, so the teacher must share its tokenizer")
+
+
+def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]") -> dict:
+    """What a distillation round adds to its summary: the teacher's own accuracy on the round's
+    checkable prompts (``train/teacher.json``), and over the answers sampled in training, the most
+    common answer per format and the share with leaked instruction text or markup."""
+    from distill.eval.metrics import answer_collapse
+    from distill.store.folder import read_json
+    from distill.store.jsonl import read_records
+
+    out: dict = {}
+    teacher = read_json(train_dir / "teacher.json")
+    if teacher:
+        out["teacher"] = teacher
+    if (train_dir / "rollouts.jsonl").is_file():
+        rollouts = read_records(train_dir / "rollouts.jsonl", repair=False)
+        out["answers"] = answer_collapse(rollouts)
+        if rollouts:
+            out["rollouts_leaked"] = sum(bool(r.get("leaked")) for r in rollouts) / len(rollouts)
+    return out
+
+
+DISTILL = Objective("distill", (DISTILL_STEP, REPLAY_STEP), distill_data, needs=frozenset({"prompts"}),
+                    needs_for=needs, check=check, summary=summary, instructions=(CONTEXT_TEMPLATE,))
+
+
+def leak_check() -> Any:
+    """The target review's leak check for the context template: what the student must not learn to say."""
+    from distill.curate.targets import LeakCheck
+
+    return LeakCheck([CONTEXT_TEMPLATE])
+
+
+def teacher_accuracy(engine: Any, rows: Sequence[dict], max_new_tokens: int) -> dict:
+    """The teacher's greedy answers to the rows' checkable prompts (``teacher_prompt`` where there is
+    one), checked strictly like training's check: how often it is right, and how often it writes
+    the context's instruction text or markup."""
+    from distill.checks.reference import check as check_answer
+    from distill.core import SamplingConfig
+    from distill.data.instructions import PROMPT
+    from distill.data.questions import Question
+
+    asked = [(Question.from_json(json.loads(r["question"])), r.get("teacher_prompt") or r[PROMPT]) for r in rows]
+    asked = [(q, chat) for q, chat in asked if q.checkable]
+    if not asked:
+        return {}
+    ids = [engine.encode(chat) for _, chat in asked]
+    out, _ = engine.generate_ids(ids, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0))
+    texts = engine.tokenizer.batch_decode(out, skip_special_tokens=True)
+    leaks = leak_check()
+    right = sum(check_answer(q.format, q.gold, t, strict=True)[0] for (q, _), t in zip(asked, texts))
+    leaked = sum(leaks.find(t, q.prompt + " " + (q.reference or "")) is not None for (q, _), t in zip(asked, texts))
+    return {"checked": len(asked), "right": right, "leaked": leaked,
+            "examples": [{"question": q.prompt, "answer": t} for (q, _), t in list(zip(asked, texts))[:3]]}
+
+
+def build_trainer_class() -> type:
+    """TRL's ``DistillationTrainer`` with the student's own sampling and the context teacher.
+
+    * Prompts are encoded and answered by the student's batched engine (what GRPO's rollouts use),
+      in the run's precision, instead of ``model.generate``.
+    * With no teacher model (the ``context`` teacher), the teacher's hidden states come from the
+      same model with its adapter switched off (the round's starting weights) reading each row's
+      ``teacher_prompt`` followed by the student's answer (TRL's trainer scores the teacher on the
+      student's prompt). On a GPU the divergence is TRL's chunked one; on a CPU see ``_compute_loss``.
+    * Every sampled answer is logged to ``rollouts.jsonl`` beside TRL's output, with whether it
+      holds the context's instruction text (the leak check of the target review).
+    """
+    import torch
+    from trl import DistillationTrainer
+    from trl.experimental.gkd import GKDTrainer
+    from trl.trainer.distillation_trainer import _chunked_divergence_loss
+    from trl.trainer.utils import pad
+
+    from distill.data.questions import Question
+    from distill.store.jsonl import append_records
+    from distill.train.grpo import StudentRollout
+
+    class OnPolicyDistillationTrainer(DistillationTrainer):
+        def __init__(self, *args: Any, precision: str | None = None, log: Path | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.rollout = StudentRollout(precision)
+            self.rollout_log = log
+            self.leaks = leak_check()
+
+        def _tokenize_prompts(self, prompts: list):
+            engine = self.rollout.engine(self)
+            return [engine.encode(p) for p in prompts], None, {}
+
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
+            return self.rollout.sample(self, prompt_ids)
+
+        def _generate_and_score_completions(self, inputs: list[dict]) -> dict:
+            out = super()._generate_and_score_completions(inputs)
+            device = out["prompt_ids"].device
+            if self.teacher_model is None:
+                engine = self.rollout.engine(self)
+                ids = [torch.tensor(engine.encode(x["teacher_prompt"])) for x in inputs]
+                out["teacher_prompt_ids"] = pad(ids, padding_value=self._tokenizer.pad_token_id,
+                                                padding_side="left").to(device)
+                out["teacher_prompt_mask"] = pad([torch.ones_like(i) for i in ids], padding_value=0,
+                                                 padding_side="left").to(device)
+            mask = out["completion_mask"]
+            self._metrics["train"]["distilled_tokens"].append(float(mask.sum()))
+            if self.rollout_log is not None:
+                texts = self._tokenizer.batch_decode(out["completion_ids"] * mask, skip_special_tokens=True)
+                records = []
+                for x, text in zip(inputs, texts):
+                    q = Question.from_json(json.loads(x["question"]))
+                    allowed = q.prompt + " " + (q.reference or "")
+                    records.append({"step": self.state.global_step, "question": x["question"], "completion": text,
+                                    "leaked": bool(self.leaks.find(text, allowed))})
+                append_records(self.rollout_log, records)
+            return out
+
+        def _compute_loss(self, unwrapped_student, inputs, num_items_in_batch):
+            completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
+            if completion_ids.is_cuda:
+                if self.teacher_model is not None:
+                    return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
+                student_hidden, teacher_hidden = self._hidden_states(unwrapped_student, inputs)
+                head = unwrapped_student.get_output_embeddings()
+                loss, entropy, valid = _chunked_divergence_loss(
+                    student_hidden, teacher_hidden, head.weight, head.weight, completion_mask, self.beta,
+                    num_items_in_batch=num_items_in_batch, temperature=self.temperature)
+                return loss, entropy.detach(), valid
+            # Without Triton (a CPU), TRL's chunked divergence projects every position, padding included, in
+            # fp32 and twice over, and its backbone call bypasses the model's autocast: the answers' positions
+            # alone through each LM head under the run's autocast, then GKD's generalized JSD, give the same
+            # loss (beta 1: reverse KL) in about a third of the step.
+            valid = completion_mask.bool()
+            with self.accelerator.autocast():
+                student_hidden, teacher_hidden = self._hidden_states(unwrapped_student, inputs)
+                teacher = unwrapped_student if self.teacher_model is None else self.accelerator.unwrap_model(
+                    self.teacher_model)
+                student_logits = unwrapped_student.get_output_embeddings()(student_hidden[valid]).float()
+                with torch.no_grad():
+                    teacher_logits = teacher.get_output_embeddings()(teacher_hidden[valid]).float()
+            loss = GKDTrainer.generalized_jsd_loss(student_logits, teacher_logits, beta=self.beta,
+                                                   temperature=self.temperature,
+                                                   num_items_in_batch=num_items_in_batch or valid.sum().clamp(min=1))
+            with torch.no_grad():
+                logp = torch.log_softmax(student_logits / self.temperature, -1)
+                entropy = -(logp.exp() * logp).sum()
+            return loss, entropy, valid.sum()
+
+        def _hidden_states(self, unwrapped_student, inputs):
+            """The student's last hidden states over its answers, and the teacher's: the teacher model on
+            the same prompt, or (the context teacher) the student with its adapter off on ``teacher_prompt``."""
+            completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
+            keep = completion_ids.size(1)
+            student = self._get_last_hidden_state(
+                unwrapped_student, torch.cat([inputs["prompt_ids"], completion_ids], 1),
+                torch.cat([inputs["prompt_mask"], completion_mask], 1), keep)
+            with torch.no_grad():
+                if self.teacher_model is not None:
+                    teacher_model = self.accelerator.unwrap_model(self.teacher_model)
+                    teacher = self._get_last_hidden_state(
+                        teacher_model, torch.cat([inputs["prompt_ids"], completion_ids], 1),
+                        torch.cat([inputs["prompt_mask"], completion_mask], 1), keep)
+                else:
+                    with unwrapped_student.disable_adapter():
+                        teacher = self._get_last_hidden_state(
+                            unwrapped_student, torch.cat([inputs["teacher_prompt_ids"], completion_ids], 1),
+                            torch.cat([inputs["teacher_prompt_mask"], completion_mask], 1), keep)
+            return student, teacher
+
+    return OnPolicyDistillationTrainer
+
+
+def build_trainer(
+    model: "PreTrainedModel",
+    tokenizer: "PreTrainedTokenizerBase",
+    rows: "Dataset | Sequence[dict]",
+    out_dir: Path,
+    config: "TrainConfig",
+    callbacks: "list[TrainerCallback] | None" = None,
+    quiet: bool = False,
+    precision: str | None = None,
+) -> Any:
+    """The round's distillation trainer: LoRA on ``model`` in place, ``rows`` of prompts (with
+    ``teacher_prompt`` for the context teacher), the teacher ``config.distill_teacher`` names. The
+    teacher's accuracy on the rows' checkable prompts is measured first (``train/teacher.json``)."""
+    from datasets import Dataset
+
+    from distill.model.resolve import load_model
+    from distill.model.student import Student
+    from distill.store.atomic import write_json
+    from distill.train.common import datasets_bars
+    from distill.train.common import quiet as quieted
+
+    if not rows:
+        raise ValueError("train_lora: the distill objective needs prompts")
+    rows = list(rows)
+    kind, spec = teacher_kind(config)
+    train_dir = Path(out_dir) / "train"
+    train_dir.mkdir(parents=True, exist_ok=True)
+    log = train_dir / "rollouts.jsonl"
+    log.unlink(missing_ok=True)  # training starts over after a kill: so does its log
+    teacher_model = None
+    if kind == "model":
+        teacher_model, teacher_tok = load_model(spec)
+        same_tokenizer(tokenizer, teacher_tok, "being trained", spec)
+    args = config.args(DISTILL_STEP, train_dir, precision, disable_tqdm=quiet)
+    engine = Student("teacher", model=teacher_model or model, tokenizer=tokenizer, precision=precision or "fp32")
+    write_json(train_dir / "teacher.json", teacher_accuracy(engine, rows, args.max_completion_length))
+    engine.release()
+    model.train()
+    with datasets_bars(enabled=not quiet):
+        trainer = build_trainer_class()(
+            model=model, teacher_model=teacher_model, args=args, train_dataset=Dataset.from_list(rows),
+            processing_class=tokenizer, peft_config=config.lora_config(), callbacks=list(callbacks or []),
+            precision=precision, log=log,
+        )
+    return quieted(trainer) if quiet else trainer
