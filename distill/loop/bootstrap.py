@@ -41,7 +41,7 @@ from distill.data.questions import Question
 from distill.errors import ConfigError, DataError, DistillError, TeacherError
 from distill.eval import cache
 from distill.loop.collect import Collector
-from distill.loop.monitor import Decision, Monitor
+from distill.loop.monitor import Decision, Monitor, distill_line
 from distill.model.precision import choose as choose_precision
 from distill.model.resolve import cache_root
 from distill.model.serving import ServerPool
@@ -261,6 +261,8 @@ class BootstrapLoop:
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
             summary = replace(summary, model=student.spec, train_note=note, **self._training(n))
+            if distill_line(summary.train_metrics):
+                self.display.info(f"round {n}: {distill_line(summary.train_metrics)}")
             manifest.rounds.append(summary)
             manifest.history.append(metrics)
             manifest.rounds_in_stage += 1

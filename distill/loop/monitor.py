@@ -408,6 +408,29 @@ def judge_line(critic: dict) -> str:
             f"{critic['approve_wrong']:.0%} of {critic['wrong']} wrong ones (J {critic['j']:+.2f}, {lo:+.2f} to {hi:+.2f})")
 
 
+def teacher_vs_student(train_metrics: dict) -> tuple[float, float, int] | None:
+    """An on-policy distillation round's teacher against its student on the round's checkable prompts:
+    (the teacher's share right, the student's, prompts the teacher was checked on); None when unknown."""
+    t, d = train_metrics.get("teacher") or {}, train_metrics.get("distill") or {}
+    if not t.get("checked") or not d.get("student_checked"):
+        return None
+    return t["right"] / t["checked"], d["student_right"] / d["student_checked"], t["checked"]
+
+
+def distill_line(train_metrics: dict) -> str | None:
+    """An on-policy distillation round's training in words (None for another objective's round)."""
+    m = train_metrics
+    if m.get("divergence_first") is None:
+        return None
+    out = (f"distilled {m.get('distilled_tokens', 0)} answer tokens in {m.get('steps')} steps; divergence from the "
+           f"teacher {m['divergence_first']:.3f} -> {m['divergence_last']:.3f} (first -> last quarter of steps)")
+    known = teacher_vs_student(m)
+    if known:
+        out += (f"; on the round's {known[2]} checkable prompts the teacher was right on {known[0]:.0%}, "
+                f"the student on {known[1]:.0%}")
+    return out
+
+
 def blind_judge(metrics: dict, opinions: float | None) -> bool:
     """Whether a round's fault verdicts came mostly from a judge measured unable to tell right from
     wrong (``opinions``: the share of verdicts that were its own reading; None reads as all)."""
@@ -468,7 +491,13 @@ class Monitor:
                                      "the default answer, not knowledge" + (" (the verdict reads it in yes-no pairs)"
                                                                              if history[-1]["sets"][name].get("golds") else ""))
         if training and len(history) > 1 and len(training) >= history[-1]["round"]:
-            decision.warnings += collapse_warnings(training[history[-1]["round"] - 1], self.config)
+            trained = training[history[-1]["round"] - 1]
+            decision.warnings += collapse_warnings(trained, self.config)
+            known = teacher_vs_student(trained)
+            if known and known[0] <= known[1]:
+                decision.warnings.append(
+                    f"the distillation teacher knows no more than the student: right on {known[0]:.0%} of the round's "
+                    f"{known[2]} checkable prompts, the student on {known[1]:.0%}; distilling from it teaches nothing")
         return decision
 
     def _budget(self, decision: Decision, history: list[dict], rounds_in_stage: int | None, last_stage: bool,

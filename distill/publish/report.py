@@ -304,6 +304,15 @@ def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, example
     return lines
 
 
+def online_tables(rounds: Sequence[RoundSummary]) -> list[str]:
+    """The online rounds' tables: the student's own answers trained on, rewarded (GRPO) or scored
+    token by token by a teacher (on-policy distillation)."""
+    rl, distilled = rl_table(rounds), distill_table(rounds)
+    if not rl and not distilled:
+        return []
+    return ["## Online training", "", *rl, *distilled]
+
+
 def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
     its spread within groups, the share of groups with no learning signal, truncated answers, KL,
@@ -311,7 +320,7 @@ def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     rl = [r for r in rounds if r.train_metrics.get("reward") is not None]
     if not rl:
         return []
-    lines = ["## Online RL", "",
+    lines = ["Reinforced by the check (GRPO):", "",
              "| round | steps | s per step | reward | first -> last quarter | spread in groups | groups without signal "
              "| cut off at the limit | answers left out | KL | each reward | unrewarded prompts "
              "| most common answer per format |",
@@ -319,20 +328,56 @@ def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
     for r in rl:
         m = r.train_metrics
         each = "; ".join(f"{name} {_fmt(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
-        answers = "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}"
-                            for fmt, a in (m.get("answers") or {}).items()) or "-"
         lines.append("| " + " | ".join([
             str(r.round), str(m.get("steps", "-")), _fmt(m.get("step_seconds")), _fmt(m.get("reward")),
             f"{_fmt(m.get('reward_first'))} -> {_fmt(m.get('reward_last'))}", _fmt(m.get("reward_std")),
             _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True),
             _fmt(m.get("answers_skipped"), pct=True), _fmt(m.get("kl")),
-            each, str(m.get("unrewarded", "-")), _clip(answers, 160),
+            each, str(m.get("unrewarded", "-")), _clip(_answers(m), 160),
         ]) + " |")
     lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
               "limit rarely reach a checkable result (their tokens are not trained on); such answers add nothing "
               "to the gradient and are left out of the forward and backward pass; one answer given to most prompts of a format (\"yes\" to "
               "every yes/no question) is a collapse onto what the check pays regardless of the question.", ""]
     return lines
+
+
+def distill_table(rounds: Sequence[RoundSummary]) -> list[str]:
+    """The on-policy distillation rounds' table: the divergence from the teacher (first -> last quarter
+    of the round's steps), tokens distilled, the teacher's and the student's accuracy on the round's
+    checkable prompts, answers cut off or with leaked instruction text, the most common answer per format."""
+    from distill.loop.monitor import teacher_vs_student
+
+    rows = [r for r in rounds if r.train_metrics.get("divergence_first") is not None]
+    if not rows:
+        return []
+    lines = ["Distilled on policy (every token of the student's own answers scored by a teacher):", "",
+             "| round | steps | s per step | divergence first -> last quarter | tokens distilled | teacher right "
+             "| student right | prompts without context | cut off at the limit | answers with leaked text "
+             "| most common answer per format |",
+             "|" + "---|" * 11]
+    nothing = []
+    for r in rows:
+        m = r.train_metrics
+        known = teacher_vs_student(m)
+        if known and known[0] <= known[1]:
+            nothing.append(str(r.round))
+        lines.append("| " + " | ".join([
+            str(r.round), str(m.get("steps", "-")), _fmt(m.get("step_seconds")),
+            f"{_fmt(m.get('divergence_first'))} -> {_fmt(m.get('divergence_last'))}", str(m.get("distilled_tokens", "-")),
+            _fmt(known[0], pct=True) if known else "-", _fmt(known[1], pct=True) if known else "-",
+            str((m.get("distill") or {}).get("without_context", "-")), _fmt(m.get("clipped_ratio"), pct=True),
+            _fmt(m.get("rollouts_leaked"), pct=True), _clip(_answers(m), 160),
+        ]) + " |")
+    lines += ["", "Teacher and student right: greedy answers to the round's prompts that have a reference, checked "
+              "strictly (the teacher reading what it is given, the student as the collect phase answered). A teacher "
+              "right no more often than the student knows nothing to teach"
+              + (f": round {', '.join(nothing)}." if nothing else "."), ""]
+    return lines
+
+
+def _answers(m: Mapping) -> str:
+    return "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}" for fmt, a in (m.get("answers") or {}).items()) or "-"
 
 
 def write_report(
@@ -418,7 +463,7 @@ def write_report(
             if r.train_note:
                 lines.append(f"- round {r.round}: {r.train_note}")
         lines.append("")
-        lines += rl_table(rounds)
+        lines += online_tables(rounds)
 
     lines += judge_section(history)
     lines += guard_table(history)

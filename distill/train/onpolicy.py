@@ -104,13 +104,14 @@ def reference_text(q: "Question") -> str | None:
 
 def context_for(q: "Question", record: "Sample | None", parts: Sequence[str]) -> str | None:
     """What the context teacher knows about prompt ``q``: the round's kept target (``target``) and/or
-    the reference (``reference``), one answer each, the target first; None when neither exists."""
+    the reference (``reference``), one answer a line, the target first, no label (a label is what a
+    student learns to copy); None when neither exists."""
     texts = []
     if "target" in parts and record is not None and record.kept and record.target:
         texts.append(record.target.strip())
     ref = reference_text(q) if "reference" in parts else None
-    if ref and not any(ref == t for t in texts):
-        texts.append(ref if not texts else f"(Reference: {ref})")
+    if ref and ref not in texts:
+        texts.append(ref)
     return "\n".join(texts) or None
 
 
@@ -301,7 +302,7 @@ def build_trainer_class() -> type:
                                                  padding_side="left").to(device)
             mask = out["completion_mask"]
             self._metrics["train"]["distilled_tokens"].append(float(mask.sum()))
-            if self.rollout_log is not None:
+            if self.rollout_log is not None and self.accelerator.is_main_process:  # launched: its share
                 texts = self._tokenizer.batch_decode(out["completion_ids"] * mask, skip_special_tokens=True)
                 records = []
                 for x, text in zip(inputs, texts):
@@ -401,9 +402,10 @@ def build_trainer(
         teacher_model, teacher_tok = load_model(spec)
         same_tokenizer(tokenizer, teacher_tok, "being trained", spec)
     args = config.args(DISTILL_STEP, train_dir, precision, disable_tqdm=quiet)
-    engine = Student("teacher", model=teacher_model or model, tokenizer=tokenizer, precision=precision or "fp32")
-    write_json(train_dir / "teacher.json", teacher_accuracy(engine, rows, args.max_completion_length))
-    engine.release()
+    if args.process_index == 0:  # under a launcher, the main process measures the teacher
+        engine = Student("teacher", model=teacher_model or model, tokenizer=tokenizer, precision=precision or "fp32")
+        write_json(train_dir / "teacher.json", teacher_accuracy(engine, rows, args.max_completion_length))
+        engine.release()
     model.train()
     with datasets_bars(enabled=not quiet):
         trainer = build_trainer_class()(
