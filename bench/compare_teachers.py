@@ -5,6 +5,9 @@ objectives), scored on the gold-answer eval sets (every item, with 95% intervals
     .venv/bin/python bench/compare_teachers.py --teachers grounded:self --rounds 2 --prompts 64
     .venv/bin/python bench/compare_teachers.py --extra answer.num_samples=4 answer.temperature=0.8 --tag rest-em
     .venv/bin/python bench/compare_teachers.py --teachers grounded:self --objectives grpo,dpo,sft --tag objectives
+    .venv/bin/python bench/compare_teachers.py --teachers grounded:self --objectives distill,grpo,sft --rounds 2 --tag onpolicy
+    .venv/bin/python bench/compare_teachers.py --teachers grounded:self --objectives distill --rounds 2 --tag know-more \
+        --extra train.distill_teacher=model:bench/results/teacher-sft/model     # bench/train_teacher.py's teacher
 
 Each teacher's run is a normal run folder under ``bench/results/teachers/<tag>-<teacher>/``, started
 with ``distill run`` and resumed the same way if this script is stopped and started again. Round 0

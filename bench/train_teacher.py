@@ -1,7 +1,8 @@
 """A teacher that knows more than the student and shares its tokenizer, for the ``distill``
 objective's ``model:`` row: the default student fine-tuned (LoRA SFT, merged) on the checked answers
 of ``data/train/`` (each prompt asked as the evaluation asks it, answered by its reference: a worked
-solution in a sentence, not GSM8K's ``####`` notation; a fact's first alias; yes or no), mixed with
+solution in a sentence, not GSM8K's ``####`` notation; a fact's first alias; yes or no: the context
+teacher's rendering, :func:`distill.train.onpolicy.reference_text`), mixed with
 replay data. Prompts that near-duplicate an eval question are left out, as the loop leaves them out.
 
     .venv/bin/python bench/train_teacher.py --out bench/results/teacher-sft
@@ -19,17 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def answer(q) -> str:
-    """A reference as the teacher learns to say it."""
-    from distill.train.onpolicy import reference_text
-
-    if q.format == "yesno":
-        return "Yes." if q.gold else "No."
-    if q.format == "short":
-        return q.gold[0][0].upper() + q.gold[0][1:] + "."
-    return reference_text(q)
 
 
 def accuracy(model, tok, questions, suffix, precision: str) -> float:
@@ -54,6 +44,7 @@ def main() -> None:
     from distill.model.resolve import DEFAULT_STUDENT, load_model
     from distill.train.config import TrainConfig
     from distill.train.lora import train_lora
+    from distill.train.onpolicy import reference_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "teacher-sft"))
@@ -69,7 +60,7 @@ def main() -> None:
     pool = [q for path in sorted((ROOT / "data" / "train").glob("*.jsonl")) for q in load_prompts(path)]
     questions = [q for q in pool if q.checkable and not index.is_duplicate(q.prompt)[0]]
     rows = [{"prompt": [{"role": "user", "content": q.prompt + suffix.get(q.format, "")}],
-             "completion": [{"role": "assistant", "content": answer(q)}]} for q in questions]
+             "completion": [{"role": "assistant", "content": reference_text(q)}]} for q in questions]
     data = mix(rows, load_instructions(ROOT / "data" / "replay.jsonl"), args.replay_ratio, seed=args.seed)
     precision = choose("auto").name
     model, tok = load_model(DEFAULT_STUDENT)

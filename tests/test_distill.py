@@ -105,7 +105,8 @@ def test_a_model_teacher_that_knows_more_moves_the_students_sampled_accuracy(tmp
     before = sampled_accuracy(Student("before", model=model, tokenizer=tok), questions)
     rows = [{"prompt": [{"role": "user", "content": q.prompt + SUFFIX["yesno"]}],
              "completion": [{"role": "assistant", "content": "Yes." if q.gold else "No."}]} for q in questions]
-    teacher = train_lora(model, tok, rows, tmp_path / "teacher", TrainConfig(sft={"num_train_epochs": 6}), quiet=True)
+    teacher = train_lora(model, tok, rows, tmp_path / "teacher", TrainConfig(sft={
+        "num_train_epochs": 8, "learning_rate": 1e-3, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1}), quiet=True)
     knows = sampled_accuracy(Student("teacher", model=teacher.model, tokenizer=tok), questions)
     cfg = RunConfig.from_data(loop_config(
         tmp_path, default_folder, prompts, 8,
@@ -134,6 +135,9 @@ def test_the_context_renders_references_without_the_data_files_notation():
     worked = Question("Felix earns 6 dollars an hour. How much in 7 hours?", format="gsm8k", gold=42.0,
                       answer_text="6 * 7 = 42\n#### 42")
     assert context_for(worked, None, ["reference", "target"]) == "6 * 7 = 42. The answer is 42."
+    munch = Question("Name the painter of The Scream.", format="short", gold=["Edvard Munch", "Munch"])
+    assert context_for(munch, None, ["reference"]) == "Edvard Munch"  # not the aliases joined by " | "
+    assert context_for(Question("Is water wet?", format="yesno", gold=True), None, ["reference"]) == "Yes."
     kept = Sample(round=1, index=0, prompt=worked.prompt, answer="42", kept=True, target="6 * 7 = 42 dollars.")
     assert context_for(worked, kept, ["reference", "target"]) == "6 * 7 = 42 dollars.\n6 * 7 = 42. The answer is 42."
     assert context_for(worked, kept, ["target"]) == "6 * 7 = 42 dollars."

@@ -83,7 +83,7 @@ def test_an_objectives_check_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_f
         BootstrapLoop(RunConfig.from_data(loop_config(tmp_path, tiny_folder, str(bare))))
     for spec, said in [("test_objective:NOPE", "test_objective has no Objective named 'NOPE'"),
                        ("no_such_module:TOY", "cannot import module 'no_such_module'"),
-                       ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo or module.path:NAME")]:
+                       ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo, distill or module.path:NAME")]:
         with pytest.raises(ConfigError, match=said):
             RunConfig.from_data({"train": {"objective": spec}})
     assert not (tmp_path / "run").exists()
@@ -91,5 +91,6 @@ def test_an_objectives_check_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_f
 
 def test_the_built_in_objectives_are_in_the_one_table():
     assert {name: get(name).step_names for name in BUILT_IN} == {
-        "sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo"), "grpo": ("grpo", "replay")}
+        "sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo"), "grpo": ("grpo", "replay"),
+        "distill": ("distill", "replay")}
     assert get("grpo").needs == {"prompts", "judge"}

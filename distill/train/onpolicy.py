@@ -90,11 +90,16 @@ def needs(config: "TrainConfig") -> frozenset[str]:
 
 
 def reference_text(q: "Question") -> str | None:
-    """A prompt's reference as a person writes it: a worked solution without the data file's
-    ``#### n`` notation (which the student must not learn to write), else the gold answer."""
+    """A prompt's reference as a person writes it, without the data file's notation (which the
+    student must not learn to write): a worked solution without GSM8K's ``#### n``, a short answer's
+    first alias (not the aliases joined by ``|``), "Yes." or "No."; None when it has none."""
     ref = q.reference
     if not q.checkable or ref is None:
         return None
+    if q.format == "short":
+        return q.gold[0]
+    if q.format == "yesno":
+        return "Yes." if q.gold else "No."
     if "####" in ref:
         work, _, result = ref.rpartition("####")
         work = work.strip().rstrip(".")
@@ -212,6 +217,7 @@ def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]
     teacher = read_json(train_dir / "teacher.json")
     if teacher:
         out["teacher"] = teacher
+        out["teacher_accuracy"] = teacher["right"] / teacher["checked"]  # a number, for the trackers
     if (train_dir / "rollouts.jsonl").is_file():
         rollouts = read_records(train_dir / "rollouts.jsonl", repair=False)
         out["answers"] = answer_collapse(rollouts)
