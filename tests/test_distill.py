@@ -77,7 +77,8 @@ def test_a_context_round_brings_the_student_closer_to_its_context_reading_self(t
     records = [json.loads(x) for x in (run_dir / "round-01" / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 8 and all(r["critique"] for r in records)  # the context reads the kept targets
     rollouts = (run_dir / "round-01" / "train" / "rollouts.jsonl").read_text().splitlines()
-    assert len(rollouts) == 8 * 8  # every answer trained on, logged
+    assert len(rollouts) == 8 * 8 and {json.loads(r)["format"] for r in rollouts} == {"short"}  # every answer, logged
+    assert m["answers"]["short"]["n"] == 64  # the most common answer, watched for a collapse
     log = json.loads((run_dir / "round-01" / "train" / "log_history.json").read_text())["log_history"]
     assert {e["objective"] for e in log} == {"distill", "replay"}  # the replay share keeps its meaning
     assert (run_dir / "round-01" / "model" / "config.json").is_file()  # merged like every objective

@@ -127,6 +127,18 @@ def test_a_gain_inside_the_noise_says_how_many_items_would_show_it():
     assert "distill eval RUN_DIR/round-01/model --limit " in reason
 
 
+def test_rounds_worse_beyond_noise_are_named_when_round_0_is_kept():
+    """The distill run's case: rounds 1 and 2 worse than round 0 beyond noise pooled; the reason says
+    so rather than only that no round beat it."""
+    r0 = {k: start(seed=i) for i, k in enumerate("abcde")}
+    r1 = {k: changed(v, 4, 12, seed=i) for i, (k, v) in enumerate(r0.items())}
+    r2 = {k: changed(v, 5, 6, seed=i) for i, (k, v) in enumerate(r0.items())}
+    reason = Monitor().keeping([metrics(0, r0), metrics(1, r1), metrics(2, r2)])
+    assert reason.startswith("keeping round 0: no round beat the untouched student beyond noise; worse than round 0 "
+                             "beyond noise on all items pooled: round 1 -8.0 points (p ")
+    assert "round 2" not in reason  # -1 point: inside the noise
+
+
 def test_a_rollout_log_answering_yes_to_every_yes_no_prompt_is_a_collapse():
     rows = [{"reward": "reference", "format": "yesno", "completion": "Yes.", "value": float(i % 2)} for i in range(32)]
     rows += [{"reward": "reference", "format": "gsm8k", "completion": f"3 + {i} = {3 + i}", "value": 1.0}

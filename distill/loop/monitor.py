@@ -316,15 +316,21 @@ def best_round(history: list[dict], config: "MonitorConfig | None" = None) -> in
 
 
 def keeping(history: list[dict], config: "MonitorConfig | None" = None) -> str:
-    """Which round is kept and why, for a decision's reason; when round 0 is kept but a trained
-    round's pooled change is positive inside the noise, how many items would show it."""
+    """Which round is kept and why, for a decision's reason; when round 0 is kept, the trained rounds
+    worse than it beyond noise (all items pooled), or, when a round's pooled change is positive
+    inside the noise, how many items would show it."""
     config = config or MonitorConfig()
     best = best_round(history, config)
     if best == 0:
         if len(history) < 2:
             return "keeping round 0"
+        worse = [(m["round"], t) for m in history[1:]
+                 if (t := pooled(history[0], m)) is not None and beyond_noise(t, config) < 0]
         gain = possible_gain(history, config)
-        return "keeping round 0: no round beat the untouched student beyond noise" + (f"; {gain}" if gain else "")
+        return ("keeping round 0: no round beat the untouched student beyond noise"
+                + ("; worse than round 0 beyond noise on all items pooled: " + ", ".join(
+                    f"round {r} {100 * t.diff:+.1f} points (p {t.p:.2g})" for r, t in worse) if worse else "")
+                + (f"; {gain}" if gain else ""))
     t = pooled(history[0], history[best])
     if t is None:
         up, _ = set_changes(history[0], history[best], config)

@@ -352,7 +352,7 @@ def distill_table(rounds: Sequence[RoundSummary]) -> list[str]:
     if not rows:
         return []
     lines = ["Distilled on policy (every token of the student's own answers scored by a teacher):", "",
-             "| round | steps | s per step | divergence first -> last quarter | tokens distilled | teacher right "
+             "| round | steps | minutes | divergence first -> last quarter | tokens distilled | teacher right "
              "| student right | prompts without context | cut off at the limit | answers with leaked text "
              "| most common answer per format |",
              "|" + "---|" * 11]
@@ -363,7 +363,8 @@ def distill_table(rounds: Sequence[RoundSummary]) -> list[str]:
         if known and known[0] <= known[1]:
             nothing.append(str(r.round))
         lines.append("| " + " | ".join([
-            str(r.round), str(m.get("steps", "-")), _fmt(m.get("step_seconds")),
+            str(r.round), str(m.get("steps", "-")),
+            _fmt(m["steps"] * m["step_seconds"] / 60) if m.get("steps") and m.get("step_seconds") else "-",
             f"{_fmt(m.get('divergence_first'))} -> {_fmt(m.get('divergence_last'))}", str(m.get("distilled_tokens", "-")),
             _fmt(known[0], pct=True) if known else "-", _fmt(known[1], pct=True) if known else "-",
             str((m.get("distill") or {}).get("without_context", "-")), _fmt(m.get("clipped_ratio"), pct=True),
@@ -372,7 +373,8 @@ def distill_table(rounds: Sequence[RoundSummary]) -> list[str]:
     lines += ["", "Teacher and student right: greedy answers to the round's prompts that have a reference, checked "
               "strictly (the teacher reading what it is given, the student as the collect phase answered). A teacher "
               "right no more often than the student knows nothing to teach"
-              + (f": round {', '.join(nothing)}." if nothing else "."), ""]
+              + (f": round {', '.join(nothing)}." if nothing else ".") + " Leaked text: four words in a row of the "
+              "context's template (an upper bound: \"answer to this question\" is also plain English).", ""]
     return lines
 
 

@@ -314,8 +314,8 @@ def build_trainer_class() -> type:
                 for x, text in zip(inputs, texts):
                     q = Question.from_json(json.loads(x["question"]))
                     allowed = q.prompt + " " + (q.reference or "")
-                    records.append({"step": self.state.global_step, "question": x["question"], "completion": text,
-                                    "leaked": bool(self.leaks.find(text, allowed))})
+                    records.append({"step": self.state.global_step, "prompt": q.prompt, "format": q.format,
+                                    "completion": text, "leaked": bool(self.leaks.find(text, allowed))})
                 append_records(self.rollout_log, records)
             return out
 
