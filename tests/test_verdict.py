@@ -192,3 +192,14 @@ def test_the_report_shows_the_pooled_verdict_what_it_could_see_and_the_collapse(
     assert "collapse: the policy answers 'yes' to 100% of yes/no prompts (40 rollouts)" in text
     assert "yesno: 'yes' 100% of 40" in text
     assert "is possible but not shown" in text
+
+
+def test_a_distillation_teacher_that_knows_no_more_than_the_student_is_named():
+    r0 = {k: start(seed=i) for i, k in enumerate("abcde")}
+    history = [metrics(0, r0), metrics(1, r0)]
+    knows = {"teacher": {"checked": 100, "right": 60}, "distill": {"student_checked": 100, "student_right": 25}}
+    same = {"teacher": {"checked": 100, "right": 25}, "distill": {"student_checked": 100, "student_right": 25}}
+    assert not any("knows no more" in w for w in Monitor().decide(history, training=[knows]).warnings)
+    (warning,) = [w for w in Monitor().decide(history, training=[same]).warnings if "knows no more" in w]
+    assert warning == ("the distillation teacher knows no more than the student: right on 25% of the round's 100 "
+                       "checkable prompts, the student on 25%; distilling from it teaches nothing")
