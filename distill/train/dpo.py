@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from distill.train.objective import Objective, RoundData, RoundInputs, Step
 from distill.train.sft import SFT_STEP, sft_data
