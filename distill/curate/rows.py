@@ -42,6 +42,13 @@ def replay_count(ratio: float, rows: int, available: int) -> int:
     return min(available, round(ratio * rows))
 
 
+def replay_sample(replay: Dataset | Iterable[dict] | None, ratio: float, rows: int, seed: int) -> list[dict]:
+    """The replay step's rows after an objective that trains on prompts (grpo, distill): replay data
+    alone, :func:`replay_count` examples for ``rows`` prompts, drawn with ``seed`` (none without replay data)."""
+    pool = [] if replay is None else list(replay)
+    return random.Random(seed).sample(pool, replay_count(ratio, rows, len(pool)))
+
+
 def mix(pairs: Dataset | Iterable[dict], replay: Dataset | Iterable[dict], ratio: float, seed: int = 0) -> Dataset:
     """Corrected pairs plus replay examples, shuffled; the training set of one round.
 

@@ -261,8 +261,9 @@ class BootstrapLoop:
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
             summary = replace(summary, model=student.spec, train_note=note, **self._training(n))
-            if distill_line(summary.train_metrics):
-                self.display.info(f"round {n}: {distill_line(summary.train_metrics)}")
+            line = distill_line(summary.train_metrics)
+            if line:
+                self.display.info(f"round {n}: {line}")
             manifest.rounds.append(summary)
             manifest.history.append(metrics)
             manifest.rounds_in_stage += 1

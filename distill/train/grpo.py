@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -78,7 +77,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
     screen on, of its candidate prompts those whose sampled answers differ in the check first
     (:func:`distill.curate.screen.choose`), as many as the candidates over ``screen_candidates``;
     then replay data alone at the replay share of them, for the SFT step after the RL step."""
-    from distill.curate.rows import replay_count, rl_rows
+    from distill.curate.rows import replay_sample, rl_rows
     from distill.curate.screen import choose, pass_rates
     from distill.data.questions import Question
     from distill.train.rewards import parse_spec, reads_references
@@ -94,9 +93,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
     data.rows["grpo"] = rows
     if reads_references(parse_spec(inputs.config.reward)):  # the prompts trained on that no reference can score
         data.metrics["unrewarded"] = sum(not Question.from_json(json.loads(r["question"])).checkable for r in rows)
-    replay_rows = [] if inputs.replay is None else list(inputs.replay)
-    picked = random.Random(inputs.seed).sample(
-        replay_rows, replay_count(inputs.replay_ratio, len(prompts), len(replay_rows)))
+    picked = replay_sample(inputs.replay, inputs.replay_ratio, len(prompts), inputs.seed)
     if picked:
         data.rows["replay"] = picked
     return data
@@ -151,19 +148,22 @@ class StudentRollout:
         self._policy: Any = None
         self._student: Any = None
 
-    def engine(self, trainer: Any) -> Any:
-        """The :class:`~distill.model.student.Student` over the trainer's policy, its bf16 copy synced."""
+    def engine(self, trainer: Any, refresh: bool = True) -> Any:
+        """The :class:`~distill.model.student.Student` over the trainer's policy, its bf16 copy synced
+        (``refresh``: off for callers that only encode, so a step merges the adapter once)."""
         from distill.model.student import Student
 
         policy = trainer.accelerator.unwrap_model(trainer.model)  # the PeftModel, LoRA active
         if self._policy is not policy:
             self._policy = policy
             self._student = Student("policy", model=policy, tokenizer=trainer.processing_class, precision=self.precision)
-        self._student.refresh()
+        if refresh:
+            self._student.refresh()
         return self._student
 
     def __call__(self, prompts: list, trainer: Any) -> dict:
-        ids = [self.engine(trainer).encode(p) for p in prompts]
+        encoder = self.engine(trainer, refresh=False)
+        ids = [encoder.encode(p) for p in prompts]
         return {"prompt_ids": ids, "completion_ids": self.sample(trainer, ids), "logprobs": None}
 
     def sample(self, trainer: Any, ids: list[list[int]]) -> list[list[int]]:

@@ -124,7 +124,7 @@ def distill_data(inputs: RoundInputs) -> RoundData:
     """The round's prompts as rows (``prompt``; ``teacher_prompt`` for the context teacher, whose
     prompts with no context are left out; ``question``, JSON, for the teacher's accuracy), then
     replay data alone at the replay share, for the replay step."""
-    from distill.curate.rows import replay_count
+    from distill.curate.rows import replay_sample
     from distill.data.instructions import PROMPT
 
     if not inputs.prompts:
@@ -153,8 +153,7 @@ def distill_data(inputs: RoundInputs) -> RoundData:
     checked = [s for s in records if s is not None and s.answer_passed is not None]
     data.metrics["distill"] = {"prompts": len(rows), "without_context": without, "student_checked": len(checked),
                                "student_right": sum(bool(s.answer_passed) for s in checked)}
-    replay_rows = [] if inputs.replay is None else list(inputs.replay)
-    picked = random.Random(inputs.seed).sample(replay_rows, replay_count(inputs.replay_ratio, len(rows), len(replay_rows)))
+    picked = replay_sample(inputs.replay, inputs.replay_ratio, len(rows), inputs.seed)
     if picked:
         data.rows["replay"] = picked
     return data
@@ -241,7 +240,6 @@ def teacher_accuracy(engine: Any, rows: Sequence[dict], max_new_tokens: int) -> 
     """The teacher's greedy answers to the rows' checkable prompts (``teacher_prompt`` where there is
     one), checked strictly like training's check: how often it is right, and how often it writes
     the context's instruction text or markup."""
-    from distill.checks.reference import check as check_answer
     from distill.core import SamplingConfig
     from distill.data.instructions import PROMPT
     from distill.data.questions import Question
@@ -254,7 +252,7 @@ def teacher_accuracy(engine: Any, rows: Sequence[dict], max_new_tokens: int) -> 
     out, _ = engine.generate_ids(ids, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0))
     texts = engine.tokenizer.batch_decode(out, skip_special_tokens=True)
     leaks = leak_check()
-    right = sum(check_answer(q.format, q.gold, t, strict=True)[0] for (q, _), t in zip(asked, texts))
+    right = sum(q.check(t, strict=True) for (q, _), t in zip(asked, texts))
     leaked = sum(leaks.find(t, q.prompt + " " + (q.reference or "")) is not None for (q, _), t in zip(asked, texts))
     return {"checked": len(asked), "right": right, "leaked": leaked,
             "examples": [{"question": q.prompt, "answer": t} for (q, _), t in list(zip(asked, texts))[:3]]}
@@ -290,7 +288,7 @@ def build_trainer_class() -> type:
             self.leaks = leak_check()
 
         def _tokenize_prompts(self, prompts: list):
-            engine = self.rollout.engine(self)
+            engine = self.rollout.engine(self, refresh=False)  # sampling refreshes the bf16 copy, once
             return [engine.encode(p) for p in prompts], None, {}
 
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
@@ -300,7 +298,7 @@ def build_trainer_class() -> type:
             out = super()._generate_and_score_completions(inputs)
             device = out["prompt_ids"].device
             if self.teacher_model is None:
-                engine = self.rollout.engine(self)
+                engine = self.rollout.engine(self, refresh=False)
                 ids = [torch.tensor(engine.encode(x["teacher_prompt"])) for x in inputs]
                 out["teacher_prompt_ids"] = pad(ids, padding_value=self._tokenizer.pad_token_id,
                                                 padding_side="left").to(device)
