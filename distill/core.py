@@ -90,12 +90,16 @@ class Critique:
 
     ``verdict_source`` says what decided the verdict: ``"text"`` (parsed from the critique),
     ``"likelihood"`` (read from an in-process model's probabilities), ``"reference"`` (the
-    answer checked against the prompt's reference) or ``"verifier"`` (a programmatic check)."""
+    answer checked against the prompt's reference) or ``"verifier"`` (a programmatic check).
+    ``confidence`` is the critic's probability that the answer has a fault, where it can give one
+    (an in-process model's logits of FAULT against NO FAULT): a verdict that can be ranked,
+    thresholded and used as a reward; None from a teacher that only writes text."""
 
     text: str
     verdict: Verdict
     completion: Completion = field(default_factory=lambda: Completion(text=""))
     verdict_source: str = "text"
+    confidence: float | None = None
 
     @property
     def fault(self) -> bool:

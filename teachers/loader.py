@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from distill.interface import Generator
 
 SPEC_HELP = (
-    "a teacher spec is 'self', 'local:<model spec>', 'openai', 'grounded:<teacher spec>', 'arithmetic' or "
-    "'module.path:ClassName' (a Teacher subclass)"
+    "a teacher spec is 'self', 'local:<model spec>', 'openai', 'grounded:<teacher spec>', 'critic:<model spec>', "
+    "'arithmetic' or 'module.path:ClassName' (a Teacher subclass)"
 )
 
 
@@ -26,6 +26,9 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
     * ``grounded:<spec>``: the inner teacher (built with ``kwargs``), checking answers against
       each item's reference and critiquing with it in view (``review_verified``: whether it also
       reviews the answers that pass; default: when it is not the student itself).
+    * ``critic:<model spec>``: a trained critic (:mod:`distill.critic`) judges by its logits, and
+      ``reviser`` (default ``self``) rewrites what it finds at fault; ``threshold`` (0.5) on its
+      probability of FAULT.
     * ``arithmetic``: a programmatic checker of arithmetic (no model).
     * ``module.path:ClassName``: a custom :class:`Teacher` subclass.
 
@@ -57,6 +60,13 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
             raise SpecError("teacher 'grounded:' needs a teacher spec after the colon, e.g. 'grounded:self'")
         review = kwargs.pop("review_verified", None)
         return GroundedTeacher(load_teacher(inner, student=student, **kwargs), review_verified=review)
+    if spec.startswith("critic:"):
+        from teachers.critic import CriticTeacher
+
+        model_spec = spec[len("critic:"):].strip()
+        if not model_spec:
+            raise SpecError("teacher 'critic:' needs the trained critic's model after the colon, e.g. 'critic:runs/critic/model'")
+        return _build(CriticTeacher, spec, model_spec, student=student, **kwargs)
     if spec == "arithmetic":
         from teachers.arithmetic import ArithmeticVerifier
 

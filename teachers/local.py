@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import replace
 from typing import Sequence
@@ -31,13 +32,18 @@ class LocalTeacher(Teacher):
     chats can still be rendered; without one such models raise ``SpecError``.
     Generation is batched exactly as the student's (``distill.model.student.Student``).
 
-    Small models rarely end a critique with the requested verdict line. Because the model is
-    in-process, its verdict can still be read: the critique is continued with ``VERDICT:`` and
-    `` FAULT`` is compared with `` NO FAULT`` (``verdict_source="likelihood"``). Small models
-    also lean to one answer whatever they read, so the comparison is calibrated against the
-    same question asked of a content-free item (contextual calibration, Zhao et al. 2021): a
+    Because the model is in-process, its verdict can be read from its logits: the critique is
+    continued with ``VERDICT:`` and `` FAULT`` is compared with `` NO FAULT``. Every critique gets
+    that probability as its ``confidence``; a critique whose text gives no verdict (a 135M model
+    almost never writes the line) takes its verdict from it (``verdict_source="likelihood"``).
+    Small models lean to one answer whatever they read, so the comparison is calibrated against
+    the same question asked of a content-free item (contextual calibration, Zhao et al. 2021): a
     fault is found when the log-odds of FAULT are above that baseline's.
-    Set ``likelihood_verdicts=False`` to keep such critiques "unparseable" instead.
+    Set ``likelihood_verdicts=False`` to keep such critiques "unparseable" (and without confidence).
+
+    ``verdict_only=True`` is the trained critic's way (:mod:`distill.critic`): no critique is
+    written; the verdict is read right after the prompt, at ``VERDICT:``, uncalibrated (a critic
+    trained on balanced verdicts needs no baseline), FAULT when its probability is above ``threshold``.
     """
 
     name = "local"
@@ -50,17 +56,24 @@ class LocalTeacher(Teacher):
         chat_template: str | None = None,
         device: str | None = None,
         likelihood_verdicts: bool = True,
+        verdict_only: bool = False,
+        threshold: float = 0.5,
+        precision: str = "fp32",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if not 0 < threshold < 1:
+            raise SpecError(f"threshold must be in (0, 1), got {threshold}")
         if student is None:
             if spec is None:
                 raise SpecError("LocalTeacher needs a model spec")
             # A local model answers through the same batched generation engine as the student.
-            student = load_generator(spec, device=device, chat_template=chat_template)
+            student = load_generator(spec, device=device, chat_template=chat_template, precision=precision)
         self.student = student
         self.spec = str(spec if spec is not None else student.spec)
         self.likelihood_verdicts = likelihood_verdicts
+        self.verdict_only = verdict_only
+        self.threshold = threshold
         self.name = f"local:{self.spec}"
         self._baseline: dict[tuple[str, int], float] = {}
 
@@ -68,23 +81,38 @@ class LocalTeacher(Teacher):
         return self.student.generate(chats, config)
 
     def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
-        """The base critique; unreadable verdicts are then read from the model's likelihoods."""
+        """The base critique, each with its confidence; unreadable verdicts read from the likelihoods.
+        With ``verdict_only``: the verdict alone, read from the likelihoods (:meth:`fault_probability`)."""
+        if self.verdict_only:
+            out = []
+            for p in self.fault_probability(items, principle):
+                verdict = "fault" if p > self.threshold else "no_fault"
+                text = f"VERDICT: {'FAULT' if verdict == 'fault' else 'NO FAULT'}"
+                out.append(Critique(text, verdict, Completion(text), verdict_source="likelihood", confidence=p))
+            return out
         crits = super().critique(items, principle, config)  # in-process: no partial failures to keep
         if not self.likelihood_verdicts:
             return crits
         out = []
         for item, crit in zip(items, crits):
+            odds = self._fault_log_odds(item, principle, crit.text) - self._content_free(principle)
+            crit = replace(crit, confidence=_sigmoid(odds))
             if crit.verdict == "unparseable":
-                odds = self._fault_log_odds(item, principle, crit.text) - self._content_free(principle)
                 crit = replace(crit, verdict="fault" if odds > 0 else "no_fault", verdict_source="likelihood")
             out.append(crit)
         return out
 
-    def _fault_log_odds(self, item: Item, principle: Principle, critique_text: str) -> float:
+    def fault_probability(self, items: Sequence[Item], principle: Principle) -> list[float]:
+        """The model's probability of FAULT (against NO FAULT) as its first words on each item's
+        critique chat: the trained critic's confidence, with no critique written."""
+        return [_sigmoid(self._fault_log_odds(item, principle, None)) for item in items]
+
+    def _fault_log_odds(self, item: Item, principle: Principle, critique_text: str | None) -> float:
+        """log P(FAULT) - log P(NO FAULT) after ``VERDICT:``, at the end of ``critique_text`` (None: as
+        the reply's first words)."""
+        prefill = VERDICT_PREFILL.strip() if critique_text is None else critique_text.rstrip() + VERDICT_PREFILL
         fault, no_fault = self.student.continuation_logprobs(
-            self.critique_chat(item, principle), [VERDICT_CHOICES["fault"], VERDICT_CHOICES["no_fault"]],
-            prefill=critique_text.rstrip() + VERDICT_PREFILL,
-        )
+            self.critique_chat(item, principle), [VERDICT_CHOICES["fault"], VERDICT_CHOICES["no_fault"]], prefill=prefill)
         return fault - no_fault
 
     def _content_free(self, principle: Principle) -> float:
@@ -96,3 +124,7 @@ class LocalTeacher(Teacher):
 
     def __repr__(self) -> str:
         return f"LocalTeacher(spec={self.spec!r})"
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))

@@ -4,9 +4,11 @@ plot, with the statistics it needs (Wilson intervals, distinct-n)."""
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-ApproveFn = Callable[[list[str], list[str]], list["bool | None"]]
+# A judge's verdicts on answers: per answer its approval (True, False; None: not judged or unreadable),
+# or its critique (anything with ``verdict`` and ``confidence``: the probability of a fault, for AUROC).
+ApproveFn = Callable[[list[str], list[str]], list[Any]]
 
 
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -20,13 +22,16 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def judge_quality(verdicts: Sequence["bool | None"], correct: Sequence[bool], z: float = 1.96) -> dict | None:
+def judge_quality(verdicts: Sequence["bool | None"], correct: Sequence[bool], z: float = 1.96,
+                  confidences: Sequence["float | None"] | None = None) -> dict | None:
     """How well a judge's verdicts (True = approved, None = not judged) tell right answers from wrong:
     its approval of the right ones and of the wrong ones, their difference (Youden's J: 0 for a judge
     whose verdict says nothing about truth, 1 for one that approves exactly the right answers) with
     Newcombe's interval for a difference of two independent proportions (from their Wilson
     intervals), balanced accuracy ((1 + J) / 2), and ``tells``: whether J is above zero beyond
-    noise. None when the judged answers are not both right and wrong (J is then undefined)."""
+    noise. With ``confidences`` (the judge's probability of a fault per answer, None where it gave
+    none) also ``auroc``: how well that number ranks right answers above wrong ones (:func:`auroc`).
+    None when the judged answers are not both right and wrong (J is then undefined)."""
     pairs = [(bool(v), bool(c)) for v, c in zip(verdicts, correct, strict=True) if v is not None]
     right = [v for v, c in pairs if c]
     wrong = [v for v, c in pairs if not c]
@@ -37,9 +42,38 @@ def judge_quality(verdicts: Sequence["bool | None"], correct: Sequence[bool], z:
     j = p1 - p2
     low = j - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = j + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return dict(right=len(right), right_approved=sum(right), wrong=len(wrong), wrong_approved=sum(wrong),
-                approve_right=p1, approve_wrong=p2, j=j, j_ci95=[low, high], balanced_accuracy=(1 + j) / 2,
-                tells=low > 0)
+    out = dict(right=len(right), right_approved=sum(right), wrong=len(wrong), wrong_approved=sum(wrong),
+               approve_right=p1, approve_wrong=p2, j=j, j_ci95=[low, high], balanced_accuracy=(1 + j) / 2,
+               tells=low > 0)
+    if confidences is not None:
+        scored = [(1 - f, bool(c)) for v, f, c in zip(verdicts, confidences, correct, strict=True)
+                  if v is not None and f is not None]
+        area = auroc([s for s, c in scored if c], [s for s, c in scored if not c], z)
+        if area is not None:
+            out["auroc"], out["auroc_ci95"] = area
+    return out
+
+
+def auroc(positive: Sequence[float], negative: Sequence[float], z: float = 1.96) -> tuple[float, list[float]] | None:
+    """The area under the ROC curve of a score that should be higher for ``positive`` cases (the
+    chance that a random positive outscores a random negative, ties half) with a 95% interval from
+    Hanley and McNeil's (1982) standard error; None without both kinds of case. 0.5 is a score that
+    says nothing, 1 one that separates them perfectly."""
+    m, n = len(positive), len(negative)
+    if not m or not n:
+        return None
+    ranked = sorted([(s, 1) for s in positive] + [(s, 0) for s in negative])
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):  # mid-ranks for ties
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        rank_sum += sum(lab for _, lab in ranked[i:j]) * (i + j + 1) / 2
+        i = j
+    a = (rank_sum - m * (m + 1) / 2) / (m * n)
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt(max(0.0, (a * (1 - a) + (m - 1) * (q1 - a * a) + (n - 1) * (q2 - a * a)) / (m * n)))
+    return a, [max(0.0, a - z * se), min(1.0, a + z * se)]
 
 
 def j_text(quality: dict) -> str:
@@ -97,20 +131,33 @@ def round_metrics(
     # right by the strict check where the set has one: a hedge the judge approves is a fault it missed
     correct = [bool(r.get("strict", r["correct"])) for r in generated]
 
-    def verdicts_of(fn: ApproveFn) -> list[bool | None]:
+    sets = [name for name, s in eval_result["sets"].items() if s["format"] != "mc" for _ in s["items"]]
+
+    def verdicts_of(fn: ApproveFn) -> tuple[list[bool | None], list[float | None]]:
         out = list(fn(asked, answers))
         if len(out) != len(generated):
             raise ValueError(f"approve returned {len(out)} verdicts for {len(generated)} answers")
+        return [_vote(v) for v in out], [getattr(v, "confidence", None) for v in out]
+
+    def quality(verdicts: list[bool | None], confidences: list[float | None]) -> dict | None:
+        """The judge over all rated answers, and per generated set (``sets``)."""
+        out = judge_quality(verdicts, correct, confidences=confidences)
+        if out is not None:
+            out["sets"] = {}
+            for name in dict.fromkeys(sets):
+                mine = [k for k, s in enumerate(sets) if s == name]
+                out["sets"][name] = judge_quality([verdicts[k] for k in mine], [correct[k] for k in mine],
+                                                  confidences=[confidences[k] for k in mine])
         return out
 
     if approve is not None and generated:
-        verdicts = verdicts_of(approve)
+        verdicts, confidences = verdicts_of(approve)
         parsed = [v for v in verdicts if v is not None]
         approval_n, approval_skipped = len(parsed), len(verdicts) - len(parsed)
         approval_rate = sum(bool(v) for v in parsed) / len(parsed) if parsed else None
-        judge = judge_quality(verdicts, correct)
+        judge = quality(verdicts, confidences)
     if approve_student is not None and generated:
-        student_judge = judge_quality(verdicts_of(approve_student), correct)
+        student_judge = quality(*verdicts_of(approve_student))
     loss = heldout_loss() if callable(heldout_loss) else heldout_loss
     overall = eval_result["overall"]
     return dict(
@@ -134,6 +181,15 @@ def round_metrics(
         guard={name: _set_metrics(s) for name, s in (guard or {}).get("sets", {}).items()},
         lm_eval=lm_eval or {},
     )
+
+
+def _vote(verdict: Any) -> bool | None:
+    """A judge's approval of one answer, from its approval or its critique."""
+    if hasattr(verdict, "verdict"):
+        from distill.checks.verdict import approval
+
+        return approval(verdict.verdict)
+    return verdict
 
 
 def _set_metrics(s: dict) -> dict:

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from distill.callbacks import CallbackList, LoopCallback
 from distill.config import RunConfig
-from distill.core import Generator, Item, SamplingConfig, Teacher
-from distill.checks.verdict import approval
+from distill.core import Critique, Generator, Item, SamplingConfig, Teacher
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
 from distill.curate.screen import line as screen_line
@@ -67,9 +66,9 @@ def load_teacher(spec: str, student: Generator, kwargs: dict) -> Teacher:
 
 
 def rate_answers(teacher: Teacher, stage: Stage, questions: list[str], answers: list[str], k: int,
-                 config: SamplingConfig) -> list[bool | None]:
-    """The judge's verdict (approved or not) on ``k`` held-out answers spread evenly (None elsewhere,
-    and where a verdict is unreadable). The judge sees no reference here: approval is its own
+                 config: SamplingConfig) -> list[Critique | None]:
+    """The judge's critique (its verdict, and its confidence where it gives one) of ``k`` held-out
+    answers spread evenly (None elsewhere). The judge sees no reference here: approval is its own
     opinion, the number that can be gamed."""
     k = min(k, len(questions))
     picks = sorted({round(i * len(questions) / k) for i in range(k)}) if k else []
@@ -78,9 +77,9 @@ def rate_answers(teacher: Teacher, stage: Stage, questions: list[str], answers: 
         crits = teacher.critique(items, stage.principles[0], config)
     except TeacherError as e:
         crits = e.results
-    out: list[bool | None] = [None] * len(questions)
+    out: list[Critique | None] = [None] * len(questions)
     for i, c in zip(picks, crits):
-        out[i] = approval(c.verdict)
+        out[i] = c
     return out
 
 
@@ -476,6 +475,9 @@ class BootstrapLoop:
             heldout_loss=loss,
             leaked=lambda question, answer: leaks.find(answer, question) is not None, guard=guard, lm_eval=harness,
         )
+        for key, who in (("judge", teacher), ("student_judge", own)):
+            if metrics.get(key) is not None:
+                metrics[key]["source"] = who.name  # which critic: the self teacher, a trained critic, an API...
         if cached is None:
             self.callbacks.phase_end("evaluate")
         write_json(path, {"metrics": metrics, "eval": result, "guard": guard})
@@ -502,7 +504,7 @@ class BootstrapLoop:
                                 [es.path for es in self.eval_sets + self.guard_sets] + task_files, cfg.replay_heldout,
                                 cfg.eval, self.precision, cfg.student_server is not None)
 
-    def _approve(self, teacher: Teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[bool | None]:
+    def _approve(self, teacher: Teacher, stage: Stage, questions: list[str], answers: list[str]) -> list[Critique | None]:
         """The judge's verdict on held-out answers (:func:`rate_answers`)."""
         return rate_answers(teacher, stage, questions, answers, self.config.approval_items, self.config.critique)
 

@@ -9,7 +9,9 @@ functions, named in the run config as ``train.reward``.
   equation in the completion is true and its final number is the reference's, else 0; None where
   the reference has no number.
 * ``judge``: the teacher's approval of the completion under the stage's first principle, without a
-  reference (the number that can be gamed): 1 for NO FAULT, 0 for FAULT, None when unreadable.
+  reference (the number that can be gamed): its probability of NO FAULT where it reads one from a
+  model's logits (a local teacher, a trained critic ``critic:SPEC``), else 1 for NO FAULT, 0 for
+  FAULT, None when unreadable.
   A judge that works through the student (the self teacher) judges with the round's starting
   weights: the LoRA adapter being trained is switched off while it reads.
 * ``module.path:function``: a user's function with TRL's reward-function signature
@@ -137,7 +139,7 @@ class JudgeReward:
         off = self.policy.disable_adapter() if hasattr(self.policy, "disable_adapter") else nullcontext()
         with off:
             critiques = self.teacher.critique(items, self.principle, self.config)
-        return [verdict_reward(c.verdict) for c in critiques]
+        return [verdict_reward(c.verdict) if c.confidence is None else 1.0 - c.confidence for c in critiques]
 
 
 def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:

@@ -1,0 +1,36 @@
+"""What the critic learns: (question, answer) in the run's critique chat -> the verdict the check gave.
+
+The prompt is exactly the chat the run's teacher sends a judge (its critique template under one of
+the run's principles, drawn per answer, without the reference: the critic will judge without
+one); the completion is the verdict line alone, ``VERDICT: FAULT`` or ``VERDICT: NO FAULT``. So a
+trained critic used as a teacher writes a verdict the teacher's parser reads, and its confidence
+is the probability of `` FAULT`` right after ``VERDICT:`` (:class:`teachers.local.LocalTeacher`).
+No reason is written before the verdict: the check gives the label, not the reason, and a
+reason-free verdict is one token to read (README "The critic the check taught": what was measured).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Sequence
+
+from distill.core import Item
+from distill.data.instructions import COMPLETION, PROMPT
+
+if TYPE_CHECKING:
+    from distill.core import Principle, Teacher
+
+FAULT, NO_FAULT = "VERDICT: FAULT", "VERDICT: NO FAULT"
+
+
+def verdict_rows(answers: Sequence[dict], teacher: "Teacher", principles: Sequence["Principle"], seed: int) -> list[dict]:
+    """Conversational prompt/completion rows: each answer's critique chat under a principle drawn
+    from ``principles`` -> its verdict (FAULT for an answer the strict check found wrong)."""
+    if not principles:
+        raise ValueError("verdict_rows needs at least one principle")
+    rng = random.Random(seed)
+    rows = []
+    for a in answers:
+        chat = teacher.critique_chat(Item(a["prompt"], a["answer"]), rng.choice(list(principles)))
+        rows.append({PROMPT: chat, COMPLETION: [{"role": "assistant", "content": NO_FAULT if a["right"] else FAULT}]})
+    return rows

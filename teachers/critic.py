@@ -1,0 +1,54 @@
+"""A trained critic judges, another teacher corrects: ``critic:<model spec>``.
+
+The critic is a model taught to give the verdict for (question, answer) from thousands of answers
+the reference check labelled (:mod:`distill.critic`). It writes no critique: its verdict and its
+confidence (the probability of FAULT) are read from its logits at ``VERDICT:`` on the run's own
+critique chat, so it ranks and thresholds answers and works where no reference exists. What it
+judges a fault is rewritten by ``reviser`` (default: the student itself, ``self``), which sees the
+critic's verdict as the critique.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from distill.interface import Completion, Critique, Generator, Item, Principle, SamplingConfig, SpecError
+from teachers.base import Teacher
+from teachers.local import LocalTeacher
+
+
+class CriticTeacher(Teacher):
+    """Verdicts from a trained critic (``spec``), revisions from ``reviser`` (a teacher spec)."""
+
+    def __init__(self, spec: str | os.PathLike, *, student: Generator | None = None, reviser: str = "self",
+                 threshold: float = 0.5, **kwargs) -> None:
+        from teachers.loader import load_teacher
+
+        super().__init__()
+        if reviser.startswith("critic:"):
+            raise SpecError(f"teacher 'critic:{spec}': the reviser must write answers, not another critic ({reviser!r})")
+        precision = getattr(student, "precision", "fp32")  # score in the run's precision
+        self.critic = LocalTeacher(spec, verdict_only=True, threshold=threshold, precision=precision)
+        self.reviser = load_teacher(reviser, student=student, **kwargs)
+        self.student = self.reviser.student  # follows the student when the reviser does (self)
+        self.spec = str(spec)
+        self.name = f"critic:{self.spec}"
+
+    def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
+        """The critic's verdict on each item (no text but the verdict line), with its confidence."""
+        return self.critic.critique(items, principle, config)
+
+    def revise(self, items: Sequence[Item], critiques: Sequence[Critique], principle: Principle,
+               config: SamplingConfig | None = None) -> list[Completion]:
+        """The reviser's rewrite of each item the critic found at fault."""
+        return self.reviser.revise(items, critiques, principle, config)
+
+    def complete(self, chats, config):
+        return self.reviser.run(chats, config)
+
+    def instructions(self, principle: Principle) -> list[str]:
+        return self.reviser.instructions(principle)
+
+    def __repr__(self) -> str:
+        return f"CriticTeacher(spec={self.spec!r}, reviser={self.reviser!r})"
