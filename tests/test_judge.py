@@ -49,8 +49,11 @@ def test_no_faults_found_by_a_judge_that_cannot_tell_is_not_convergence():
     assert any("cannot tell right from wrong" in w and "not counted as converged" in w for w in blind.warnings)
     # the verdicts came from the reference check (a grounded teacher): the check is no opinion
     assert Monitor().decide(history(critic(0.0, False)), fault_rate=0.02, opinions=0.0).kind == "converged"
-    # no measurement (older runs): as before
-    assert Monitor().decide(history(None), fault_rate=0.02).kind == "converged"
+    # a judge that was not measured (no rated answer both right and wrong): its word is not evidence either
+    unmeasured = Monitor().decide(history(None), fault_rate=0.02)
+    assert unmeasured.kind != "converged" and any("not measured" in w for w in unmeasured.warnings)
+    # the decision names the judge's J beside "converged"
+    assert "J +0.60" in Monitor().decide(history(critic(0.6, True)), fault_rate=0.02).reason
 
 
 @pytest.mark.slow

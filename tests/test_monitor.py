@@ -103,6 +103,9 @@ def test_forgetting_raises_replay_until_its_maximum():
 
 def test_convergence_moves_on_then_stops():
     history = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0))
+    for m in history:  # a judge that tells right from wrong (tests/test_judge.py: one that cannot)
+        m["judge"] = {"tells": True, "approve_right": 0.9, "right": 40, "approve_wrong": 0.1, "wrong": 40, "j": 0.8,
+                      "j_ci95": [0.7, 0.9]}
     mon = Monitor(MonitorConfig(converged_fault_rate=0.1))
     d = mon.decide(history, fault_rate=0.05, last_stage=False)
     assert (d.action, d.kind) == ("next_stage", "converged")

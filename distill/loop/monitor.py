@@ -12,10 +12,11 @@ Pure functions over the per-round metric dicts of :func:`distill.eval.metrics.ro
    data, or an lm-eval task marked ``guard``) fell beyond noise: stop, or raise the replay share
    (``forgetting_action="raise_replay"``) until ``max_replay_share``, then stop.
 3. **Convergence** - the teacher found faults in fewer than ``converged_fault_rate`` of the
-   prompts of the stage's last round: next stage, or stop as converged after the last stage. Not
-   when those verdicts were mostly the judge's own reading and the round measured that judge
-   unable to tell right answers from wrong (``judge``: J not above zero beyond noise): "no faults
-   found" by such a judge is not evidence, and the decision's warnings say so.
+   prompts of the stage's last round: next stage, or stop as converged after the last stage. When
+   those verdicts were mostly the judge's own reading (not a reference check), only if the round
+   measured that judge telling right answers from wrong on its eval answers (``judge``: J above
+   zero beyond noise), named beside the decision: "no faults found" by a judge that cannot tell,
+   or was not measured, is not evidence, and the decision's warnings say so.
 4. **Budget** - the run's round budget (``rounds``) or the stage's (``rounds_per_stage``) used: stop,
    or move to the next stage. The one place the budget is applied; it ends a run even when a
    stage converged on its last budgeted round.
@@ -438,10 +439,11 @@ def distill_line(train_metrics: dict) -> str | None:
 
 
 def blind_judge(metrics: dict, opinions: float | None) -> bool:
-    """Whether a round's fault verdicts came mostly from a judge measured unable to tell right from
-    wrong (``opinions``: the share of verdicts that were its own reading; None reads as all)."""
+    """Whether a round's fault verdicts came mostly from the judge's own reading (``opinions``: the
+    share of verdicts that were not a reference check; None reads as all) and that judge was not
+    measured telling right from wrong beyond noise on the round's eval answers."""
     critic = metrics.get("judge")
-    return critic is not None and not critic["tells"] and (opinions is None or opinions >= 0.5)
+    return (opinions is None or opinions >= 0.5) and (critic is None or not critic["tells"])
 
 
 class Monitor:
@@ -487,11 +489,14 @@ class Monitor:
         decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
         decision.warnings = drift_warnings(history, self.config)
         critic = history[-1].get("judge")
+        unconverged = blind and fault_rate is not None and fault_rate < self.config.converged_fault_rate
         if critic is not None and not critic["tells"]:
             decision.warnings.append(f"the judge cannot tell right from wrong: {judge_line(critic)}; its approval "
                                      "is not evidence" + (", and its 'no faults found' was not counted as converged"
-                                                          if blind and fault_rate is not None
-                                                          and fault_rate < self.config.converged_fault_rate else ""))
+                                                          if unconverged else ""))
+        elif unconverged:
+            decision.warnings.append("the judge was not measured on this round's eval answers (no rated answers both "
+                                     "right and wrong), so its 'no faults found' was not counted as converged")
         for name, (answer, share, n) in biased_sets(history[-1], self.config).items():
             decision.warnings.append(f"{name}: answers {answer!r} to {round(share * n)} of {n}: this set measures "
                                      "the default answer, not knowledge" + (" (the verdict reads it in yes-no pairs)"
@@ -586,6 +591,8 @@ class Monitor:
         if fault_rate is not None and stage_rounds >= cfg.min_rounds and fault_rate < cfg.converged_fault_rate:
             what = (f"converged: the teacher found faults in {fault_rate:.1%} of prompts "
                     f"(< {cfg.converged_fault_rate:.0%})")
+            if cur.get("judge") is not None:  # named beside the decision: is "no faults found" worth anything?
+                what += f"; its judge: {judge_line(cur['judge'])}"
             if last_stage:
                 return Decision("stop", "converged", f"{what} in the last stage; {keep}", best)
             return Decision("next_stage", "converged", f"{what}; moving to the next stage", best)

@@ -185,7 +185,8 @@ def critic_cell(counts: Mapping | None) -> str:
 
 def judge_section(history: Sequence[Mapping]) -> list[str]:
     """"Can the judge tell right from wrong?": each round's judge (and the student as judge, when
-    the judge is another model) against the strict gold check of the eval answers it rated."""
+    the judge is another model) against the strict gold check of the eval answers it rated: J, and
+    AUROC where the judge gives a confidence; which critic it was; per eval set."""
     rows = [(m["round"], who, m[key]) for m in history
             for key, who in (("judge", "the run's judge"), ("student_judge", "the student as judge")) if m.get(key)]
     if not rows:
@@ -194,20 +195,31 @@ def judge_section(history: Sequence[Mapping]) -> list[str]:
              "Each round the judge rates the eval answers in `approval_items`, spread evenly, without the reference "
              "(as its approval is measured), and the gold check says which of them are right. J (Youden's) is its "
              "approval of right answers minus its approval of wrong ones: 0 for a verdict that says nothing about "
-             "truth, 1 for one that approves exactly the right answers.", "",
-             "| round | judge | answers rated (right / wrong) | approves right | approves wrong | J (95% CI) "
-             "| balanced accuracy | tells right from wrong |",
-             "|" + "---|" * 8]
+             "truth, 1 for one that approves exactly the right answers. AUROC ranks its confidence (its probability "
+             "of a fault, read from a model's logits): 0.5 says nothing, 1 separates right from wrong perfectly.", "",
+             "| round | judge | critic | answers rated (right / wrong) | approves right | approves wrong | J (95% CI) "
+             "| AUROC (95% CI) | J per set | tells right from wrong |",
+             "|" + "---|" * 10]
     from distill.eval.metrics import j_text
 
     for rnd, who, q in rows:
-        lines.append(f"| {rnd} | {who} | {q['right'] + q['wrong']} ({q['right']} / {q['wrong']}) | "
-                     f"{q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {j_text(q)} | "
-                     f"{q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no: not beyond noise'} |")
+        per_set = "; ".join(f"{name} " + ("-" if v is None else f"{v['j']:+.2f}") for name, v in (q.get("sets") or {}).items())
+        lines.append(f"| {rnd} | {who} | {q.get('source', '-')} | {q['right'] + q['wrong']} ({q['right']} / {q['wrong']}) | "
+                     f"{q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {j_text(q)} | {auroc_text(q)} | "
+                     f"{per_set or '-'} | {'yes' if q['tells'] else 'no: not beyond noise'} |")
     lines += ["", "A judge that cannot tell right from wrong beyond noise makes its approval, its fault rate and "
-              "\"no faults found\" meaningless: the monitor does not count such a judge's \"no faults\" as "
-              "converged, and training on what it let through trains on its mistakes.", ""]
+              "\"no faults found\" meaningless: the monitor counts \"no faults found\" as converged only from a "
+              "judge whose J is above zero beyond noise, and training on what a blind judge let through trains on its "
+              "mistakes.", ""]
     return lines
+
+
+def auroc_text(quality: Mapping) -> str:
+    """A judge's AUROC with its interval, or '-' when it gave no confidence."""
+    if "auroc" not in quality:
+        return "-"
+    lo, hi = quality["auroc_ci95"]
+    return f"{quality['auroc']:.2f} ({lo:.2f} to {hi:.2f})"
 
 
 def guard_table(history: Sequence[Mapping]) -> list[str]:
