@@ -4,9 +4,12 @@ generated — the same evenly spread ``approval_items`` the loop rates — and t
 says which are right: approval of right and of wrong answers, Youden's J with its 95% interval,
 balanced accuracy. Runs made before the loop measured its judge get the numbers after the fact.
 
-    .venv/bin/python bench/judge.py RUN_DIR [RUN_DIR ...] [--items 128]
+    .venv/bin/python bench/judge.py RUN_DIR [RUN_DIR ...] [--items 128] [--critic SPEC]
 
-Prints one table. Loads each round's merged model (``round-NN/model``; round 0 is the run's student).
+With ``--critic SPEC`` (a teacher spec, e.g. ``critic:runs/train-the-critic/critic/model``: a critic the
+check taught) that critic judges every round's eval answers instead of the round's own model, with
+its AUROC beside J. Prints one table. Loads each round's merged model (``round-NN/model``; round 0 is
+the run's student).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from distill.data.principles import load_principles
 from distill.eval.metrics import j_text, round_metrics
 from distill.loop.bootstrap import load_teacher, rate_answers
 from distill.model.student import Student
+from distill.publish.report import auroc_text
 
 
-def judge_rounds(run: Path, items: int) -> list[dict]:
-    """One row per evaluated round whose model is on disk: the round's model judging its own eval answers."""
+def judge_rounds(run: Path, items: int, critic: str | None = None) -> list[dict]:
+    """One row per evaluated round whose model is on disk: the round's model judging its own eval
+    answers, or ``critic`` (a teacher spec) judging them."""
     cfg = RunConfig.load(run / "config.yaml")
     manifest = json.loads((run / "manifest.json").read_text())
     stages = {s.name: s for s in load_principles(cfg.principles)}
@@ -38,7 +43,7 @@ def judge_rounds(run: Path, items: int) -> list[dict]:
         stage = first if n == 0 else stages.get(manifest["rounds"][n - 1]["stage"], first)
         start = time.perf_counter()
         student = Student(model, precision=manifest.get("precision") or "fp32")
-        judge = load_teacher("self", student, {})
+        judge = load_teacher(critic or "self", student, {})
         result = json.loads((run / f"round-{n:02d}" / "eval.json").read_text())["eval"]
         metrics = round_metrics(n, result, approve=lambda qs, ans: rate_answers(judge, stage, qs, ans, items, cfg.critique))
         rows.append({"run": run.name, "round": n, "gold": m["gold_accuracy"], "judge": metrics["judge"],
@@ -50,20 +55,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--items", type=int, default=128, help="eval answers each round's model rates (default: 128)")
+    ap.add_argument("--critic", help="a teacher spec that judges every round's answers instead of the round's model, "
+                                     "e.g. critic:RUN_DIR/critic/model")
     args = ap.parse_args()
-    print("| run | round | gold accuracy | answers rated (right / wrong) | approves right | approves wrong "
-          "| J (95% CI) | balanced accuracy | tells right from wrong | seconds |")
-    print("|" + "---|" * 10)
+    print("| run | round | judge | gold accuracy | answers rated (right / wrong) | approves right | approves wrong "
+          "| J (95% CI) | AUROC (95% CI) | balanced accuracy | tells right from wrong | seconds |")
+    print("|" + "---|" * 12)
     for run in args.runs:
-        for r in judge_rounds(run, args.items):
+        for r in judge_rounds(run, args.items, args.critic):
             q = r["judge"]
+            who = args.critic or "the round's model"
             if q is None:
-                print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | all rated answers right or all wrong | "
-                      f"- | - | - | - | - | {r['seconds']:.0f} |")
+                print(f"| {r['run']} | {r['round']} | {who} | {r['gold']:.1%} | all rated answers right or all wrong | "
+                      f"- | - | - | - | - | - | {r['seconds']:.0f} |")
                 continue
-            print(f"| {r['run']} | {r['round']} | {r['gold']:.1%} | {q['right'] + q['wrong']} ({q['right']} / "
+            print(f"| {r['run']} | {r['round']} | {who} | {r['gold']:.1%} | {q['right'] + q['wrong']} ({q['right']} / "
                   f"{q['wrong']}) | {q['approve_right']:.1%} | {q['approve_wrong']:.1%} | {j_text(q)} | "
-                  f"{q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no'} | {r['seconds']:.0f} |")
+                  f"{auroc_text(q)} | {q['balanced_accuracy']:.1%} | {'yes' if q['tells'] else 'no'} | "
+                  f"{r['seconds']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -88,7 +88,13 @@ class CriticConfig:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CriticConfig":
-        return from_dict(cls, load_yaml(path), str(path))
+        """Read a YAML config; unknown keys and wrong types are errors naming the file and key."""
+        return cls.from_data(load_yaml(path), str(path))
+
+    @classmethod
+    def from_data(cls, data: dict, source: str = "<config>") -> "CriticConfig":
+        """Build from plain (YAML-shaped) data, checking keys and types; errors name ``source``."""
+        return from_dict(cls, data, source)
 
 
 def _asdict(config: CriticConfig) -> dict:

@@ -83,6 +83,12 @@ def rate_answers(teacher: Teacher, stage: Stage, questions: list[str], answers: 
     return out
 
 
+def judged_by(teacher: Teacher, student: Generator) -> bool:
+    """Whether ``teacher``'s verdicts are the student's own reading: it works through the student and
+    has no critic of its own (``critic:SPEC`` judges with a trained critic, revises with the student)."""
+    return teacher.student is student and getattr(teacher, "critic", None) is None
+
+
 def teacher_spec(teacher: Teacher) -> str:
     """The spec that names a teacher object's class (saved in the run's config)."""
     cls = type(teacher)
@@ -467,8 +473,9 @@ class BootstrapLoop:
                 cache.save(cache_root(), key, {"eval": result, "guard": guard, "lm_eval": harness, "heldout_loss": loss})
         teacher = self.teacher(generator)
         leaks = self._leaks(teacher)
-        # a judge that is not the student: the student is measured as judge too (would self-critique be trustworthy?)
-        own = None if teacher.student is generator else load_teacher("self", generator, {})
+        # a judge that is not the student (another model, an API, a trained critic): the student is measured
+        # as judge too (would self-critique be trustworthy?)
+        own = None if judged_by(teacher, generator) else load_teacher("self", generator, {})
         metrics = round_metrics(
             n, result, approve=lambda qs, ans: self._approve(teacher, stage, qs, ans),
             approve_student=None if own is None else (lambda qs, ans: self._approve(own, stage, qs, ans)),

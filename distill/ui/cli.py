@@ -44,6 +44,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="also score lm-evaluation-harness tasks: the harness's own (gsm8k, ...: online) or those in "
                         "--include-path (default: the project's guard tasks, data/guard/); needs the lmeval extra")
     p.add_argument("--include-path", action="append", metavar="DIR", help="a folder of lm-eval task YAMLs; repeatable")
+    p.add_argument("--best-of", type=int, metavar="N",
+                   help="also answer each question N times and let --critic pick one; scored against greedy, paired")
+    p.add_argument("--critic", metavar="TEACHER",
+                   help="with --best-of: the teacher that picks, e.g. critic:runs/critic/model (a trained critic) or self")
+    p.add_argument("--temperature", type=float, default=0.7, help="with --best-of: sampling temperature (default: 0.7)")
+    p.add_argument("--seed", type=int, default=0, help="with --best-of: sampling seed (default: 0)")
     p.set_defaults(func=cmd_eval)
 
 
@@ -70,6 +76,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise DataError("no eval files given and none found in data/eval/")
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    if args.best_of is not None and (args.best_of < 2 or not args.critic):
+        raise ConfigError("--best-of N needs N >= 2 and --critic TEACHER (the teacher that picks)")
+    if args.critic and args.best_of is None:
+        raise ConfigError("--critic picks among answers: give --best-of N too")
+    if args.best_of is not None and args.temperature <= 0:
+        raise ConfigError(f"--temperature must be above 0 to sample N answers, got {args.temperature}")
     sets = [load_eval_set(p, format=args.format) for p in paths]
     harness = None
     if args.lm_eval:
@@ -102,10 +114,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for task, score in result["lm_eval"].items():
             se = f" ± {score['stderr']:.3f}" if score["stderr"] is not None else ""
             print(f"lm-eval {task}: {score['metric']} {score['value']:.3f}{se} ({score['n']} items)")
+    if args.best_of:
+        result["best_of"] = _best_of(args, student, sets, config, result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
+
+
+def _best_of(args: argparse.Namespace, student, sets, config: EvalConfig, greedy: dict) -> dict:
+    """``--best-of N --critic TEACHER``: the critic's pick of N samples against greedy, printed as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from distill.data.principles import load_principles
+    from distill.eval.best_of import WAYS, best_of_n, paired_text
+    from teachers import load_teacher
+
+    critic = load_teacher(args.critic, student=student)
+    principle = load_principles(None)[0].principles[0]  # what a default run's judge is asked under
+    out = best_of_n(student, sets, config, critic, principle, args.best_of, args.temperature, args.seed,
+                    greedy={"sets": {k: v for k, v in greedy["sets"].items() if v["format"] != "mc"}})
+    table = Table(title=f"Best of {args.best_of} at temperature {args.temperature}, picked by {critic.name}")
+    for col in ("set", *WAYS, "best of n vs greedy: newly right / wrong, change (95% CI), p"):
+        table.add_column(col)
+    rows = [*out["per_set"].items(), ("all (pooled)", {**out["overall"], "paired": out["paired"]["vs greedy"]})]
+    for name, s in rows:
+        table.add_row(name, *(f"{s[w]['accuracy']:.1%}" for w in WAYS), paired_text(s["paired"]))
+    Console().print(table)
+    return out
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,195 @@
+"""The critic the check taught (distill.critic): its data labelled by the strict check (from sampling
+and from a real loop round's records), its confidence read from logits, J and AUROC, and the build
+that ties them together, resumable."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_loop import ROOT, write_config
+
+
+def answers(n: int = 60) -> list[dict]:
+    return [{"prompt": f"q{i}", "format": "short" if i % 2 else "gsm8k", "answer": f"a{i}", "right": i % 3 == 0,
+             "split": "heldout"} for i in range(n)]
+
+
+def test_j_and_auroc_tell_an_oracle_from_a_constant_critic():
+    from distill.critic.measure import quality
+    from distill.eval.metrics import auroc
+
+    labelled = answers()
+    oracle = quality(labelled, [{"approved": a["right"], "confidence": 0.1 if a["right"] else 0.9} for a in labelled])
+    assert oracle["all"]["j"] == 1 and oracle["all"]["tells"] and oracle["all"]["auroc"] == 1
+    assert all(q["j"] == 1 and q["auroc"] == 1 for q in oracle["formats"].values())
+    constant = quality(labelled, [{"approved": True, "confidence": 0.3} for _ in labelled])
+    assert constant["all"]["j"] == 0 and not constant["all"]["tells"] and constant["all"]["auroc"] == 0.5
+    lo, hi = constant["all"]["auroc_ci95"]
+    assert lo < 0.5 < hi
+    backwards = quality(labelled, [{"approved": not a["right"], "confidence": 0.9 if a["right"] else 0.1}
+                                   for a in labelled])
+    assert backwards["all"]["j"] == -1 and backwards["all"]["auroc"] == 0
+    # a critic without a confidence (text only) has J but no AUROC; an unjudged answer is left out
+    text_only = quality(labelled, [{"approved": a["right"] if i else None, "confidence": None}
+                                   for i, a in enumerate(labelled)])
+    assert "auroc" not in text_only["all"] and text_only["all"]["right"] + text_only["all"]["wrong"] == 59
+    # the area counts ties as half: 3 of 4 pairs ordered, one tied
+    assert auroc([0.9, 0.5], [0.5, 0.1])[0] == pytest.approx(0.875)
+    # one kind of answer only: no J, no AUROC
+    assert quality([a for a in labelled if a["right"]], [{"approved": True, "confidence": 0.1}] * 20)["all"] is None
+
+
+def test_prompts_are_held_out_whole_and_each_format_is_balanced():
+    from distill.critic.data import balance, counts, split_of, unique
+
+    rows = []
+    for i in range(200):
+        prompt = f"question {i}"
+        for k in range(3):
+            rows.append({"prompt": prompt, "format": "gsm8k" if i % 2 else "yesno", "answer": f"answer {k % 2}",
+                         "right": (i + k) % 4 == 0, "split": split_of(prompt, 0.25, seed=0)})
+    held = {r["prompt"] for r in rows if r["split"] == "heldout"}
+    assert 30 < len(held) < 70  # about a quarter, by a stable hash
+    assert not held & {r["prompt"] for r in rows if r["split"] == "train"}
+    assert split_of("question 7", 0.25, seed=0) == split_of("question 7", 0.25, seed=0)
+    distinct = unique(rows)
+    assert len(distinct) == 400  # "answer 0" twice per prompt counts once
+    train = balance([r for r in distinct if r["split"] == "train"], seed=0)
+    for fmt, c in counts(train)["train"].items():
+        assert c["right"] == c["wrong"] > 0
+    capped = balance([r for r in distinct if r["split"] == "train"], seed=0, per_format=10)
+    assert all(c["right"] == c["wrong"] == 5 for c in counts(capped)["train"].values())
+
+
+@pytest.mark.slow
+def test_critic_data_from_a_real_loop_round_is_labelled_by_the_strict_check(tmp_path, default_folder):
+    """A real round of the grounded loop (the arithmetic checker judging the student's answers), then
+    its records as critic data: every label is the strict check's, as the round's own record says."""
+    from distill.config import RunConfig
+    from distill.critic.data import answers_from_runs
+    from distill.data.prompts import load_prompts
+    from distill.loop.bootstrap import run
+    from distill.store.jsonl import read_records
+
+    prompts = tmp_path / "arith.jsonl"
+    prompts.write_text("".join((ROOT / "data" / "train" / "arithmetic.jsonl").read_text().splitlines(keepends=True)[:4]))
+    cfg = write_config(tmp_path, str(default_folder), teacher="arithmetic", prompts=str(prompts), rounds=1,
+                       eval_sets=[str(ROOT / "data" / "eval" / "yesno.jsonl")], guard_sets=[],
+                       train={"sft": {"max_steps": 1}})
+    run(RunConfig.load(cfg))
+    records = read_records(tmp_path / "run" / "round-01" / "samples.jsonl")
+    questions = load_prompts(prompts)
+    labelled = answers_from_runs([tmp_path / "run"], questions, {}, heldout_share=0.5, split_seed=0)
+    assert len(labelled) == len(records) == 4
+    by_prompt = {q.prompt: q for q in questions}
+    for r, a in zip(records, labelled):
+        assert (a["prompt"], a["answer"]) == (r["prompt"], r["answer"])
+        assert a["right"] == r["answer_passed"] == by_prompt[r["prompt"]].check(r["answer"], strict=True)
+
+
+@pytest.mark.slow
+def test_the_critics_confidence_is_read_from_its_logits(student):
+    """P(FAULT) is the model's own probability of ' FAULT' against ' NO FAULT' right after 'VERDICT:' on
+    the critique chat, computed here from the logits of two plain forward passes."""
+    import torch
+
+    from distill.checks.verdict import parse_verdict
+    from distill.core import Item
+    from distill.data.principles import load_principles
+    from teachers import load_teacher
+
+    principle = load_principles()[0].principles[0]
+    critic = load_teacher(f"critic:{student.spec}", student=student)
+    items = [Item("What is the capital of France?", "Paris."), Item("What is 7 times 6?", "7 * 6 = 48. The answer is 48.")]
+    crits = critic.critique(items, principle)
+    tok, model = student.tokenizer, student.model
+    for item, crit in zip(items, crits):
+        head = student.encode(critic.critic.critique_chat(item, principle)) + tok("VERDICT:", add_special_tokens=False)["input_ids"]
+        logp = []
+        for tail in (" FAULT", " NO FAULT"):
+            ids = tok(tail, add_special_tokens=False)["input_ids"]
+            with torch.no_grad():
+                out = torch.log_softmax(model(torch.tensor([head + ids])).logits[0].float(), -1)
+            logp.append(sum(out[len(head) - 1 + k, t].item() for k, t in enumerate(ids)))
+        assert crit.confidence == pytest.approx(1 / (1 + math.exp(logp[1] - logp[0])), abs=1e-4)
+        assert crit.verdict == ("fault" if crit.confidence > 0.5 else "no_fault") == parse_verdict(crit.text)
+        assert crit.verdict_source == "likelihood"
+
+
+@pytest.mark.slow
+def test_a_critic_build_samples_labels_trains_measures_and_resumes(tmp_path, tiny_folder):
+    """The pipeline on a tiny model: answers labelled by the strict check, whole prompts held out, the
+    critic trained (its confidence moves toward the verdicts it was taught), measured, and a second
+    build after losing part of the answers samples only what is missing."""
+    from distill.critic.build import CriticConfig, build_critic
+    from distill.data.prompts import load_prompts
+    from distill.store.jsonl import read_records
+    from distill.train.config import TrainConfig
+
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("".join((ROOT / "data" / "train" / "facts.jsonl").read_text().splitlines(keepends=True)[:12]))
+    config = CriticConfig(run_dir=str(tmp_path / "critic"), student=str(tiny_folder), precision="fp32",
+                          prompts=[str(facts)], temperatures=[0.0, 1.0], max_new_tokens=6, chunk=5, heldout_share=0.3,
+                          measure_student=False,
+                          train=TrainConfig(sft={"max_steps": 6, "learning_rate": 0.01, "per_device_train_batch_size": 4,
+                                                 "gradient_accumulation_steps": 1}))
+    result = build_critic(config, log=lambda line: None)
+    path = tmp_path / "critic" / "answers.jsonl"
+    rows = read_records(path)
+    questions = {q.prompt: q for q in load_prompts(facts)}
+    assert len(rows) == 24 and {r["temperature"] for r in rows} == {0.0, 1.0}
+    for r in rows:
+        assert r["right"] == questions[r["prompt"]].check(r["answer"], strict=True)
+    splits = {}
+    for r in rows:
+        splits.setdefault(r["prompt"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in splits.values())
+    assert result.model == tmp_path / "critic" / "model" and (result.model / "config.json").is_file()
+    measured = json.loads((tmp_path / "critic" / "measure.json").read_text())
+    assert set(measured["ways"]) == {"student, verdict read at once", "critic"}
+    assert yaml.safe_load((tmp_path / "critic" / "config.yaml").read_text())["temperatures"] == [0.0, 1.0]
+    # the tiny model's answers are all wrong: the critic was taught FAULT only, and says so more surely
+    if not any(r["right"] for r in rows):
+        before = measured["ways"]["student, verdict read at once"]["confidence"]
+        after = measured["ways"]["critic"]["confidence"]
+        assert sum(after) / len(after) > sum(before) / len(before)
+    # a build that lost its last chunks (killed mid-append) samples only those again; measured once
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:10]))
+    (tmp_path / "critic" / "measure.json").unlink()
+    again = build_critic(config, log=lambda line: None)
+    rows_again = read_records(path)
+    assert len(rows_again) == 24 and [r["answer"] for r in rows_again[:10]] == [r["answer"] for r in rows[:10]]
+    assert again.measure["answers"] == measured["answers"]
+
+
+@pytest.mark.parametrize("data, said", [
+    ({"temperatures": []}, "temperatures must be a non-empty list"),
+    ({"heldout_share": 1.0}, "heldout_share must be in (0, 1), got 1.0"),
+    ({"per_format": 1}, "per_format must be >= 2"),
+    ({"temprature": [0.0]}, "key temprature: unknown key"),
+])
+def test_a_bad_critic_config_is_one_line_naming_it(tmp_path, data, said):
+    from distill.critic.build import CriticConfig
+    from distill.errors import ConfigError
+
+    path = tmp_path / "critic.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as e:
+        CriticConfig.load(path)
+    assert str(e.value).startswith(str(path)) and said in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_bad_critic_teacher_is_one_line():
+    from distill.errors import SpecError
+    from teachers import load_teacher
+
+    with pytest.raises(SpecError, match="needs the trained critic's model after the colon"):
+        load_teacher("critic:")
+    with pytest.raises(SpecError, match="the reviser must write answers"):
+        load_teacher("critic:somewhere", reviser="critic:elsewhere")
