@@ -5,11 +5,13 @@ the ``teachers`` package imports (a test checks the import graph).
   critiques, the critique it returns, principles, and the :class:`Generator` and :class:`Teacher`
   protocols;
 * the errors (:mod:`distill.errors`);
-* three services: :class:`OpenAIClient` (the one client for OpenAI-compatible endpoints, shared
+* four services: :class:`OpenAIClient` (the one client for OpenAI-compatible endpoints, shared
   with the student's server), :func:`load_generator` (a local model answering chats through the
-  student's batched engine) and the checks (:mod:`distill.checks`): the arithmetic parser and
-  :func:`verify` (:func:`equations` and friends) and :func:`parse_verdict`, the same rules the
-  toolkit's own checks use.
+  student's batched engine), :func:`load_object` (the one loader of ``module.path:NAME`` specs) and
+  the checks (:mod:`distill.checks`): the arithmetic parser and :func:`verify` (:func:`equations` and
+  friends), the number grammar (:func:`last_number`, :func:`number_spans`, :func:`same_number`),
+  GSM8K's ``####`` (:func:`split_worked`, :func:`render_worked`) and :func:`parse_verdict`, the same
+  rules the toolkit's own checks use.
 
 Importing it loads neither torch nor an HTTP client: the client and the model load on first use.
 """
@@ -34,9 +36,11 @@ from distill.core import (
     Verdict,
     as_chat,
 )
+from distill.checks.numbers import fmt, last_number, number_spans, render_worked, same_number, split_worked
 from distill.checks.verdict import parse_verdict
-from distill.checks.working import Equation, equations, fmt, last_number, same_result, verify
+from distill.checks.working import Equation, equations, same_result, verify
 from distill.errors import DistillError, SpecError, TeacherError
+from distill.loading import load_object
 
 if TYPE_CHECKING:
     from distill.model.openai_client import OpenAIClient, OpenAIClientConfig
@@ -67,6 +71,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Chat", "ChatLike", "Completion", "Critique", "DistillError", "Equation", "Generator", "Item", "Message",
     "OpenAIClient", "OpenAIClientConfig", "Principle", "ProgressFn", "SamplingConfig", "SpecError", "Teacher",
-    "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "parse_verdict",
-    "same_result", "verify",
+    "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "load_object",
+    "number_spans", "parse_verdict", "render_worked", "same_number", "same_result", "split_worked", "verify",
 ]

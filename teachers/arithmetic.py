@@ -7,7 +7,6 @@ the toolkit's one working check).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Sequence
 
@@ -20,6 +19,9 @@ from distill.interface import (
     SamplingConfig,
     fmt,
     last_number,
+    number_spans,
+    render_worked,
+    split_worked,
     verify,
 )
 from teachers.base import Teacher
@@ -101,15 +103,14 @@ class ArithmeticVerifier(Teacher):
         # a wrong result carried to the end ("36 + 1 = 38. So 38.") is carried corrected too
         stale = {last_number(wrong): fmt(last_number(right)) for wrong, right in fixes}
         final = last_number(text)
-        if final in stale:
-            spots = list(re.finditer(rf"(?<![\d.]){re.escape(fmt(final))}(?![\d])", text))
-            if spots:
-                text = text[: spots[-1].start()] + stale[final] + text[spots[-1].end():]
+        if final is not None and final in stale:
+            start, end, _ = number_spans(text)[-1]  # where the final number is written
+            text = text[:start] + stale[final] + text[end:]
         ref = last_number(item.reference) if item.reference else None
         if ref is None:
             return text
         fixed = replace(item, answer=text)
         if not self.check(fixed)[0]:
             return text
-        work = item.reference.split("####")[0].strip().rstrip(".") if "####" in item.reference else ""
-        return f"{work}. The answer is {fmt(ref)}." if work else f"The answer is {fmt(ref)}."
+        worked = split_worked(item.reference)
+        return render_worked(worked[0] if worked is not None else "", fmt(ref))

@@ -13,25 +13,21 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from distill.interface import Completion, Critique, Generator, Item, Principle, SamplingConfig, SpecError
+from distill.interface import Completion, Critique, Item, Principle, SamplingConfig
 from teachers.base import Teacher
 from teachers.local import LocalTeacher
 
 
 class CriticTeacher(Teacher):
-    """Verdicts from a trained critic (``spec``), revisions from ``reviser`` (a teacher spec)."""
+    """Verdicts from a trained critic (``spec``), revisions from ``reviser`` (a teacher; the loader
+    builds it from a spec, ``self`` by default). ``precision``: what the critic scores in (the run's)."""
 
-    def __init__(self, spec: str | os.PathLike, *, student: Generator | None = None, reviser: str = "self",
-                 threshold: float = 0.5, **kwargs) -> None:
-        from teachers.loader import load_teacher
-
+    def __init__(self, spec: str | os.PathLike, *, reviser: Teacher, threshold: float = 0.5,
+                 precision: str = "fp32") -> None:
         super().__init__()
-        if reviser.startswith("critic:"):
-            raise SpecError(f"teacher 'critic:{spec}': the reviser must write answers, not another critic ({reviser!r})")
-        precision = getattr(student, "precision", "fp32")  # score in the run's precision
         self.critic = LocalTeacher(spec, verdict_only=True, threshold=threshold, precision=precision)
-        self.reviser = load_teacher(reviser, student=student, **kwargs)
-        self.student = self.reviser.student  # follows the student when the reviser does (self)
+        self.reviser = reviser
+        self.student = reviser.student  # follows the student when the reviser does (self)
         self.spec = str(spec)
         self.name = f"critic:{self.spec}"
 

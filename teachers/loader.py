@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from distill.interface import SpecError
+from distill.interface import SpecError, load_object
 from teachers.base import Teacher
 
 if TYPE_CHECKING:
@@ -66,7 +65,14 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
         model_spec = spec[len("critic:"):].strip()
         if not model_spec:
             raise SpecError("teacher 'critic:' needs the trained critic's model after the colon, e.g. 'critic:runs/critic/model'")
-        return _build(CriticTeacher, spec, model_spec, student=student, **kwargs)
+        reviser = kwargs.pop("reviser", "self")
+        threshold = kwargs.pop("threshold", 0.5)
+        if reviser.startswith("critic:"):
+            raise SpecError(f"teacher {spec!r}: the reviser must write answers, not another critic ({reviser!r})")
+        if not 0 < threshold < 1:
+            raise SpecError(f"teacher {spec!r}: threshold must be in (0, 1), got {threshold}")
+        return CriticTeacher(model_spec, reviser=load_teacher(reviser, student=student, **kwargs), threshold=threshold,
+                             precision=getattr(student, "precision", "fp32"))  # the critic scores in the run's precision
     if spec == "arithmetic":
         from teachers.arithmetic import ArithmeticVerifier
 
@@ -74,15 +80,8 @@ def load_teacher(spec: str, *, student: "Generator | None" = None, **kwargs) -> 
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
         raise SpecError(f"unknown teacher spec {spec!r}: {SPEC_HELP}")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise SpecError(f"teacher spec {spec!r}: cannot import module {module_name!r} ({e})") from e
-    cls = getattr(module, class_name, None)
-    if cls is None:
-        raise SpecError(f"teacher spec {spec!r}: module {module_name!r} has no attribute {class_name!r}")
-    if not (isinstance(cls, type) and issubclass(cls, Teacher)):
-        raise SpecError(f"teacher spec {spec!r}: {class_name!r} is not a subclass of teachers.base.Teacher")
+    cls = load_object(spec, "teacher", accept=lambda c: isinstance(c, type) and issubclass(c, Teacher),
+                      expected="a subclass of teachers.base.Teacher")
     if student is not None and "student" in _params(cls):
         kwargs.setdefault("student", student)
     return _build(cls, spec, **kwargs)

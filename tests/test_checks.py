@@ -1,14 +1,18 @@
-"""The checks (distill/checks/), each in its one home: reference matching by format (lenient and
-strict), the working check, verdict parsing and what a verdict counts for."""
+"""The checks (distill/checks/), each in its one home: the number grammar and GSM8K's notation,
+reference matching by format (lenient and strict), the working check, verdict parsing and what a
+verdict counts for; and the one loader of ``module.path:NAME`` specs."""
 
 from __future__ import annotations
 
 import pytest
 
+from distill.checks import numbers
 from distill.checks import reference as scoring
-from distill.checks.verdict import approval, parse_verdict, verdict_reward
-from distill.checks.working import false_working, verify
+from distill.checks.verdict import approval, parse_verdict, verdict_reward, without_verdict
+from distill.checks.working import equations, false_working, same_result, verify
 from distill.data.questions import Question
+from distill.errors import SpecError
+from distill.loading import load_object
 
 # ----------------------------------------------------------------------------- reference matching
 
@@ -130,3 +134,101 @@ def test_verdict_parsing_is_tolerant_and_never_guesses_no_fault(text, verdict):
 def test_a_verdict_counts_as_approval_and_as_reward():
     assert [approval(v) for v in ("no_fault", "fault", "unparseable", "error")] == [True, False, None, None]
     assert [verdict_reward(v) for v in ("no_fault", "fault", "unparseable")] == [1.0, 0.0, None]
+
+
+# ----------------------------------------------------------------------------- numbers: one grammar, one tolerance
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("It costs $1,200 or 1,200.50 in all.", [1200.0, 1200.5]),  # thousands separators, decimals, a currency sign
+        ("Groups of three only: 1,23 and 12,3456", [1.0, 23.0, 12.0, 3456.0]),
+        ("It fell to -4, then -0.5; 10-3 is 7.", [-4.0, -0.5, 10.0, 3.0, 7.0]),  # a minus after a digit is an operator
+        ("the 3rd box, item x2, v1.5 and .5 hold none; (7) and 5% do", [7.0, 5.0]),  # glued to a word or a dot
+        ("2.5.", [2.5]),
+        ("", []),
+    ],
+)
+def test_the_number_grammar(text, expected):
+    assert numbers.numbers_in(text) == expected
+
+
+def test_final_and_last_number_and_where_it_is_written():
+    text = "So 5 + 3 = 8 #### 8 apples, 9 pears"
+    assert numbers.final_number(text) == 8.0 and numbers.last_number(text) == 9.0  # after ####, else the last
+    assert numbers.final_number("no marker: 4 then 1,500") == numbers.last_number("no marker: 4 then 1,500") == 1500.0
+    assert numbers.final_number(None) is numbers.last_number("") is None
+    assert numbers.number_spans("total: 1,500 kg") == [(7, 12, 1500.0)]
+    assert numbers.canonical_numbers("$1,200.0 or 2.50") == "$1200 or 2.5"
+
+
+def test_one_tolerance_for_answers_and_for_worked_arithmetic():
+    assert numbers.same_number(1200.0, 1200.0000001) and numbers.same_number(1e9, 1e9 + 100)  # relative to the larger
+    assert not numbers.same_number(3.33, 10 / 3) and not numbers.same_number(None, 1.0)
+    assert numbers.same_number(3.33, 10 / 3, places=2) and not numbers.same_number(3.3, 10 / 3, places=2)
+    assert same_result(3.33, 10 / 3) and not same_result(3.3, 10 / 3)  # worked arithmetic rounds to two places
+    assert verify("10 / 3 = 3.33. The answer is 3.33.", "#### 3.33").passed
+
+
+def test_the_equation_grammar_is_the_number_grammar():
+    eqs = equations("1,200 / 4 = 300 and 12x3 = 36, (4 + 5) * 2 = 18; 1234,567 + 1 = 568")
+    assert [(eq.lhs, eq.stated, eq.value) for eq in eqs] == [
+        ("1,200 / 4", 300.0, 300.0), ("12x3", 36.0, 36.0), ("(4 + 5) * 2", 18.0, 18.0), ("567 + 1", 568.0, 568.0)]
+
+
+def test_gsm8k_references_are_split_and_written_in_one_place():
+    assert numbers.split_worked("Half of 10 is 5.\n#### 5") == ("Half of 10 is 5.", "5")
+    assert numbers.split_worked("a #### 1 #### 1,200") == ("a #### 1", "1,200")  # the last marker
+    assert numbers.split_worked("#### 7") == ("", "7") and numbers.split_worked("just 7") is None
+    assert numbers.render_worked("Half of 10 is 5.", "5") == "Half of 10 is 5. The answer is 5."
+    assert numbers.render_worked("", "7") == "The answer is 7."
+    # the data file, the distill objective's reference text and the arithmetic teacher's correction all use them
+    from distill.data.questions import FieldError, parse_question
+    from distill.train.onpolicy import reference_text
+
+    q = parse_question({"question": "Half of 10?", "answer": "Half of 10 is 5.\n#### 5"})
+    assert (q.format, q.gold) == ("gsm8k", 5.0)
+    assert reference_text(q) == "Half of 10 is 5. The answer is 5."
+    with pytest.raises(FieldError, match=r"no number after '####' in 'five'"):
+        parse_question({"question": "Half of 10?", "answer": "Half of 10 is 5.\n#### five"})
+
+
+def test_without_verdict_leaves_the_reasoning():
+    assert without_verdict("Step 2 adds 3.\nVERDICT: FAULT") == "Step 2 adds 3."
+    assert without_verdict("It is wrong.\n**Final verdict:** FAULT\n") == "It is wrong."  # every line the parser reads
+    assert without_verdict("It is wrong.\nVERDICT:\n\nFAULT") == "It is wrong."  # and the outcome under a bare label
+    assert without_verdict("VERDICT:\nStep 2 is wrong.") == "Step 2 is wrong."  # not an outcome: reasoning
+    assert without_verdict("A.\n\nVERDICT: FAULT\nB.") == "A.\n\n\nB."  # the text keeps its shape
+    reason = without_verdict("Wrong sum.\nVerdict - NO FAULT")
+    assert parse_verdict(reason + "\nVERDICT: FAULT") == "fault"  # a taught critique has one verdict
+
+
+# ----------------------------------------------------------------------------- module.path:NAME specs
+
+
+def test_load_object_has_one_error_type_and_one_message_shape():
+    assert load_object("os.path:join", "reward") is __import__("os").path.join
+    for spec, said in [
+        ("no_colon", r"^reward 'no_colon': expected module.path:NAME$"),
+        (":join", r"^reward ':join': expected module.path:NAME$"),
+        ("os.path:", r"^reward 'os.path:': expected module.path:NAME$"),
+        ("no_such_mod:f", r"^reward 'no_such_mod:f': cannot import module 'no_such_mod' \(No module named"),
+        ("os.path:nope", r"^reward 'os.path:nope': module 'os.path' has no 'nope'$"),
+        ("os:sep", r"^reward 'os:sep': 'sep' is not a function$"),
+    ]:
+        with pytest.raises(SpecError, match=said):
+            load_object(spec, "reward", accept=callable, expected="a function")
+    # each kind of spec goes through it: objectives, rewards, teachers, trainers
+    from distill.train.objective import Step, get
+    from distill.train.rewards import load_user_reward
+    from teachers import load_teacher
+
+    with pytest.raises(SpecError, match=r"^objective 'os:sep': 'sep' is not an Objective$"):
+        get("os:sep")
+    with pytest.raises(SpecError, match=r"^reward 'os:nope': module 'os' has no 'nope'$"):
+        load_user_reward("os:nope")
+    with pytest.raises(SpecError, match=r"^teacher 'os:nope': module 'os' has no 'nope'$"):
+        load_teacher("os:nope")
+    with pytest.raises(SpecError, match=r"^trainer 'os:sep': 'sep' is not a function$"):
+        Step("s", "SFTConfig", {}, "sft", "os:sep").build_trainer()

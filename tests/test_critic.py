@@ -137,37 +137,6 @@ def test_a_finished_run_given_a_larger_budget_goes_on(tmp_path, tiny_folder):
     assert again.status == "finished" and len(again.rounds) == 2 and again.history == extended.history
 
 
-def test_the_train_the_critic_recipe_runs_both_phases(tmp_path, tiny_folder):
-    """The recipe: critic training on prompts with references, then the self teacher from its last
-    round on prompts without; both runs resumable, J beside gold accuracy in comparison.md."""
-    import os
-    import subprocess
-    import sys
-
-    budget = tmp_path / "budget.yaml"
-    budget.write_text(yaml.safe_dump({"chunk_size": 2, "approval_items": 2, "answer": {"max_new_tokens": 8},
-                                      "critique": {"max_new_tokens": 8}, "revision": {"max_new_tokens": 8},
-                                      "train": {"sft": {"max_steps": 1}}, "eval": {"max_new_tokens": 8}}))
-    run_dir = tmp_path / "critic-run"
-    cmd = [sys.executable, "recipes/train_the_critic.py", "--run-dir", str(run_dir), "--student", str(tiny_folder),
-           "--rounds", "1", "--prompts", "2", "--self-rounds", "1", "--eval-limit", "2", "--config", str(budget),
-           "--plain"]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    critic = json.loads((run_dir / "critic" / "manifest.json").read_text())
-    after = yaml.safe_load((run_dir / "self" / "config.yaml").read_text())
-    assert yaml.safe_load((run_dir / "critic" / "config.yaml").read_text())["train"]["critic_share"] == 0.3
-    assert after["teacher"] == "self" and after["prompts"].endswith("prompts.jsonl")
-    assert after["student"] == critic["rounds"][-1]["model"]
-    assert "critic" in critic["rounds"][0]["train_metrics"]  # counted, even when nothing could be taught
-    table = (run_dir / "comparison.md").read_text()
-    assert "| critic | 0 |" in table and "| self | 1 |" in table
-    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                           env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert again.returncode == 0 and "already finished" in again.stdout
-
-
 @pytest.mark.parametrize("train, said", [
     ({"critic_share": 1.0}, "train: critic_share must be in [0, 1), got 1.0"),
     ({"critic_share": -0.1}, "train: critic_share must be in [0, 1), got -0.1"),

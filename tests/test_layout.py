@@ -103,7 +103,8 @@ def test_the_interface_sits_on_the_vocabulary_alone(graph):
     eager = imports(ROOT / "distill" / "interface.py", set(graph))
     module_level = {d for d in eager if d.startswith("distill.")}
     assert module_level - {"distill.model.resolve", "distill.model.student", "distill.model.openai_client",
-                           "distill.model"} <= {"distill.core", "distill.errors", "distill.checks.working",
+                           "distill.model"} <= {"distill.core", "distill.errors", "distill.loading",
+                                                "distill.checks.numbers", "distill.checks.working",
                                                 "distill.checks.reference", "distill.checks.verdict", "distill.checks"}
 
 

@@ -81,7 +81,9 @@ def test_an_objectives_check_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_f
     with pytest.raises(ConfigError, match=r"train.objective: the toy objective imitates references, and no prompt "
                                           r"has one \(prompts: .*bare.jsonl\)"):
         BootstrapLoop(RunConfig.from_data(loop_config(tmp_path, tiny_folder, str(bare))))
-    for spec, said in [("test_objective:NOPE", "test_objective has no Objective named 'NOPE'"),
+    for spec, said in [("test_objective:NOPE", "objective 'test_objective:NOPE': module 'test_objective' has no "
+                                               "'NOPE'"),
+                       ("test_objective:ROOT", "objective 'test_objective:ROOT': 'ROOT' is not an Objective"),
                        ("no_such_module:TOY", "cannot import module 'no_such_module'"),
                        ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo, distill or module.path:NAME")]:
         with pytest.raises(ConfigError, match=said):

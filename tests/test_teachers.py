@@ -62,7 +62,7 @@ def test_custom_teacher_by_import_path(tmp_path, monkeypatch):
     assert crits[0].verdict == "no_fault" and t.usage.completion_tokens == 4  # usage works without super().__init__
     with pytest.raises(SpecError, match="cannot import module 'no_such_module_xyz'"):
         load_teacher("no_such_module_xyz:T")
-    with pytest.raises(SpecError, match="has no attribute 'Nope'"):
+    with pytest.raises(SpecError, match="teacher 'my_lab_teachers:Nope': module 'my_lab_teachers' has no 'Nope'"):
         load_teacher("my_lab_teachers:Nope")
     with pytest.raises(SpecError, match="not a subclass of teachers.base.Teacher"):
         load_teacher("textwrap:TextWrapper")

@@ -17,7 +17,8 @@ evaluation, the grounded teacher's check, the target review and the ``reference`
   ("yes or no") is hedged too. GSM8K answers have one final number: strict is lenient.
 * **GSM8K style**: the gold number follows ``####``; the prediction is the number
   after ``####`` when the answer has one, else the last number in the answer.
-  Numbers compare as numbers (``1,200``, ``1200`` and ``1200.0`` agree).
+  Numbers compare as numbers (``1,200``, ``1200`` and ``1200.0`` agree; :mod:`distill.checks.numbers`
+  has the grammar and the tolerance).
 * **Yes/no**: the first standalone *yes* or *no* in the answer; none -> wrong.
 """
 
@@ -26,9 +27,9 @@ from __future__ import annotations
 import re
 import string
 
+from distill.checks.numbers import canonical, canonical_numbers, final_number, same_number
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-# A number: optional sign, digits with optional thousands commas, optional decimals.
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _YESNO = re.compile(r"\b(yes|no)\b")
 _DISJUNCTION = re.compile(r"\b(or|either)\b")
 _BOTH_YESNO = re.compile(r"\b(yes|no)\b\s*(?:/|,|\bor\b)\s*\b(yes|no)\b")
@@ -39,57 +40,15 @@ _NAME_LIST = re.compile(rf"{_NAME}(?:\s*,\s*{_NAME})*\s*(?:,\s*|\s+)(?:and|&)\s+
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
 
 
-def parse_number(text: str) -> float | None:
-    """The number written in ``text`` (commas allowed as thousands separators), or None."""
-    text = text.strip().replace(",", "").rstrip(".")
-    text = text.lstrip("$")
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _canonical_number(match: re.Match) -> str:
-    value = parse_number(match.group(0))
-    if value is None:  # cannot happen for regex matches, kept for safety
-        return match.group(0)
-    return str(int(value)) if value == int(value) else repr(value)
-
-
 def normalize_answer(text: str) -> str:
     """SQuAD-style normalisation, with numbers rewritten canonically first."""
     text = text.lower()
-    text = _NUMBER.sub(_canonical_number, text)
+    text = canonical_numbers(text)
     # keep decimal points inside numbers ("2.5") while removing other punctuation
     text = re.sub(r"(?<=\d)\.(?=\d)", "\x00", text)
     text = text.translate(_PUNCT).replace("\x00", ".")
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
-
-
-def numbers_in(text: str) -> list[float]:
-    """Every number in ``text``, in order."""
-    out = []
-    for m in _NUMBER.finditer(text):
-        value = parse_number(m.group(0))
-        if value is not None:
-            out.append(value)
-    return out
-
-
-def final_number(text: str) -> float | None:
-    """The number after ``####`` if present, else the last number in the text."""
-    if "####" in text:
-        after = numbers_in(text.split("####")[-1])
-        if after:
-            return after[0]
-    found = numbers_in(text)
-    return found[-1] if found else None
-
-
-def same_number(a: float | None, b: float | None, tol: float = 1e-6) -> bool:
-    """Numeric equality with a small tolerance; None never matches."""
-    return a is not None and b is not None and abs(a - b) <= tol * max(1.0, abs(b))
 
 
 def alias_match(answer: str, aliases: list[str]) -> bool:
@@ -126,7 +85,7 @@ def answer_key(format: str | None, text: str) -> str | None:
         return None if v is None else ("yes" if v else "no")
     if format == "gsm8k":
         v = final_number(text)
-        return None if v is None else (str(int(v)) if v == int(v) else repr(v))
+        return None if v is None else canonical(v)
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
     return normalize_answer(first) or None
 

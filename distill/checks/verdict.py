@@ -2,6 +2,7 @@
 the rewards count it — each written once.
 
 * :func:`parse_verdict` — ``"fault"``, ``"no_fault"`` or ``"unparseable"`` from a critique's VERDICT line;
+* :func:`without_verdict` — a critique's reasoning: its text less the verdict lines that parsing reads;
 * :func:`approval` — a verdict as the judge's approval of an answer (True, False, None: not counted);
 * :func:`verdict_reward` — a verdict as the ``judge`` reward (1.0, 0.0, None: no reward).
 """
@@ -9,6 +10,7 @@ the rewards count it — each written once.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from distill.core import Verdict
 
@@ -36,21 +38,36 @@ def _classify(tail: str) -> Verdict | None:
     return None
 
 
-def parse_verdict(text: str) -> Verdict:
-    """``"fault"``, ``"no_fault"`` or ``"unparseable"`` from a critique's VERDICT line."""
-    lines = (text or "").splitlines()
-    found: set[Verdict] = set()
+def _verdict_lines(lines: list[str]) -> Iterator[tuple[list[int], Verdict | None]]:
+    """Each verdict line of a critique's ``lines``: the indices of the lines it takes (the line naming
+    VERDICT; with it, the next non-blank line when the outcome sits there) and the outcome (None: none)."""
     for i, line in enumerate(lines):
         m = _VERDICT_WORD.search(line)
         if not m:
             continue
-        tail = m.group("tail")
+        tail, taken = m.group("tail"), [i]
         if not re.search(r"[a-z]", tail, re.I):  # "VERDICT:" alone: the outcome is on the next line
-            tail = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
-        v = _classify(tail)
-        if v is not None:
-            found.add(v)
+            j = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), None)
+            tail = "" if j is None else lines[j]
+            if j is not None and _classify(tail) is not None:
+                taken.append(j)
+        yield taken, _classify(tail)
+
+
+def parse_verdict(text: str) -> Verdict:
+    """``"fault"``, ``"no_fault"`` or ``"unparseable"`` from a critique's VERDICT line."""
+    found = {v for _, v in _verdict_lines((text or "").splitlines()) if v is not None}
     return found.pop() if len(found) == 1 else "unparseable"
+
+
+def without_verdict(text: str) -> str:
+    """A critique's reasoning: ``text`` with every verdict line :func:`parse_verdict` reads (and the
+    outcome under a bare ``VERDICT:``) emptied, stripped."""
+    lines, ended = (text or "").splitlines(), (text or "").splitlines(keepends=True)
+    for taken, _ in _verdict_lines(lines):
+        for i in taken:
+            ended[i] = ended[i][len(lines[i]):]  # the line break stays: the text keeps its shape
+    return "".join(ended).strip()
 
 
 def approval(verdict: str) -> bool | None:

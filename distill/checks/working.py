@@ -6,7 +6,7 @@ and their values, and the two checks built on them, written once:
 * :func:`false_working` — why a training target's working is wrong, if it is (the target review).
 
 An equation is ``<expression with at least one operator> = <number>`` (``12 x 3 = 36``,
-``(4 + 5) * 2 = 18``, ``1,200 / 4 = 300``); numbers are read by :mod:`distill.checks.reference`'s rules.
+``(4 + 5) * 2 = 18``, ``1,200 / 4 = 300``); numbers are read, and compared, by :mod:`distill.checks.numbers`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import operator
 import re
 from dataclasses import dataclass
 
-from distill.checks.reference import numbers_in, parse_number
+from distill.checks.numbers import NUMBER, STARTS, fmt, last_number, numbers_in, parse_number, same_number
 
 # A safe evaluator for plain arithmetic: eval() would run arbitrary code, and no library in
 # the environment evaluates "12 x 3" style text; ast with a whitelist of operators does.
@@ -24,9 +24,10 @@ _OPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
     ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
 }
-_NUM = r"-?\d+(?:,\d{3})*(?:\.\d+)?"
+# The operands are numbers that may touch an operator ("12x3"); the first starts where a number may.
 _EQUATION = re.compile(
-    rf"(?P<lhs>\(?\s*{_NUM}\s*\)?(?:\s*[-+*/x×÷^]\s*\(?\s*{_NUM}\s*\)?)+)\s*=\s*(?P<rhs>{_NUM})(?!\.?\d)"
+    rf"(?P<lhs>\(?\s*{STARTS}{NUMBER}\s*\)?(?:\s*[-+*/x×÷^]\s*\(?\s*{NUMBER}\s*\)?)+)"
+    rf"\s*=\s*(?P<rhs>{NUMBER})(?!\.?\d)"
 )
 
 
@@ -52,13 +53,9 @@ def evaluate(expression: str) -> float:
 
 
 def same_result(a: float, b: float) -> bool:
-    """Equal as worked arithmetic is written: up to float error, or to two decimals (10 / 3 = 3.33)."""
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b)) or round(a, 2) == round(b, 2)
-
-
-def fmt(value: float) -> str:
-    """A number as a person writes it: 42, 3.5, 0.3333."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+    """Equal as worked arithmetic is written: :func:`~distill.checks.numbers.same_number` to two
+    decimals (10 / 3 = 3.33)."""
+    return same_number(a, b, places=2)
 
 
 @dataclass(frozen=True)
@@ -98,12 +95,6 @@ def equations(text: str) -> list[Equation]:
         out.append(Equation(m.group(0), m.group("lhs").strip(), m.group("rhs"), m.start(), m.end(), m.start("rhs"),
                             stated, value))
     return out
-
-
-def last_number(text: str) -> float | None:
-    """The last number in ``text`` (None when there is none)."""
-    found = numbers_in(text or "")
-    return found[-1] if found else None
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,8 @@ def _train(config: CriticConfig, folder: Path, train: list[dict], precision: str
 
 def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: str, log: Callable[[str], None]) -> dict:
     """The critic (read from its logits) and the untouched student (as the loop's judge: a critique,
-    then its verdict; and read from its logits at once) on the held-out prompts' answers."""
+    then its verdict; and read from its logits at once) on the held-out prompts' answers: all of them,
+    and the greedy ones alone (sampled answers include easy wrong ones: noise, cut off)."""
     from distill.core import SamplingConfig
     from distill.critic.measure import judge, line, quality
     from distill.data.principles import load_principles
@@ -252,6 +253,9 @@ def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: 
     for name, teacher in ways.items():
         log(f"measuring {name} on {len(heldout)} held-out answers")
         verdicts = judge(teacher, heldout, principle, SamplingConfig(max_new_tokens=64))
-        out["ways"][name] = {**quality(heldout, verdicts), "confidence": [v["confidence"] for v in verdicts]}
+        greedy = [i for i, a in enumerate(heldout) if a["temperature"] == 0]  # the kind of answer an eval gives
+        out["ways"][name] = {**quality(heldout, verdicts),
+                             "greedy": quality([heldout[i] for i in greedy], [verdicts[i] for i in greedy]),
+                             "confidence": [v["confidence"] for v in verdicts]}
         log(f"  {name}: {line(out['ways'][name]['all'])}")
     return out

@@ -22,6 +22,7 @@ import random
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from distill.checks.verdict import without_verdict
 from distill.core import Critique, Item
 from distill.data.instructions import COMPLETION, PROMPT
 
@@ -31,14 +32,13 @@ if TYPE_CHECKING:
     from distill.store.records import Sample
 
 NO_FAULT = "I found no problem of this kind in the answer."
-_VERDICT_LINE = re.compile(r"^\s*\**\s*verdict\s*:.*$", re.IGNORECASE | re.MULTILINE)
 _REFERENCE = re.compile(r"\breference\b|\bgold answer\b|\bexpected answer\b", re.IGNORECASE)
 
 
 def fault_reason(sample: "Sample", leaks: "LeakCheck") -> str | None:
     """The teacher's critique of a failed answer without its verdict line, or None when it cannot be
     taught as the student's own (empty, or it leaks the template, markup or the reference's framing)."""
-    text = _VERDICT_LINE.sub("", sample.critique or "").strip()
+    text = without_verdict(sample.critique or "")
     if not text or _REFERENCE.search(text) or leaks.find(text, sample.prompt) is not None:
         return None
     return text

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from distill.checks.reference import FORMATS_CHECKED, check, normalize_answer, parse_number
+from distill.checks.numbers import parse_number, split_worked
+from distill.checks.reference import FORMATS_CHECKED, check, normalize_answer
 from distill.errors import DataError
 from distill.store.jsonl import read_jsonl, where
 
@@ -142,7 +143,7 @@ def detect_format(record: dict) -> str | None:
     value = record[key]
     if isinstance(value, bool):
         return "yesno"
-    if isinstance(value, str) and "####" in value:
+    if isinstance(value, str) and split_worked(value) is not None:
         return "gsm8k"
     return "short"
 
@@ -217,11 +218,12 @@ def _parse_answer(record: dict, fmt: str, question: str) -> Question:
             raise FieldError(key, f"must be true or false (or \"yes\"/\"no\"), got {_kind(value)}")
         return Question(question, format="yesno", gold=value)
     if fmt == "gsm8k":
-        if not isinstance(value, str) or "####" not in value:
+        parts = split_worked(value) if isinstance(value, str) else None
+        if parts is None:
             raise FieldError(key, f"must be a string ending in '#### <number>', got {_kind(value)}")
-        number = parse_number(value.split("####")[-1])
+        number = parse_number(parts[1])
         if number is None:
-            raise FieldError(key, f"no number after '####' in {value.split('####')[-1].strip()!r}")
+            raise FieldError(key, f"no number after '####' in {parts[1]!r}")
         return Question(question, format="gsm8k", gold=number, answer_text=value.strip())
     # short answer: a string, a number, a list of aliases, or SQuAD's {"text": [...]}
     if isinstance(value, dict) and "text" in value:

@@ -25,10 +25,12 @@ objectives only through this contract.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from distill.errors import SpecError
+from distill.loading import load_object
 
 if TYPE_CHECKING:
     from distill.core import Principle, SamplingConfig, Teacher
@@ -63,8 +65,8 @@ class Step:
     def build_trainer(self, *args: Any, **kwargs: Any) -> Any:
         """The step's TRL trainer: ``trainer(model, tokenizer, rows, out_dir, config, callbacks, quiet,
         precision, **extras)``."""
-        module, _, attr = self.trainer.partition(":")
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+        build = load_object(self.trainer, "trainer", accept=callable, expected="a function")
+        return build(*args, **kwargs)  # type: ignore[operator]
 
 
 @dataclass
@@ -152,20 +154,14 @@ class Judge:
 
 
 def get(spec: str) -> Objective:
-    """The objective a run config names: a built-in name or ``module.path:NAME``. Raises ``ValueError``
+    """The objective a run config names: a built-in name or ``module.path:NAME``. Raises a one-line
+    :class:`~distill.errors.SpecError` (a ``ValueError``: the run config reports it as its own error)
     naming what is wrong."""
     path = BUILT_IN.get(spec, spec if ":" in str(spec) else None)
     if path is None:
-        raise ValueError(f"objective must be one of {', '.join(BUILT_IN)} or module.path:NAME, got {spec!r}")
-    module_name, _, attr = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise ValueError(f"objective {spec!r}: cannot import module {module_name!r} ({e})") from None
-    found = getattr(module, attr, None)
-    if not isinstance(found, Objective):
-        raise ValueError(f"objective {spec!r}: {module_name} has no Objective named {attr!r}")
-    return found
+        raise SpecError(f"objective must be one of {', '.join(BUILT_IN)} or module.path:NAME, got {spec!r}")
+    found = load_object(path, "objective", accept=lambda o: isinstance(o, Objective), expected="an Objective")
+    return found  # type: ignore[return-value]
 
 
 def round_data(inputs: RoundInputs) -> RoundData:

@@ -30,6 +30,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from distill.checks.numbers import render_worked, split_worked
 from distill.errors import ConfigError
 from distill.train.objective import Objective, RoundData, RoundInputs, Step
 from distill.train.sft import REPLAY_STEP
@@ -100,11 +101,8 @@ def reference_text(q: "Question") -> str | None:
         return q.gold[0]
     if q.format == "yesno":
         return "Yes." if q.gold else "No."
-    if "####" in ref:
-        work, _, result = ref.rpartition("####")
-        work = work.strip().rstrip(".")
-        return f"{work}. The answer is {result.strip()}." if work else f"The answer is {result.strip()}."
-    return ref
+    worked = split_worked(ref)
+    return render_worked(*worked) if worked is not None else ref
 
 
 def context_for(q: "Question", record: "Sample | None", parts: Sequence[str]) -> str | None:

@@ -26,7 +26,6 @@ one-line :class:`~distill.errors.SpecError` naming it.
 
 from __future__ import annotations
 
-import importlib
 import json
 from contextlib import nullcontext
 from pathlib import Path
@@ -36,6 +35,7 @@ from distill.checks.verdict import verdict_reward
 from distill.checks.working import verify
 from distill.data.questions import Question
 from distill.errors import SpecError
+from distill.loading import load_object
 from distill.store.jsonl import append_records
 
 if TYPE_CHECKING:
@@ -78,15 +78,7 @@ def reads_references(names: Mapping[str, float]) -> bool:
 
 def load_user_reward(spec: str) -> Callable:
     """The function a ``module.path:function`` spec names; a one-line :class:`SpecError` if there is none."""
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise SpecError(f"reward {spec!r}: cannot import module {module_name!r} ({e})") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise SpecError(f"reward {spec!r}: module {module_name!r} has no function {attr!r}")
-    return fn
+    return load_object(spec, "reward", accept=callable, expected="a function")  # type: ignore[return-value]
 
 
 def _text(completion: Any) -> str:
