@@ -37,7 +37,7 @@ from distill.core import (
     as_chat,
 )
 from distill.checks.numbers import fmt, last_number, number_spans, render_worked, same_number, split_worked
-from distill.checks.verdict import parse_verdict
+from distill.checks.verdict import parse_verdict, without_verdict
 from distill.checks.working import Equation, equations, same_result, verify
 from distill.errors import DistillError, SpecError, TeacherError
 from distill.loading import load_object
@@ -73,4 +73,5 @@ __all__ = [
     "OpenAIClient", "OpenAIClientConfig", "Principle", "ProgressFn", "SamplingConfig", "SpecError", "Teacher",
     "TeacherError", "Verdict", "as_chat", "equations", "fmt", "last_number", "load_generator", "load_object",
     "number_spans", "parse_verdict", "render_worked", "same_number", "same_result", "split_worked", "verify",
+    "without_verdict",
 ]

@@ -10,7 +10,9 @@ critic's verdict as the critique.
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Sequence
 
 from distill.interface import Completion, Critique, Item, Principle, SamplingConfig
@@ -18,14 +20,22 @@ from teachers.base import Teacher
 from teachers.local import LocalTeacher
 
 
+# Written beside a critic's weights by the build (distill.critic.build): how the critic was taught to judge.
+CRITIC_FILE = "critic.json"
+
+
 class CriticTeacher(Teacher):
     """Verdicts from a trained critic (``spec``), revisions from ``reviser`` (a teacher; the loader
-    builds it from a spec, ``self`` by default). ``precision``: what the critic scores in (the run's)."""
+    builds it from a spec, ``self`` by default). ``precision``: what the critic scores in (the run's).
+    A critic taught to write its reason before the verdict (its folder's ``critic.json`` says
+    ``"judging": "reason"``) writes it; any other model gives its verdict at once."""
 
     def __init__(self, spec: str | os.PathLike, *, reviser: Teacher, threshold: float = 0.5,
                  precision: str = "fp32") -> None:
         super().__init__()
-        self.critic = LocalTeacher(spec, verdict_only=True, threshold=threshold, precision=precision)
+        about = Path(spec) / CRITIC_FILE
+        judging = json.loads(about.read_text(encoding="utf-8")).get("judging", "verdict") if about.is_file() else "verdict"
+        self.critic = LocalTeacher(spec, judging=judging, threshold=threshold, precision=precision)
         self.reviser = reviser
         self.student = reviser.student  # follows the student when the reviser does (self)
         self.spec = str(spec)

@@ -17,12 +17,14 @@ from distill.interface import (
     SamplingConfig,
     SpecError,
     load_generator,
+    without_verdict,
 )
 from teachers.base import Teacher
 
 # What the critique's last line would say; scored when the model did not write it itself.
 VERDICT_PREFILL = "\n\nVERDICT:"
 VERDICT_CHOICES = {"fault": " FAULT", "no_fault": " NO FAULT"}
+JUDGING = ("critique", "verdict", "reason")
 
 
 class LocalTeacher(Teacher):
@@ -41,9 +43,11 @@ class LocalTeacher(Teacher):
     fault is found when the log-odds of FAULT are above that baseline's.
     Set ``likelihood_verdicts=False`` to keep such critiques "unparseable" (and without confidence).
 
-    ``verdict_only=True`` is the trained critic's way (:mod:`distill.critic`): no critique is
-    written; the verdict is read right after the prompt, at ``VERDICT:``, uncalibrated (a critic
-    trained on balanced verdicts needs no baseline), FAULT when its probability is above ``threshold``.
+    ``judging`` says how a verdict is reached: ``critique`` (the above); a trained critic's ways
+    (:mod:`distill.critic`), uncalibrated (a critic trained on balanced verdicts needs no baseline)
+    and FAULT when its probability is above ``threshold``: ``verdict`` (no critique is written: the
+    verdict is read right after the prompt, at ``VERDICT:``) or ``reason`` (it writes its reason,
+    then the verdict is read after it).
     """
 
     name = "local"
@@ -56,7 +60,7 @@ class LocalTeacher(Teacher):
         chat_template: str | None = None,
         device: str | None = None,
         likelihood_verdicts: bool = True,
-        verdict_only: bool = False,
+        judging: str = "critique",
         threshold: float = 0.5,
         precision: str = "fp32",
         **kwargs,
@@ -64,6 +68,8 @@ class LocalTeacher(Teacher):
         super().__init__(**kwargs)
         if not 0 < threshold < 1:
             raise SpecError(f"threshold must be in (0, 1), got {threshold}")
+        if judging not in JUDGING:
+            raise SpecError(f"judging must be one of {', '.join(JUDGING)}, got {judging!r}")
         if student is None:
             if spec is None:
                 raise SpecError("LocalTeacher needs a model spec")
@@ -72,7 +78,7 @@ class LocalTeacher(Teacher):
         self.student = student
         self.spec = str(spec if spec is not None else student.spec)
         self.likelihood_verdicts = likelihood_verdicts
-        self.verdict_only = verdict_only
+        self.judging = judging
         self.threshold = threshold
         self.name = f"local:{self.spec}"
         self._baseline: dict[tuple[str, int], float] = {}
@@ -82,15 +88,13 @@ class LocalTeacher(Teacher):
 
     def critique(self, items: Sequence[Item], principle: Principle, config: SamplingConfig | None = None) -> list[Critique]:
         """The base critique, each with its confidence; unreadable verdicts read from the likelihoods.
-        With ``verdict_only``: the verdict alone, read from the likelihoods (:meth:`fault_probability`)."""
-        if self.verdict_only:
-            out = []
-            for p in self.fault_probability(items, principle):
-                verdict = "fault" if p > self.threshold else "no_fault"
-                text = f"VERDICT: {'FAULT' if verdict == 'fault' else 'NO FAULT'}"
-                out.append(Critique(text, verdict, Completion(text), verdict_source="likelihood", confidence=p))
-            return out
+        A trained critic (``judging``: ``verdict``, ``reason``): its verdict from its confidence."""
+        if self.judging == "verdict":
+            return [self._thresholded(Critique("", "unparseable"), p) for p in self.fault_probability(items, principle)]
         crits = super().critique(items, principle, config)  # in-process: no partial failures to keep
+        if self.judging == "reason":
+            return [self._thresholded(c, _sigmoid(self._fault_log_odds(item, principle, c.text)))
+                    for item, c in zip(items, crits)]
         if not self.likelihood_verdicts:
             return crits
         out = []
@@ -102,6 +106,13 @@ class LocalTeacher(Teacher):
             out.append(crit)
         return out
 
+    def _thresholded(self, crit: Critique, p: float) -> Critique:
+        """A trained critic's critique: its reason (if any) and the verdict line its confidence gives."""
+        verdict = "fault" if p > self.threshold else "no_fault"
+        text = "\n\n".join(filter(None, [without_verdict(crit.text), f"VERDICT: {VERDICT_CHOICES[verdict].strip()}"]))
+        return replace(crit, text=text, verdict=verdict, verdict_source="likelihood", confidence=p,
+                       completion=replace(crit.completion, text=text))
+
     def fault_probability(self, items: Sequence[Item], principle: Principle) -> list[float]:
         """The model's probability of FAULT (against NO FAULT) as its first words on each item's
         critique chat: the trained critic's confidence, with no critique written."""
@@ -110,7 +121,7 @@ class LocalTeacher(Teacher):
     def _fault_log_odds(self, item: Item, principle: Principle, critique_text: str | None) -> float:
         """log P(FAULT) - log P(NO FAULT) after ``VERDICT:``, at the end of ``critique_text`` (None: as
         the reply's first words)."""
-        prefill = VERDICT_PREFILL.strip() if critique_text is None else critique_text.rstrip() + VERDICT_PREFILL
+        prefill = VERDICT_PREFILL.strip() if critique_text is None else without_verdict(critique_text) + VERDICT_PREFILL
         fault, no_fault = self.student.continuation_logprobs(
             self.critique_chat(item, principle), [VERDICT_CHOICES["fault"], VERDICT_CHOICES["no_fault"]], prefill=prefill)
         return fault - no_fault

@@ -193,3 +193,40 @@ def test_a_bad_critic_teacher_is_one_line():
         load_teacher("critic:")
     with pytest.raises(SpecError, match="the reviser must write answers"):
         load_teacher("critic:somewhere", reviser="critic:elsewhere")
+
+
+def test_a_critic_taught_to_reason_first_writes_the_right_answer_then_the_verdict():
+    from distill.critic.rows import verdict_rows
+    from distill.data.principles import load_principles
+    from teachers import Teacher
+
+    principles = [p for stage in load_principles() for p in stage.principles]
+    rows = verdict_rows(answers(4), Teacher(), principles, seed=0, reasons={f"q{i}": f"gold {i}" for i in range(4)})
+    assert [r["completion"][0]["content"] for r in rows[:2]] == ["The right answer: gold 0\n\nVERDICT: NO FAULT",
+                                                                 "The right answer: gold 1\n\nVERDICT: FAULT"]
+    plain = verdict_rows(answers(4), Teacher(), principles, seed=0)
+    assert plain[0]["completion"][0]["content"] == "VERDICT: NO FAULT"
+    assert plain[0]["prompt"] == rows[0]["prompt"] and "Reference answer" not in plain[0]["prompt"][0]["content"]
+
+
+@pytest.mark.slow
+def test_a_critic_folder_says_how_it_judges(tmp_path, tiny_folder):
+    """A critic whose folder says it reasons first writes text, then the verdict its confidence gives."""
+    import shutil
+
+    from distill.core import Item
+    from distill.data.principles import load_principles
+    from distill.model.student import Student
+    from teachers import load_teacher
+
+    critic = tmp_path / "critic"
+    shutil.copytree(tiny_folder, critic)
+    (critic / "critic.json").write_text(json.dumps({"judging": "reason"}))
+    teacher = load_teacher(f"critic:{critic}", student=Student(tiny_folder))
+    assert teacher.critic.judging == "reason"
+    principle = load_principles()[0].principles[0]
+    from distill.core import SamplingConfig
+
+    for c in teacher.critique([Item("What is 2 + 2?", "4")], principle, SamplingConfig(max_new_tokens=4)):
+        assert c.text.endswith(f"VERDICT: {'FAULT' if c.confidence > 0.5 else 'NO FAULT'}")
+        assert c.verdict == ("fault" if c.confidence > 0.5 else "no_fault")

@@ -57,6 +57,8 @@ class CriticConfig:
     max_new_tokens: int = 64
     heldout_share: float = 0.2
     per_format: int | None = None  # at most this many training answers a format (None: all, balanced)
+    # the critic writes the right answer (its reason) before the verdict, rather than the verdict at once
+    reason: bool = False
     principles: str | None = None  # the run's principles: each training answer is asked under one of them
     # no prompt that near-duplicates a question of these is used
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths() + default_guard_paths()])
@@ -212,7 +214,10 @@ def _data(config: CriticConfig, answers: list[dict]) -> dict:
 def _train(config: CriticConfig, folder: Path, train: list[dict], precision: str, log: Callable[[str], None]) -> Path:
     """The critic: the student with a LoRA adapter trained on the verdict rows, merged (``model/``)."""
     out = folder / "model"
+    about = {"judging": "reason" if config.reason else "verdict"}  # how it judges, beside its weights (teachers/critic.py)
     if is_complete(out):
+        if not (out / "critic.json").is_file():  # killed between the two writes
+            write_json(out / "critic.json", about)
         return out
     if not train:
         raise ConfigError("the check found no format with both right and wrong answers to train the critic on")
@@ -225,17 +230,24 @@ def _train(config: CriticConfig, folder: Path, train: list[dict], precision: str
     student = Student(config.student, precision="fp32")
     template = load_teacher("self", student=student)  # the critique chat a judge is sent
     principles = [p for stage in load_principles(config.principles) for p in stage.principles]
-    rows = verdict_rows(train, template, principles, config.seed)
+    reasons = None
+    if config.reason:
+        from distill.train.onpolicy import reference_text
+
+        reasons = {q.prompt: reference_text(q) for q in _questions(config)[0]}
+    rows = verdict_rows(train, template, principles, config.seed, reasons)
     log(f"training the critic on {len(rows)} verdicts")
     # writes adapter/, train/ (the logs) and model/ (last, atomically: present means trained)
     train_lora(student.model, student.tokenizer, rows, folder, config.train, quiet=False, precision=precision)
+    write_json(out / "critic.json", about)
     return out
 
 
 def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: str, log: Callable[[str], None]) -> dict:
     """The critic (read from its logits) and the untouched student (as the loop's judge: a critique,
     then its verdict; and read from its logits at once) on the held-out prompts' answers: all of them,
-    and the greedy ones alone (sampled answers include easy wrong ones: noise, cut off)."""
+    and the student's greedy ones alone (``greedy``: sampled answers include easy wrong ones, noise
+    and answers cut off; other models' answers are of another kind)."""
     from distill.core import SamplingConfig
     from distill.critic.measure import judge, line, quality
     from distill.data.principles import load_principles
@@ -253,7 +265,8 @@ def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: 
     for name, teacher in ways.items():
         log(f"measuring {name} on {len(heldout)} held-out answers")
         verdicts = judge(teacher, heldout, principle, SamplingConfig(max_new_tokens=64))
-        greedy = [i for i, a in enumerate(heldout) if a["temperature"] == 0]  # the kind of answer an eval gives
+        # the kind of answer an evaluation gives: the student's own, greedy
+        greedy = [i for i, a in enumerate(heldout) if a["temperature"] == 0 and a["source"] == str(config.student)]
         out["ways"][name] = {**quality(heldout, verdicts),
                              "greedy": quality([heldout[i] for i in greedy], [verdicts[i] for i in greedy]),
                              "confidence": [v["confidence"] for v in verdicts]}

@@ -5,14 +5,16 @@ the run's principles, drawn per answer, without the reference: the critic will j
 one); the completion is the verdict line alone, ``VERDICT: FAULT`` or ``VERDICT: NO FAULT``. So a
 trained critic used as a teacher writes a verdict the teacher's parser reads, and its confidence
 is the probability of `` FAULT`` right after ``VERDICT:`` (:class:`teachers.local.LocalTeacher`).
-No reason is written before the verdict: the check gives the label, not the reason, and a
-reason-free verdict is one token to read (README "The critic the check taught": what was measured).
+By default no reason is written before the verdict: the check gives the label, not the reason, and
+a verdict at once is one forward pass to read. With ``reasons`` the critic first writes the right
+answer (the reference, as a person writes it), then the verdict: it learns to solve, then compare
+(the GenRM way); docs/critic.md says what each way measured.
 """
 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from distill.core import Item
 from distill.data.instructions import COMPLETION, PROMPT
@@ -21,16 +23,22 @@ if TYPE_CHECKING:
     from distill.core import Principle, Teacher
 
 FAULT, NO_FAULT = "VERDICT: FAULT", "VERDICT: NO FAULT"
+REASON = "The right answer: {}"
 
 
-def verdict_rows(answers: Sequence[dict], teacher: "Teacher", principles: Sequence["Principle"], seed: int) -> list[dict]:
+def verdict_rows(answers: Sequence[dict], teacher: "Teacher", principles: Sequence["Principle"], seed: int,
+                 reasons: Mapping[str, str] | None = None) -> list[dict]:
     """Conversational prompt/completion rows: each answer's critique chat under a principle drawn
-    from ``principles`` -> its verdict (FAULT for an answer the strict check found wrong)."""
+    from ``principles`` -> its verdict (FAULT for an answer the strict check found wrong), after
+    ``reasons[prompt]`` (the right answer) when given."""
     if not principles:
         raise ValueError("verdict_rows needs at least one principle")
     rng = random.Random(seed)
     rows = []
     for a in answers:
         chat = teacher.critique_chat(Item(a["prompt"], a["answer"]), rng.choice(list(principles)))
-        rows.append({PROMPT: chat, COMPLETION: [{"role": "assistant", "content": NO_FAULT if a["right"] else FAULT}]})
+        verdict = NO_FAULT if a["right"] else FAULT
+        if reasons is not None:
+            verdict = f"{REASON.format(reasons[a['prompt']])}\n\n{verdict}"
+        rows.append({PROMPT: chat, COMPLETION: [{"role": "assistant", "content": verdict}]})
     return rows
