@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 
 from distill.eval.metrics import wilson_interval
-from distill.loop.monitor import MonitorConfig, best_round, same_beyond_noise, set_changes, significant_drop
+from distill.eval.verdict import MonitorConfig, best_round, same_beyond_noise, set_changes, significant_drop
 
 
 def history(run: Path, limit: int | None) -> list[dict]:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 # run as a script, so its own folder is on sys.path: the teacher comparison's table cells
@@ -44,7 +45,6 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
     from distill.model.resolve import load_model
     from distill.model.student import Student
     from distill.store.folder import RunFolder
-    from distill.train.config import TrainConfig
     from distill.train.lora import train_lora
 
     folder = RunFolder(run_dir)
@@ -70,8 +70,8 @@ def one(run_dir: Path, round_number: int, objective: str, precision: str) -> dic
             trained = trainer.model.merge_and_unload().eval()
             examples = len(ds)
         else:
-            data = round_data(RoundInputs(kept, pairs, replay, cfg.replay_share, cfg.seed + round_number,
-                                          TrainConfig(**{**cfg.train.__dict__, "objective": objective})))
+            data = round_data(RoundInputs(kept=kept, pairs=pairs, replay=replay, replay_share=cfg.replay_share,
+                                          seed=cfg.seed + round_number, config=replace(cfg.train, objective=objective)))
             result = train_lora(model, tok, data.rows, Path(tmp), data.config, quiet=True, precision=precision)
             trained, examples = result.model, data.examples
     seconds = time.perf_counter() - t0

@@ -29,7 +29,7 @@ def rounds(run: Path) -> list[dict]:
 
 
 def paired(base: dict, cur: dict) -> str:
-    from distill.loop.monitor import pooled
+    from distill.eval.verdict import pooled
 
     t = pooled(base, cur)
     if t is None:

@@ -15,8 +15,7 @@ import json
 from pathlib import Path
 
 from distill.data.questions import Question
-from distill.checks.reference import answer_key, hedged
-from distill.eval.metrics import answer_collapse
+from distill.checks.reference import answer_collapse, answer_key, hedged
 from distill.store.jsonl import read_records
 
 

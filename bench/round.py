@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from distill.config import RunConfig
 from distill.loop.bootstrap import run
-from distill.ui.display import Display, PhaseClock
+from distill.loop.display import Display, PhaseClock
 
 
 def high_water_mb() -> float | None:

@@ -2,16 +2,17 @@
 
 The package, by concern (each subpackage's docstring says its job)::
 
-    loop/      the spine: collect -> train -> evaluate -> decide, round after round; the monitor
+    loop/      the spine: collect -> train -> evaluate -> decide, round after round; the monitor, the display
     data/      prompt and eval files, instruction data, principles, scoring and arithmetic rules
     curate/    what a round trains on: filters, the training rows of every objective, preference pairs
     model/     model specs, the Student, precision, the OpenAI-compatible client, served students
-    train/     the training config, one module per objective, LoRA merged into a model folder
-    eval/      gold-answer evaluation, held-out loss, a round's metrics
+    train/     the training config, one module per objective behind objective.py, LoRA merged into a model folder
+    eval/      gold-answer evaluation, held-out loss, a round's metrics, the verdict against round 0
     store/     the run folder: records, JSONL and atomic writes, the lock, kill points, Ctrl-C
     publish/   report, model cards, trackers, the Hub, exported datasets
-    ui/        displays, ``distill show``, the command line, the recipes' flags
+    ui/        the live display, ``distill show``, the command line, the recipes' flags
     config.py  RunConfig: everything a run needs       callbacks.py  hooks into the loop's events
+    schema.py  typed configs from plain data           text.py       how a table cell is written
     core.py    the vocabulary (chats, items, the Generator and Teacher protocols)
     errors.py  the error family                        interface.py  what teachers may use of distill
 

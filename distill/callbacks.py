@@ -4,7 +4,7 @@ loop calls at fixed events, so a new metric or report plugs in without editing t
 
 Every event is a method of :class:`LoopCallback` that does nothing unless overridden:
 
-* for the person watching (a :class:`~distill.ui.display.Display` draws them): ``start``,
+* for the person watching (a :class:`~distill.loop.display.Display` draws them): ``start``,
   ``round_start``, ``phase_start`` / ``phase_advance`` / ``phase_total`` / ``phase_note`` /
   ``phase_end``, ``sample`` (a record just written), ``round_end`` (a trained round's row of the
   rounds table), ``warn``, ``info``, ``finish``;

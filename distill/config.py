@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -21,9 +18,10 @@ from distill.data.evalsets import default_eval_paths, default_guard_paths
 from distill.data.paths import DATA_DIR
 from distill.errors import ConfigError
 from distill.eval.gold import EvalConfig
-from distill.loop.monitor import MonitorConfig
+from distill.eval.verdict import MonitorConfig
 from distill.model.resolve import DEFAULT_STUDENT
 from distill.model.serving import StudentServerConfig
+from distill.schema import _plain, from_dict, load_yaml
 from distill.store.atomic import write_text
 from distill.train.config import TrainConfig
 
@@ -105,7 +103,9 @@ class RunConfig:
         return [self.prompts] if isinstance(self.prompts, str) else list(self.prompts)
 
     def to_dict(self) -> dict:
-        return _plain(dataclasses.asdict(self))
+        """Plain data, as saved in ``config.yaml`` (the ``train`` section in its YAML shape:
+        :meth:`~distill.train.config.TrainConfig.to_dict`)."""
+        return {**_plain(dataclasses.asdict(self)), "train": _plain(self.train.to_dict())}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the config as YAML (atomically: a killed write leaves the old file)."""
@@ -128,81 +128,3 @@ class RunConfig:
                 raise ConfigError(f"{source}: key monitor.max_rounds: the round budget is `rounds` now; set that instead")
             data = {**data, "monitor": {k: v for k, v in monitor.items() if k != "max_rounds"}}
         return from_dict(cls, data, source)
-
-
-def load_yaml(path: str | os.PathLike) -> dict:
-    """A YAML config file's top-level mapping; a missing or malformed file is a :class:`ConfigError`."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    return data
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def from_dict(cls: type, data: dict, source: str = "<config>", prefix: str = "") -> Any:
-    """Build a (nested) dataclass from plain data, checking keys and simple types."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    kwargs = {}
-    for key, value in data.items():
-        where = f"{source}: key {prefix}{key}"
-        if key not in names:
-            raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(names))})")
-        kwargs[key] = _convert(hints[key], value, where, source, f"{prefix}{key}.")
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{source}: section {prefix.rstrip('.') or 'top level'}: {e}") from None
-
-
-def _convert(hint: Any, value: Any, where: str, source: str, prefix: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return from_dict(hint, value, source, prefix)
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in (a for a in args if a is not type(None)):
-            try:
-                return _convert(arg, value, where, source, prefix)
-            except ConfigError as e:
-                errors.append(str(e))
-        raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
-    if origin is typing.Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: expected one of {', '.join(map(repr, args))}, got {value!r}")
-        return value
-    if origin in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        if args and args[0] is str and not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-        return origin(value)
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return value
-    if hint is Any:
-        return value
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(hint, type) and (not isinstance(value, hint) or (hint is int and isinstance(value, bool))):
-        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
-    return value

@@ -167,7 +167,7 @@ def best_of_tables(results: dict) -> list[str]:
 
 def self_table(runs: dict) -> list[str]:
     from distill.eval.metrics import j_text
-    from distill.loop.monitor import pooled
+    from distill.eval.verdict import pooled
     from distill.publish.report import auroc_text
 
     lines = ["## Self-bootstrap without references: the student judging itself, and the trained critic judging", "",

@@ -231,4 +231,4 @@ def test_load_object_has_one_error_type_and_one_message_shape():
     with pytest.raises(SpecError, match=r"^teacher 'os:nope': module 'os' has no 'nope'$"):
         load_teacher("os:nope")
     with pytest.raises(SpecError, match=r"^trainer 'os:sep': 'sep' is not a function$"):
-        Step("s", "SFTConfig", {}, "sft", "os:sep").build_trainer()
+        Step(name="s", trl_config="SFTConfig", defaults={}, section="sft", trainer="os:sep").build_trainer()

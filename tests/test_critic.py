@@ -138,9 +138,11 @@ def test_a_finished_run_given_a_larger_budget_goes_on(tmp_path, tiny_folder):
 
 
 @pytest.mark.parametrize("train, said", [
-    ({"critic_share": 1.0}, "train: critic_share must be in [0, 1), got 1.0"),
-    ({"critic_share": -0.1}, "train: critic_share must be in [0, 1), got -0.1"),
-    ({"critic_share": 0.3, "objective": "grpo"}, "train: critic_share trains the critic in an sft step; objective 'grpo' has none"),
+    ({"critic_share": 1.0}, "section train: critic_share must be in [0, 1), got 1.0"),
+    ({"critic_share": -0.1}, "section train: critic_share must be in [0, 1), got -0.1"),
+    # an option of the objectives with an SFT step: not of one without
+    ({"critic_share": 0.3, "objective": "grpo"},
+     "key train.critic_share: an option of objective sft, sft_then_dpo, not of 'grpo'"),
 ])
 def test_a_bad_critic_share_is_one_line_naming_it(tmp_path, train, said):
     from distill.config import RunConfig
@@ -150,4 +152,4 @@ def test_a_bad_critic_share_is_one_line_naming_it(tmp_path, train, said):
     path.write_text(yaml.safe_dump({"train": train}))
     with pytest.raises(ConfigError) as e:
         RunConfig.load(path)
-    assert str(e.value) == f"{path}: section {said}"
+    assert str(e.value) == f"{path}: {said}"

@@ -219,7 +219,7 @@ class ExplodingDisplay:
             raise RuntimeError(f"display {name} exploded")
 
         if name == "trainer_callback":
-            from distill.ui.display import trainer_progress_callback
+            from distill.loop.display import trainer_progress_callback
 
             def callback():
                 self.calls.append(name)
@@ -289,7 +289,7 @@ def test_interleaved_phases_are_timed_by_their_own_work():
 
     from rich.console import Console
 
-    from distill.ui.display import PlainDisplay
+    from distill.loop.display import PlainDisplay
     from distill.ui.live import RichDisplay
 
     out = io.StringIO()
@@ -320,7 +320,7 @@ def test_interleaved_phases_are_timed_by_their_own_work():
 def test_plain_display_ends_with_the_monitors_warnings():
     import io
 
-    from distill.ui.display import PlainDisplay
+    from distill.loop.display import PlainDisplay
 
     out = io.StringIO()
     PlainDisplay(out).finish(Manifest(status="finished", best_round=2, decision={

@@ -105,13 +105,15 @@ def test_the_context_renders_references_without_the_data_files_notation():
     assert context_for(worked, kept, ["target"]) == "6 * 7 = 42 dollars."
     bare = Question("Tell me about owls.")
     config = TrainConfig(objective="distill", distill_context=["reference"])
-    data = round_data(RoundInputs([], [], None, 0.5, 0, config, [worked, bare], {"gsm8k": " Give a number."}, []))
+    data = round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, config=config,
+                                  prompts=[worked, bare], suffix={"gsm8k": " Give a number."}))
     (row,) = data.rows["distill"]  # the prompt without a reference is left out: the teacher knows nothing of it
     assert row["prompt"][0]["content"] == worked.prompt + " Give a number."
     assert "6 * 7 = 42. The answer is 42." in row["teacher_prompt"][0]["content"]
     assert "####" not in row["teacher_prompt"][0]["content"]
     assert data.metrics["distill"]["without_context"] == 1
-    nothing = round_data(RoundInputs([], [], None, 0.5, 0, config, [bare], {}, []))
+    nothing = round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, config=config,
+                                     prompts=[bare]))
     assert nothing.config is None and "know no more than the student" in nothing.note
     assert config.needs == {"prompts"}  # no kept targets read: answers only collected
     assert TrainConfig(objective="distill").needs == {"prompts", "targets"}
@@ -125,8 +127,10 @@ def test_distill_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fol
     from distill.loop.bootstrap import BootstrapLoop
 
     facts = some(ROOT / "data" / "train" / "facts.jsonl", tmp_path, 4)
-    with pytest.raises(ConfigError, match=r"^train.distill_teacher must be 'context' or 'model:SPEC'"):
-        RunConfig.from_data(loop_config(tmp_path, tiny_folder, facts, 4, {}, distill_teacher="teacher.bin")).train.validate()
+    # the option's own dataclass refuses it as the config is read
+    with pytest.raises(ConfigError, match=r"^<config>: section train: distill_teacher must be 'context' or "
+                                          r"'model:SPEC'"):
+        RunConfig.from_data(loop_config(tmp_path, tiny_folder, facts, 4, {}, distill_teacher="teacher.bin"))
     with pytest.raises(ConfigError, match=r"^train.distill_teacher: model:/no/such/folder: cannot be loaded: unknown model spec"):
         BootstrapLoop(RunConfig.from_data(loop_config(tmp_path, tiny_folder, facts, 4, {},
                                                       distill_teacher="model:/no/such/folder")))
@@ -148,5 +152,5 @@ def test_distill_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fol
         BootstrapLoop(RunConfig.from_data(loop_config(tmp_path, tiny_folder, bare, 2, {},
                                                       distill_context=["reference"])))
     with pytest.raises(ConfigError, match=r"distill_context must name some of reference, target"):
-        RunConfig.from_data(loop_config(tmp_path, tiny_folder, facts, 4, {}, distill_context=["critique"])).train.validate()
+        RunConfig.from_data(loop_config(tmp_path, tiny_folder, facts, 4, {}, distill_context=["critique"]))
     assert not (tmp_path / "run").exists()  # nothing was started

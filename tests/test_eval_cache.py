@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_once(tmp_path: Path, name: str, student: Path, eval_file: Path, **extra):
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
-    from distill.ui.display import PlainDisplay
+    from distill.loop.display import PlainDisplay
 
     heldout = tmp_path / "heldout.jsonl"
     heldout.write_text("".join((ROOT / "data" / "replay_heldout.jsonl").read_text().splitlines(keepends=True)[:2]))

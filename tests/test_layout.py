@@ -1,7 +1,8 @@
 """The layout's promises, checked on the import graph of every module (imports inside functions
-count; those under ``if TYPE_CHECKING:`` do not, they never run): no import cycles, ``teachers``
-uses nothing of ``distill`` but the interface module, ``distill`` reaches teachers only through
-the ``teachers`` package's own API, and every subpackage says its job in a docstring."""
+count; those under ``if TYPE_CHECKING:`` do not, they never run): no import cycles (not even
+through type-only imports), layers that only go down (:data:`LAYERS`), ``teachers`` uses nothing of
+``distill`` but the interface module, ``distill`` reaches teachers only through the ``teachers``
+package's own API, and every subpackage says its job in a docstring."""
 
 from __future__ import annotations
 
@@ -24,19 +25,46 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
 
 
+# The layers of `distill`, lowest first: a module imports its own layer and those below it, never one
+# above (docs/layout.md draws them). Each entry names a module or a package (all its modules).
+LAYERS = (
+    ("distill.errors", "distill.core", "distill.loading", "distill.schema", "distill.text", "distill.callbacks"),
+    ("distill.checks",),  # is this answer right?
+    ("distill.store",),  # the run folder
+    ("distill.model",),  # weights and generation
+    ("distill.data",),  # what was written for training and evaluation
+    ("distill.curate",),  # what a round trains on
+    ("distill.train",),  # the objectives and their training
+    ("distill.eval",),  # measuring a round (held-out loss with the training step's own batches) and the verdict
+    ("distill.config",),  # RunConfig: every section's typed config
+    ("distill.publish",),  # report, model cards, trackers, the Hub
+    ("distill.loop", "distill.critic"),  # the run's spine; the critic's build beside it
+    ("distill.ui", "distill.interface", "distill"),  # what people and teachers use
+)
+
+
+def layer(module: str) -> int:
+    """The index in :data:`LAYERS` of the longest entry that names ``module`` or a package holding it."""
+    found = [(len(entry), i) for i, entries in enumerate(LAYERS) for entry in entries
+             if module == entry or (entry != "distill" and module.startswith(entry + "."))]
+    assert found, f"{module} is in no layer: add it to LAYERS (and to docs/layout.md)"
+    return max(found)[1]
+
+
 def _type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def imports(path: Path, known: set[str]) -> set[str]:
-    """The project modules ``path`` imports, anywhere but under ``if TYPE_CHECKING:``."""
+def imports(path: Path, known: set[str], type_only: bool = False) -> set[str]:
+    """The project modules ``path`` imports, anywhere but under ``if TYPE_CHECKING:`` (there too with
+    ``type_only``)."""
     name = module_name(path)
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking(node):
+        if isinstance(node, ast.If) and _type_checking(node) and not type_only:
             for child in node.orelse:
                 visit(child)
             return
@@ -63,7 +91,15 @@ def graph() -> dict[str, set[str]]:
     return {name: imports(path, set(mods)) for name, path in mods.items()}
 
 
-def test_the_import_graph_has_no_cycle(graph):
+@pytest.fixture(scope="module")
+def typed_graph() -> dict[str, set[str]]:
+    mods = modules()
+    return {name: imports(path, set(mods), type_only=True) for name, path in mods.items()}
+
+
+@pytest.mark.parametrize("which", ["graph", "typed_graph"])
+def test_the_import_graph_has_no_cycle(which, request):
+    graph = request.getfixturevalue(which)
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 
@@ -82,6 +118,13 @@ def test_the_import_graph_has_no_cycle(graph):
     for node in sorted(graph):
         if node not in state:
             visit(node)
+
+
+def test_no_module_imports_a_layer_above_its_own(graph):
+    upward = [f"{name} ({LAYERS[layer(name)][0]}) imports {dep} ({LAYERS[layer(dep)][0]})"
+              for name, deps in sorted(graph.items()) if name.split(".")[0] == "distill"
+              for dep in sorted(deps) if dep.split(".")[0] == "distill" and layer(dep) > layer(name)]
+    assert not upward, "imports climbing a layer:\n" + "\n".join(upward)
 
 
 def test_teachers_use_nothing_of_distill_but_the_interface(graph):

@@ -124,7 +124,7 @@ def test_config_roundtrip_and_errors(tmp_path):
     from distill.config import RunConfig
 
     cfg = RunConfig(rounds=3, prompts=["a.jsonl", "b.jsonl"])
-    cfg.train.sft["learning_rate"] = 1e-4
+    cfg.train.sections["sft"]["learning_rate"] = 1e-4
     cfg.answer.max_new_tokens = 40
     cfg.save(tmp_path / "c.yaml")
     back = RunConfig.load(tmp_path / "c.yaml")

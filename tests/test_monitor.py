@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from distill.loop.monitor import Decision, Monitor, MonitorConfig, best_round, significant_drop
+from distill.eval.verdict import MonitorConfig, best_round, significant_drop
+from distill.loop.monitor import Decision, Monitor
+from distill.train.objective import get
 
 
 def rounds(*specs: tuple, n: int = 300) -> list[dict]:
@@ -196,9 +198,12 @@ def test_an_rl_rounds_rising_reward_with_falling_gold_is_divergence():
     """Online RL: the round's own reward rose while gold accuracy fell beyond noise (approval flat)."""
     history = rounds((0.40, 0.50, 2.0), (0.28, 0.50, 2.0))
     rose = [{"reward_first": 0.2, "reward_last": 0.6}]
-    d = Monitor().decide(history, training=rose)
+    rl = Monitor(objective=get("grpo"))  # the objective says what its own score did within the round
+    d = rl.decide(history, training=rose)
     assert d.kind == "divergence" and "reward rose 0.20 -> 0.60" in d.reason and d.best_round == 0
     # the same fall with a flat reward is no divergence (it may still be other trouble, but not this)
-    assert Monitor().decide(history, training=[{"reward_first": 0.4, "reward_last": 0.41}]).kind != "divergence"
+    assert rl.decide(history, training=[{"reward_first": 0.4, "reward_last": 0.41}]).kind != "divergence"
     # and a rising reward with gold inside the noise is no divergence either
-    assert Monitor().decide(rounds((0.40, 0.50, 2.0), (0.39, 0.50, 2.0)), training=rose).kind != "divergence"
+    assert rl.decide(rounds((0.40, 0.50, 2.0), (0.39, 0.50, 2.0)), training=rose).kind != "divergence"
+    # an objective without a score of its own (sft) reads nothing there
+    assert Monitor(objective=get("sft")).decide(history, training=rose).kind != "divergence"

@@ -1,16 +1,20 @@
 """An objective is a plug-in: one module behind one contract (distill.train.objective). The toy
-objective below is declared in this file alone — no edit anywhere else — and runs through a real
-loop round; the built-ins go through the same table."""
+objectives below are declared in this file alone — no edit anywhere else — and run through a real
+loop round; the built-ins go through the same table. The second owns everything about itself: an
+option of its own (in the run config, validated by it), a metric read from its training log, a
+report table and a monitor warning, all reaching the round's summary and the run's report."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from distill.errors import ConfigError
-from distill.train.objective import BUILT_IN, Objective, RoundData, RoundInputs, Step, get
+from distill.train.objective import BUILT_IN, Objective, RoundData, RoundInputs, Step, first_last, get
 from distill.train.sft import SFT_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +42,64 @@ def toy_summary(train_dir: Path, config, prompts) -> dict:
     return {"references_imitated": sum(q.checkable for q in prompts)}
 
 
-TOY_STEP = Step("toy", "SFTConfig", {**SFT_DEFAULTS, "max_steps": 1}, "toy", "test_objective:toy_trainer")
-TOY = Objective("toy", (TOY_STEP,), toy_rows, needs=frozenset({"prompts"}), check=toy_check, summary=toy_summary)
+TOY_STEP = Step(name="toy", trl_config="SFTConfig", defaults={**SFT_DEFAULTS, "max_steps": 1}, section="toy",
+                trainer="test_objective:toy_trainer")
+TOY = Objective(name="toy", steps=(TOY_STEP,), rows=toy_rows, needs=frozenset({"prompts"}), check=toy_check,
+                summary=toy_summary)
 
 
-def loop_config(tmp_path: Path, student: Path, prompts: str, **train) -> dict:
+# -- a toy objective that owns everything about itself ---------------------------------------
+
+
+@dataclass
+class CopyOptions:
+    """Its own section of the run config: ``train.copies``."""
+
+    copies: int = 1  # each reference imitated this many times
+
+    def __post_init__(self) -> None:
+        if self.copies < 1:
+            raise ValueError(f"copies must be >= 1, got {self.copies}")
+
+
+def copy_rows(inputs: RoundInputs) -> RoundData:
+    data = toy_rows(inputs)
+    if data.config is not None:
+        data.rows = {"copy": data.rows["toy"] * inputs.config.options.copies}
+    return data
+
+
+def copy_trainer(model, tokenizer, rows, out_dir, config, callbacks=None, quiet=False, precision=None):
+    from distill.train.sft import build_trainer
+
+    return build_trainer(model, tokenizer, rows, out_dir, config, callbacks, quiet, precision, step=COPY_STEP)
+
+
+def copy_metrics(log_history) -> dict:
+    """Its metric, read from its own training log: the loss over the first and the last quarter of its steps."""
+    steps = [e for e in log_history if "loss" in e and "train_runtime" not in e]
+    first, last = first_last(steps, "loss")
+    return {"copy_steps": len(steps), "copy_loss_first": first, "copy_loss_last": last}
+
+
+def copy_warnings(train_metrics: dict, bias_share: float) -> list[str]:
+    return [f"copied references for {train_metrics['copy_steps']} steps: the student learns the answers by heart"]
+
+
+def copy_report(rounds) -> list[str]:
+    return ["## Copied references", "", "| round | steps | loss first -> last quarter |", "|---|---|---|",
+            *[f"| {r.round} | {r.train_metrics['copy_steps']} | {r.train_metrics['copy_loss_first']:.3f} -> "
+              f"{r.train_metrics['copy_loss_last']:.3f} |" for r in rounds], ""]
+
+
+COPY_STEP = Step(name="copy", trl_config="SFTConfig", defaults={**SFT_DEFAULTS, "max_steps": 2}, section="copy",
+                 trainer="test_objective:copy_trainer")
+COPY = Objective(name="copy", steps=(COPY_STEP,), rows=copy_rows, about="the references, copied",
+                 needs=frozenset({"prompts"}), options=CopyOptions, metrics=copy_metrics,
+                 line=lambda m: f"copied for {m['copy_steps']} steps", warnings=copy_warnings, report=copy_report)
+
+
+def loop_config(tmp_path: Path, student: Path, prompts: str, objective: str = "test_objective:TOY", **train) -> dict:
     heldout = tmp_path / "heldout.jsonl"
     heldout.write_text("".join((ROOT / "data" / "replay_heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
     return {"run_dir": str(tmp_path / "run"), "student": str(student), "teacher": "self", "rounds": 1,
@@ -50,7 +107,7 @@ def loop_config(tmp_path: Path, student: Path, prompts: str, **train) -> dict:
             "prompts": prompts, "seed": 1, "eval_sets": [str(ROOT / "data" / "eval" / "yesno.jsonl")],
             "guard_sets": [], "answer": {"max_new_tokens": 8}, "critique": {"max_new_tokens": 8},
             "revision": {"max_new_tokens": 8}, "eval": {"limit": 2, "max_new_tokens": 8},
-            "train": {"objective": "test_objective:TOY", **train}}
+            "train": {"objective": objective, **train}}
 
 
 def test_a_toy_objective_declared_in_a_test_file_runs_through_a_loop_round(tmp_path, tiny_folder):
@@ -64,6 +121,7 @@ def test_a_toy_objective_declared_in_a_test_file_runs_through_a_loop_round(tmp_p
     summary = manifest.rounds[0]
     assert summary.objective == "test_objective:TOY"
     assert summary.train_metrics == {"references_imitated": 4}  # what the objective adds to the summary
+    assert summary.train_loss is not None
     log = json.loads((Path(cfg.run_dir) / "round-01" / "train" / "log_history.json").read_text())
     assert {e["objective"] for e in log["log_history"]} == {"toy"}
     # its own section of the config reached its TRL config: max_steps 2 over the step's default of 1
@@ -72,7 +130,32 @@ def test_a_toy_objective_declared_in_a_test_file_runs_through_a_loop_round(tmp_p
     assert "test_objective:TOY" in (Path(cfg.run_dir) / "report.md").read_text()
 
 
-def test_an_objectives_check_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_folder):
+def test_an_objective_owns_its_option_metric_report_table_and_warning(tmp_path, tiny_folder, capsys):
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import run
+
+    cfg = RunConfig.from_data(loop_config(tmp_path, tiny_folder, str(ROOT / "data" / "train" / "facts.jsonl"),
+                                          objective="test_objective:COPY", copies=2,
+                                          copy={"per_device_train_batch_size": 2}))
+    assert cfg.train.options == CopyOptions(copies=2)
+    manifest = run(cfg)
+    run_dir = Path(cfg.run_dir)
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())["train"]
+    assert saved["copies"] == 2 and saved["copy"] == {"per_device_train_batch_size": 2}  # its option, as given
+    summary = manifest.rounds[0]
+    # the option reached its rows: 4 references, each twice, 2 a step
+    assert summary.train_metrics["copy_steps"] == 2 and summary.train_loss is not None
+    assert summary.train_metrics["copy_loss_first"] > 0  # its metric, read from its own training log
+    warning = "copied references for 2 steps: the student learns the answers by heart"
+    assert warning in manifest.warnings
+    report = (run_dir / "report.md").read_text()
+    assert "## Copied references" in report and "| 1 | 2 | " in report  # its report table
+    assert f"- warning: {warning}" in report
+    assert "round 1: copied for 2 steps" in capsys.readouterr().out  # its display line
+    assert RunConfig.load(run_dir / "config.yaml").train == cfg.train  # and the run folder reloads it
+
+
+def test_an_objectives_check_its_options_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_folder):
     from distill.config import RunConfig
     from distill.loop.bootstrap import BootstrapLoop
 
@@ -88,6 +171,13 @@ def test_an_objectives_check_and_a_bad_spec_are_one_line_errors(tmp_path, tiny_f
                        ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo, distill or module.path:NAME")]:
         with pytest.raises(ConfigError, match=said):
             RunConfig.from_data({"train": {"objective": spec}})
+    for train, said in [({"copies": 0}, "<config>: section train: copies must be >= 1, got 0"),
+                        ({"copies": "two"}, "<config>: key train.copies: expected int, got 'two'"),
+                        ({"copy_count": 2}, "<config>: key train.copy_count: unknown key (known: copies, copy, "),
+                        ({"reward": "judge"}, "<config>: key train.reward: an option of objective grpo, not of 'copy'")]:
+        with pytest.raises(ConfigError) as e:
+            RunConfig.from_data({"train": {"objective": "test_objective:COPY", **train}})
+        assert str(e.value).startswith(said)
     assert not (tmp_path / "run").exists()
 
 
@@ -96,3 +186,23 @@ def test_the_built_in_objectives_are_in_the_one_table():
         "sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo"), "grpo": ("grpo", "replay"),
         "distill": ("distill", "replay")}
     assert get("grpo").needs == {"prompts", "judge"}
+
+
+def test_a_config_saved_before_objectives_owned_their_options_still_loads(tmp_path):
+    """A config.yaml written when every objective's options were train keys of their own: each
+    objective's options and TRL sections read as before, other objectives' defaults dropped."""
+    from distill.config import RunConfig
+
+    old = {"objective": "grpo", "lora_r": 16, "sft": {}, "dpo": {}, "grpo": {"num_generations": 4}, "distill": {},
+           "sections": {}, "reward": ["reference", "judge"], "distill_teacher": "context",
+           "distill_context": ["reference", "target"], "screen_candidates": 2.0, "screen_samples": 4,
+           "critic_share": 0.0, "num_threads": None, "launcher": None}
+    train = RunConfig.from_data({"train": old}).train
+    assert train.options.reward == ["reference", "judge"] and train.options.screen_samples == 4
+    assert train.section("grpo") == {"num_generations": 4}
+    as_sft = RunConfig.from_data({"train": {**old, "objective": "sft", "reward": "reference", "screen_candidates": 1.0,
+                                            "screen_samples": 1, "critic_share": 0.2}}).train
+    assert as_sft.options.critic_share == 0.2 and as_sft.section("grpo") == {"num_generations": 4}
+    with pytest.raises(ConfigError, match=r"key train.critic_share: an option of objective sft, sft_then_dpo, not of "
+                                          r"'grpo'"):
+        RunConfig.from_data({"train": {**old, "critic_share": 0.3}})

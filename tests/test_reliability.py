@@ -138,7 +138,7 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_with_nothing_lost(tmp_path,
 def test_an_unreadable_manifest_is_rebuilt_from_the_round_folders(tmp_path, tiny_folder, monkeypatch):
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
-    from distill.ui.display import PlainDisplay
+    from distill.loop.display import PlainDisplay
 
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
     cfg = config(tmp_path, tiny_folder, teacher="fakes:FixerTeacher", rounds=2)

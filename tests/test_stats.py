@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from distill.eval.stats import compare, detectable_change, holm, items_needed, mcnemar, paired_difference
-from distill.loop.monitor import Monitor, MonitorConfig, best_round, set_changes
+from distill.eval.verdict import MonitorConfig, best_round, set_changes
+from distill.loop.monitor import Monitor
 
 
 @pytest.mark.parametrize("b, c, p", [(0, 5, 0.0625), (1, 9, 0.021484375), (2, 8, 0.109375), (3, 3, 1.0), (0, 0, 1.0),

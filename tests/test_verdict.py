@@ -8,10 +8,12 @@ import random
 
 from distill.curate.rows import rl_rows
 from distill.data.questions import Question
-from distill.eval.metrics import _set_metrics, answer_collapse
+from distill.eval.metrics import _set_metrics
 from distill.eval.stats import compare
-from distill.loop.monitor import (Monitor, MonitorConfig, beats_round0, best_round, biased_sets, collapse_warnings,
-                                  pooled, set_changes)
+from distill.eval.verdict import MonitorConfig, beats_round0, best_round, biased_sets, pooled, set_changes
+from distill.loop.monitor import Monitor
+from distill.train.grpo import collapse_warnings, rollout_answers
+from distill.train.objective import get
 
 
 def changed(items: str, up: int, down: int, seed: int) -> str:
@@ -144,13 +146,13 @@ def test_a_rollout_log_answering_yes_to_every_yes_no_prompt_is_a_collapse():
     rows += [{"reward": "reference", "format": "gsm8k", "completion": f"3 + {i} = {3 + i}", "value": 1.0}
              for i in range(16)]
     rows += [{"reward": "verifier", "format": "yesno", "completion": "No.", "value": 0.0} for _ in range(32)]
-    answers = answer_collapse(rows)
+    answers = rollout_answers(rows)
     assert answers["yesno"] == {"n": 32, "top": "yes", "share": 1.0}  # the first reward's rows only
     assert answers["gsm8k"]["share"] == 1 / 16
-    warnings = collapse_warnings({"answers": answers}, MonitorConfig())
+    warnings = collapse_warnings({"answers": answers}, MonitorConfig().bias_share)
     assert warnings == ["collapse: the policy answers 'yes' to 100% of yes/no prompts (32 rollouts)"]
     r0 = {"a": start(seed=1)}
-    d = Monitor().decide([metrics(0, r0), metrics(1, r0)], training=[{"answers": answers}])
+    d = Monitor(objective=get("grpo")).decide([metrics(0, r0), metrics(1, r0)], training=[{"answers": answers}])
     assert warnings[0] in d.warnings
 
 
@@ -181,7 +183,7 @@ def test_the_report_shows_the_pooled_verdict_what_it_could_see_and_the_collapse(
     m["strict_accuracy"] = m["accuracy"] - 0.05
     answers = {"yesno": {"n": 40, "top": "yes", "share": 1.0}}
     summary = RoundSummary(round=1, objective="grpo", train_metrics={"reward": 0.5, "steps": 4, "answers": answers})
-    decision = Monitor().decide(history, training=[summary.train_metrics])
+    decision = Monitor(objective=get("grpo")).decide(history, training=[summary.train_metrics])
     text = write_report(tmp_path, history, decision, rounds=[summary]).read_text()
     assert "Best round: **0**" in text
     assert ("This eval could detect a change of 24 points over all 40 items pooled, and per set: facts 34 (20 items), "
@@ -199,7 +201,8 @@ def test_a_distillation_teacher_that_knows_no_more_than_the_student_is_named():
     history = [metrics(0, r0), metrics(1, r0)]
     knows = {"teacher": {"checked": 100, "right": 60}, "distill": {"student_checked": 100, "student_right": 25}}
     same = {"teacher": {"checked": 100, "right": 25}, "distill": {"student_checked": 100, "student_right": 25}}
-    assert not any("knows no more" in w for w in Monitor().decide(history, training=[knows]).warnings)
-    (warning,) = [w for w in Monitor().decide(history, training=[same]).warnings if "knows no more" in w]
+    monitor = Monitor(objective=get("distill"))
+    assert not any("knows no more" in w for w in monitor.decide(history, training=[knows]).warnings)
+    (warning,) = [w for w in monitor.decide(history, training=[same]).warnings if "knows no more" in w]
     assert warning == ("the distillation teacher knows no more than the student: right on 25% of the round's 100 "
                        "checkable prompts, the student on 25%; distilling from it teaches nothing")

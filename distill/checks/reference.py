@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Sequence
 
 from distill.checks.numbers import canonical, canonical_numbers, final_number, same_number
 
@@ -88,6 +89,35 @@ def answer_key(format: str | None, text: str) -> str | None:
         return None if v is None else canonical(v)
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
     return normalize_answer(first) or None
+
+
+def most_common(keys: Sequence[str | None]) -> tuple[str, float] | None:
+    """The most common answer among ``keys`` (None counts as an answer of its own, never the top one)
+    and its share of all of them; None when there are none."""
+    counts: dict[str, int] = {}
+    for k in keys:
+        if k is not None:
+            counts[k] = counts.get(k, 0) + 1
+    if not counts:
+        return None
+    top = max(counts, key=counts.__getitem__)
+    return top, counts[top] / len(keys)
+
+
+def answer_collapse(rollouts: Sequence[dict]) -> dict[str, dict]:
+    """Per answer format, the most common answer of an online round's rollouts (one row per answer:
+    ``format``, ``completion``) and its share: ``{format: {"n", "top", "share"}}``. A policy giving one
+    answer whatever it is asked has collapsed onto it."""
+    by_format: dict[str, list[str | None]] = {}
+    for r in rollouts:
+        if r.get("format") in FORMATS_CHECKED:
+            by_format.setdefault(r["format"], []).append(answer_key(r["format"], r.get("completion") or ""))
+    out = {}
+    for fmt, keys in sorted(by_format.items()):
+        top = most_common(keys)
+        if top is not None:
+            out[fmt] = {"n": len(keys), "top": top[0], "share": top[1]}
+    return out
 
 
 def first_yes_no(text: str) -> bool | None:

@@ -43,7 +43,7 @@ def replay_count(ratio: float, rows: int, available: int) -> int:
 
 
 def replay_sample(replay: Dataset | Iterable[dict] | None, ratio: float, rows: int, seed: int) -> list[dict]:
-    """The replay step's rows after an objective that trains on prompts (grpo, distill): replay data
+    """The replay step's rows after an objective that trains on prompts (online RL, distillation): replay data
     alone, :func:`replay_count` examples for ``rows`` prompts, drawn with ``seed`` (none without replay data)."""
     pool = [] if replay is None else list(replay)
     return random.Random(seed).sample(pool, replay_count(ratio, rows, len(pool)))
@@ -92,8 +92,8 @@ def preference_mix(pairs: list[dict], imitate: list[dict], replay: Any = None, r
     drawn from ``replay``.
 
     An imitation row enters with ``rejected == chosen``: its preference term is then exactly zero
-    (the policy's log-ratio of a response to itself), so it contributes only the SFT term of TRL's
-    combined loss (``loss_type: [sigmoid, sft]``). That is how a DPO round keeps training on
+    (the policy's log-ratio of a response to itself), so it contributes only the imitation term of TRL's
+    combined loss (``loss_type: [sigmoid, sft]``). That is how a preference round keeps training on
     original data, the forgetting guard."""
     rng = random.Random(seed)
     replay_rows = [] if replay is None else list(replay)

@@ -1,6 +1,6 @@
 """Which of a round's candidate prompts an RL objective trains on: those where the check can teach.
 
-A GRPO group learns only when its answers get different rewards; a prompt the student always gets
+A group of RL answers learns only when they get different rewards; a prompt the student always gets
 right, or always wrong, gives a group with one reward and no gradient. The round's answers-only
 collect phase samples a few answers to each candidate prompt (at temperature 1 unless the run's
 answers are sampled already) and checks each
@@ -18,7 +18,7 @@ from distill.data.questions import Question
 from distill.store.records import Sample
 
 FRESH_SHARE = 0.25  # of the chosen prompts, drawn at random from all candidates
-SCREEN_TEMPERATURE = 1.0  # the screen's answers are sampled as GRPO samples (its default temperature)
+SCREEN_TEMPERATURE = 1.0  # the screen's answers are sampled as RL rollouts are (their default temperature)
 
 
 def pass_rates(records: Sequence[Sample]) -> dict[str, float]:

@@ -1,1 +1,1 @@
-"""Measuring a round: gold-answer evaluation, held-out loss on original data, and the per-round metrics the monitor decides on."""
+"""Measuring a round: gold-answer evaluation, held-out loss on original data, the per-round metrics the monitor decides on, and the verdict against round 0 (statistics and wording the monitor and the report share)."""

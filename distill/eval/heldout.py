@@ -18,7 +18,6 @@ from trl import SFTTrainer
 
 from distill.train.common import datasets_bars, training_dataset
 from distill.train.config import TrainConfig
-from distill.train.sft import SFT_STEP
 
 
 @contextmanager
@@ -59,8 +58,9 @@ def answer_metrics(
     """
     ds = training_dataset(examples)
     with tempfile.TemporaryDirectory(prefix="distill-eval-") as tmp, _quiet_evaluation():
-        args = TrainConfig().args(SFT_STEP, Path(tmp), per_device_train_batch_size=batch_size,
-                                      per_device_eval_batch_size=batch_size, max_length=max_length, disable_tqdm=True)
+        config = TrainConfig()  # the default objective's first step: supervised, the tokens a round trains
+        args = config.args(config.objective_spec.steps[0], Path(tmp), per_device_train_batch_size=batch_size,
+                           per_device_eval_batch_size=batch_size, max_length=max_length, disable_tqdm=True)
         was_training = model.training
         patched = model.__dict__.get("forward")  # SFTTrainer patches a fused LM head onto the model it is given
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer)

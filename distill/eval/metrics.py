@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
+from distill.checks.reference import answer_key, most_common
+
 # A judge's verdicts on answers: per answer its approval (True, False; None: not judged or unreadable),
 # or its critique (anything with ``verdict`` and ``confidence``: the probability of a fault, for AUROC).
 ApproveFn = Callable[[list[str], list[str]], list[Any]]
@@ -211,88 +213,6 @@ def _set_metrics(s: dict) -> dict:
 
 def _key(fmt: str, record: dict) -> str | None:
     """What an eval answer says, to compare across questions (:func:`distill.checks.reference.answer_key`)."""
-    from distill.checks.reference import answer_key
-
     if fmt == "mc":  # choices differ from question to question: the same position is the same answer
         return None if record.get("prediction") is None else f"choice {record['prediction'] + 1}"
     return answer_key(fmt, record.get("answer") or "")
-
-
-def most_common(keys: Sequence[str | None]) -> tuple[str, float] | None:
-    """The most common answer among ``keys`` (None counts as an answer of its own, never the top one)
-    and its share of all of them; None when there are none."""
-    counts: dict[str, int] = {}
-    for k in keys:
-        if k is not None:
-            counts[k] = counts.get(k, 0) + 1
-    if not counts:
-        return None
-    top = max(counts, key=counts.__getitem__)
-    return top, counts[top] / len(keys)
-
-
-def answer_collapse(rollouts: Sequence[dict]) -> dict[str, dict]:
-    """Per answer format, the most common answer of an RL round's scored rollouts (each answer once,
-    from the first reward's rows) and its share: ``{format: {"n", "top", "share"}}``."""
-    from distill.checks.reference import answer_key
-
-    first = rollouts[0].get("reward") if rollouts else None
-    by_format: dict[str, list[str | None]] = {}
-    for r in rollouts:
-        if r.get("reward") == first and r.get("format") in ("yesno", "gsm8k", "short"):
-            by_format.setdefault(r["format"], []).append(answer_key(r["format"], r.get("completion") or ""))
-    out = {}
-    for fmt, keys in sorted(by_format.items()):
-        top = most_common(keys)
-        if top is not None:
-            out[fmt] = {"n": len(keys), "top": top[0], "share": top[1]}
-    return out
-
-
-def training_metrics(log_history: Sequence[dict]) -> dict:
-    """What a round's training log says, for the round's summary and the monitor: ``train_loss`` (the
-    last logged loss of any step), and for online RL (entries with a ``reward``) the mean reward
-    over the first and the last quarter of its optimizer steps (``reward_first``, ``reward_last``:
-    a rise within the round), the mean reward, its spread within groups (``reward_std``), the share
-    of groups whose answers all got the same reward (``frac_reward_zero_std``: no learning signal),
-    the share of answers cut off at the length limit (``clipped_ratio``), the share of answers left
-    out of the backward pass as teaching nothing (``answers_skipped``), seconds per optimizer step
-    (``step_seconds``), the last KL to the round's start (``kl``, when the KL term is on) and each
-    reward function's mean (``rewards``). For on-policy distillation (entries with
-    ``distilled_tokens``): its steps, the divergence from the teacher over the first and the last
-    quarter of them (``divergence_first``, ``divergence_last``), the tokens distilled, seconds per
-    step, cut-off answers and their mean length."""
-    out: dict = {}
-    losses = [e["loss"] for e in log_history if "loss" in e]
-    if losses:
-        out["train_loss"] = losses[-1]
-
-    def mean(key: str, rows: Sequence[dict]) -> float | None:
-        values = [float(e[key]) for e in rows if e.get(key) is not None and not math.isnan(float(e[key]))]
-        return sum(values) / len(values) if values else None
-
-    distilled = [e for e in log_history if "distilled_tokens" in e and "train_runtime" not in e]
-    if distilled:
-        quarter = max(1, len(distilled) // 4)
-        out.update(steps=len(distilled), divergence_first=mean("loss", distilled[:quarter]),
-                   divergence_last=mean("loss", distilled[-quarter:]),
-                   distilled_tokens=int(sum(float(e["distilled_tokens"]) for e in distilled)),
-                   step_seconds=mean("step_time", distilled), clipped_ratio=mean("completions/clipped_ratio", distilled),
-                   mean_length=mean("completions/mean_length", distilled))
-    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]  # an RL step's entries
-    if not steps:
-        return out
-
-    quarter = max(1, len(steps) // 4)
-    out.update(steps=len(steps), reward=mean("reward", steps), reward_first=mean("reward", steps[:quarter]),
-               reward_last=mean("reward", steps[-quarter:]), reward_std=mean("reward_std", steps),
-               frac_reward_zero_std=mean("frac_reward_zero_std", steps),
-               clipped_ratio=mean("completions/clipped_ratio", steps),
-               answers_skipped=mean("answers_skipped", steps), step_seconds=mean("step_time", steps),
-               mean_length=mean("completions/mean_length", steps))
-    kls = [e["kl"] for e in steps if e.get("kl") is not None]
-    if kls:
-        out["kl"] = float(kls[-1])
-    names = sorted({k.split("/")[1] for e in steps for k in e if k.startswith("rewards/") and k.endswith("/mean")})
-    out["rewards"] = {name: mean(f"rewards/{name}/mean", steps) for name in names}
-    return out

@@ -1,1 +1,1 @@
-"""The spine of a run: collect -> train -> evaluate -> decide, round after round (bootstrap.py), one round's records (collect.py), the monitor that decides (monitor.py), and Ctrl-C as a safe stop (interrupt.py)."""
+"""The spine of a run: collect -> train -> evaluate -> decide, round after round (bootstrap.py), one round's records (collect.py), the monitor that decides (monitor.py), what the person watching is told (display.py), and Ctrl-C as a safe stop (interrupt.py)."""

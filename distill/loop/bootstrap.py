@@ -18,7 +18,6 @@ What cuts across the loop — the display, trackers, model cards, Ctrl-C, kill p
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
 from dataclasses import replace
@@ -30,7 +29,6 @@ from distill.config import RunConfig
 from distill.core import Critique, Generator, Item, SamplingConfig, Teacher
 from distill.curate.filters import SampleFilter
 from distill.curate.pairs import pairs_from_samples, read_pairs, write_pairs
-from distill.curate.screen import line as screen_line
 from distill.curate.targets import LeakCheck
 from distill.data.dedupe import NearDuplicateIndex
 from distill.data.evalsets import load_eval_set
@@ -40,17 +38,16 @@ from distill.data.questions import Question
 from distill.errors import ConfigError, DataError, DistillError, TeacherError
 from distill.eval import cache
 from distill.loop.collect import Collector
-from distill.loop.monitor import Decision, Monitor, distill_line
+from distill.loop.display import Display, PlainDisplay, SafeDisplay
+from distill.loop.interrupt import KillPoints, StopOnCtrlC
+from distill.loop.monitor import Decision, Monitor
 from distill.model.precision import choose as choose_precision
 from distill.model.resolve import cache_root
 from distill.model.serving import ServerPool
 from distill.publish.model_card import ModelCards
 from distill.publish.trackers import RoundLog
 from distill.store.folder import RunFolder, read_json, write_json
-from distill.loop.interrupt import StopOnCtrlC
-from distill.store.killpoints import KillPoints
 from distill.store.records import Manifest, RoundSummary, Sample
-from distill.ui.display import Display, PlainDisplay, SafeDisplay
 
 if TYPE_CHECKING:
     from distill.model.student import Student
@@ -132,8 +129,10 @@ class BootstrapLoop:
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
         config.train.validate()  # TRL checks the training settings now, not after a round of generation
+        self.objective = config.train.objective_spec
         self._check_objective()
-        self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage)
+        self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage,
+                               objective=self.objective)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
         self._teacher_student: Generator | None = None
@@ -174,7 +173,7 @@ class BootstrapLoop:
     def _check_objective(self) -> None:
         """The objective's own check against the run's prompts, before any work (a reward that needs
         references, on prompts of which none has one, would train on nothing)."""
-        check = self.config.train.objective_spec.check
+        check = self.objective.check
         if check is not None:
             try:
                 check(self.config.train, self.pool, self.config.student)
@@ -261,12 +260,13 @@ class BootstrapLoop:
             n = len(manifest.rounds) + 1
             stage = self.stages[manifest.stage_index]
             self.callbacks.round_start(n, stage.name)
-            summary = self.collect(n, stage, served)
-            student, note = self.train(n, student, manifest.replay_share, stage)
+            prompts = self._round_prompts(n)  # the round's data, read once: passed between its phases
+            summary = self.collect(n, stage, served, prompts)
+            student, note = self.train(n, student, manifest.replay_share, stage, prompts)
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
-            summary = replace(summary, model=student.spec, train_note=note, **self._training(n))
-            line = distill_line(summary.train_metrics)
+            summary = replace(summary, model=student.spec, train_note=note, **self._training(n, prompts))
+            line = self.objective.line(summary.train_metrics) if self.objective.line else None
             if line:
                 self.display.info(f"round {n}: {line}")
             manifest.rounds.append(summary)
@@ -282,8 +282,8 @@ class BootstrapLoop:
         """The words the teacher is given around a request, under every principle of the run (a user's
         principles included), and those the objective shows the model in training (the context
         teacher's template): no answer should carry them (:mod:`distill.curate.targets`)."""
-        return [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)] + \
-            list(self.config.train.objective_spec.instructions)
+        told = [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)]
+        return told + list(self.objective.instructions)
 
     def _leaks(self, teacher: Teacher) -> LeakCheck:
         """The leak check for what ``teacher`` is given, built once per set of instructions."""
@@ -308,7 +308,7 @@ class BootstrapLoop:
             used = {s.prompt for k in range(1, n) for s in self._samples(k)}
             count = self.config.prompts_per_round
             if "prompts" in self.config.train.needs:  # candidates, screened (distill.curate.screen)
-                count = round(count * self.config.train.screen_candidates)
+                count = round(count * self.objective.draw_of(self.config.train).candidates)
             items = sample_round(self.pool, count, n, self.config.seed, used, self.config.fresh_prompts_each_round)
             saved = [q.to_json() for q in items]
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -316,11 +316,10 @@ class BootstrapLoop:
         self._prompts[n] = [Question.from_json(p) for p in saved]
         return self._prompts[n]
 
-    def collect(self, n: int, stage: Stage, student: Generator) -> RoundSummary:
-        """Round ``n``'s records: the student answers the round's prompts, the teacher critiques and
+    def collect(self, n: int, stage: Stage, student: Generator, prompts: list[Question]) -> RoundSummary:
+        """Round ``n``'s records: the student answers the round's ``prompts``, the teacher critiques and
         revises, the filters keep or drop each sample (:class:`~distill.loop.collect.Collector`);
         then its preference pairs. Returns the round's counts."""
-        prompts = self._round_prompts(n)
         done = self.folder.samples(n)  # a resumed round's finished records
         # The near-duplicate pool: prompts kept in earlier rounds, then this round's kept records in order.
         earlier = [s.prompt for k in range(1, n) for s in self._samples(k) if s.kept]
@@ -336,7 +335,8 @@ class BootstrapLoop:
         return RoundSummary.of(n, stage.name, done, grounded=teacher.grounded, pairs=len(self._pairs[n]))
 
     # -- train --------------------------------------------------------------------------
-    def train(self, n: int, student: "Student", replay_share: float, stage: Stage) -> tuple["Student", str | None]:
+    def train(self, n: int, student: "Student", replay_share: float, stage: Stage,
+              prompts: list[Question]) -> tuple["Student", str | None]:
         """Train on what ``train.objective`` trains on (the round's kept records, its pairs, its prompts)
         (:mod:`distill.train`); the merged model is the new student. Returns it with a note when
         training was skipped or cut short (no pairs)."""
@@ -347,19 +347,21 @@ class BootstrapLoop:
         out = self.folder.round_dir(n)
         if is_complete(out / "model"):
             return Student(out / "model", precision=self.precision), self._train_note(n)
-        kept = [s for s in self._samples(n) if s.kept]
-        pairs = self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n))
-        critic, counts = self._critic(n, len(kept), stage)
-        data = round_data(RoundInputs(kept, pairs, self.replay, replay_share,
-                                      self.config.seed + n, self.config.train, self._round_prompts(n),
-                                      self.config.eval.prompt_suffix, self._samples(n), critic))
-        if counts:
-            data.metrics["critic"] = counts
+        records = self._samples(n)
+        teacher = self._teacher
+        data = round_data(RoundInputs(
+            kept=[s for s in records if s.kept], records=records, prompts=prompts,
+            pairs=self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n)),
+            replay=self.replay, replay_share=replay_share, seed=self.config.seed + n, config=self.config.train,
+            suffix=self.config.eval.prompt_suffix, teacher=teacher, principle=stage.principles[0],
+            leaks=self._leaks(teacher)))
         if data.metrics:
             (out / "train").mkdir(parents=True, exist_ok=True)
             write_json(out / "train" / "rows.json", data.metrics)
-        if "screen" in data.metrics:
-            self.display.info(f"round {n}: {screen_line(data.metrics['screen'])}")
+        for message in data.warnings:
+            self.display.warn(f"round {n}: {message}")
+        for message in data.info:
+            self.display.info(f"round {n}: {message}")
         if data.config is None:
             self.display.warn(f"round {n}: {data.note}; the student is not trained this round")
             return student, data.note
@@ -392,22 +394,6 @@ class BootstrapLoop:
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
 
-    def _critic(self, n: int, kept: int, stage: Stage) -> tuple[list[dict], dict]:
-        """Round ``n``'s critic rows and their counts (:func:`distill.curate.critic.critic_rows`), at
-        ``train.critic_share`` of the round's SFT rows; a round with no checked record is skipped, said once."""
-        share = self.config.train.critic_share
-        if not share:
-            return [], {}
-        from distill.curate.critic import critic_rows
-
-        teacher = self._teacher
-        rows, counts = critic_rows(self._samples(n), teacher, stage.principles[0], self._leaks(teacher),
-                                   math.ceil(share / (1 - share) * kept), seed=self.config.seed + n)
-        if not counts["checked"]:
-            self.display.warn(f"round {n}: no answer was checked against a reference; the critic is not trained this round")
-            counts["skipped"] = "no checked records"
-        return rows, counts
-
     def _judge(self, student: Generator, stage: Stage) -> "Judge | None":
         """The run's teacher as a judge, for an objective that needs one."""
         from distill.train.objective import Judge
@@ -416,23 +402,23 @@ class BootstrapLoop:
             return None
         return Judge(self.teacher(student), stage.principles[0], self.config.critique)
 
-    def _training(self, n: int) -> dict:
-        """What round ``n``'s training log says (:func:`distill.eval.metrics.training_metrics`): the
-        last loss, and for an RL objective its rewards, their spread, truncation and KL; with what the
-        objective adds from its training folder (its ``summary``), and the objective trained."""
-        from distill.eval.metrics import training_metrics
-
+    def _training(self, n: int, prompts: list[Question]) -> dict:
+        """What round ``n``'s training says: the last loss its log holds, what the objective reads from
+        its log (``metrics``: an RL round's rewards, their spread, truncation, KL) and from its training
+        folder (``summary``), how its rows were chosen (:attr:`RoundData.metrics`), and the objective
+        trained."""
         train_dir = self.folder.round_dir(n) / "train"
         log = self._train_logs.pop(n, None) or read_json(train_dir / "log_history.json", {}) or {}
-        metrics = training_metrics(log.get("log_history", []))
-        loss = metrics.pop("train_loss", None)
-        # the objective trained, which the round's data may have changed (no pairs: DPO skipped)
+        entries = log.get("log_history", [])
+        losses = [e["loss"] for e in entries if "loss" in e]
+        # the objective trained, which the round's data may have changed (no preference pairs: that step skipped)
         used = (log.get("config") or {}).get("objective", self.config.train.objective)
-        objective = self.config.train.objective_spec
+        objective = self.objective
+        metrics = objective.metrics(entries) if objective.metrics is not None else {}
         if objective.summary is not None and log:
-            metrics.update(objective.summary(train_dir, self.config.train, self._round_prompts(n)))
+            metrics.update(objective.summary(train_dir, self.config.train, prompts))
         metrics.update(read_json(train_dir / "rows.json", {}) or {})  # how the rows were chosen (RoundData.metrics)
-        return {"train_loss": loss, "train_metrics": metrics, "objective": used}
+        return {"train_loss": losses[-1] if losses else None, "train_metrics": metrics, "objective": used}
 
     # -- evaluate -----------------------------------------------------------------------
     def evaluate(self, n: int, student: "Student", generator: Generator, stage: Stage) -> dict:

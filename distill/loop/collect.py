@@ -9,7 +9,7 @@ checked against it by the evaluation's own rules before any critique (with ``ans
 > 1, the first sampled answer that passes is the one reviewed: rejection sampling), and a revision
 is kept only if it passes the same check.
 
-An objective that trains on the round's prompts alone (GRPO: ``"prompts"`` in its ``needs``, and not
+An objective that trains on the round's prompts alone (online RL: ``"prompts"`` in its ``needs``, and not
 ``"targets"``) reads no critique, revision or kept target, so its rounds collect **answers only**: each answer checked
 where a check exists (its verdict: the round's pass rate, for the summary and the report), no
 teacher request, nothing kept.
@@ -46,7 +46,8 @@ class Collector:
         needs = config.train.needs
         self.answers_only = "prompts" in needs and "targets" not in needs
         self.phases = PHASES[:1] if self.answers_only else PHASES
-        self.samples = max(config.answer.num_samples, config.train.screen_samples if self.answers_only else 1)
+        draw = self.objective.draw_of(config.train)  # answers to each prompt the objective's rows choose among
+        self.samples = max(config.answer.num_samples, draw.samples if self.answers_only else 1)
 
     def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
                 filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:

@@ -1,4 +1,5 @@
-"""Ctrl-C during a run: the first stops at the next safe point, a second stops at once."""
+"""What may end a run mid-way, as loop callbacks: Ctrl-C (the first stops at the next safe point, a
+second at once) and, in tests, the kill points (:mod:`distill.store.killpoints`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 
 from distill.callbacks import LoopCallback
 from distill.errors import Interrupted
+from distill.store.killpoints import point
 
 
 class StopOnCtrlC(LoopCallback):
@@ -55,3 +57,20 @@ class StopOnCtrlC(LoopCallback):
                 stop.check()
 
         return StopAtStep()
+
+
+class KillPoints(LoopCallback):
+    """The phase kill points as a loop callback: ``answer``, ``critique``, ``revise`` and
+    ``evaluate`` after each batch of the phase's work, ``train_step`` after each optimizer step."""
+
+    def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None:
+        point(phase)
+
+    def trainer_callback(self):
+        from transformers import TrainerCallback
+
+        class KillAtStep(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                point("train_step")
+
+        return KillAtStep()

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distill.callbacks import LoopCallback
+from distill.eval.verdict import judge_line
 from distill.store.atomic import is_complete, write_text
+from distill.train.objective import DEFAULT
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
@@ -43,14 +45,14 @@ def model_card(*, run_dir: Path, round_number: int, config: dict, summary: "Roun
     return f"""---
 base_model: {config.get('student')}
 library_name: transformers
-tags: [selfdistill, lora, {summary.objective or 'sft'}]
+tags: [selfdistill, lora, {summary.objective or DEFAULT}]
 ---
 # {run_dir.name}, round {round_number}
 
 A LoRA fine-tune (merged) of `{config.get('student')}` made by the selfdistill loop: the student answered
 {summary.prompts} prompts, the teacher `{config.get('teacher')}` critiqued them under the
 `{summary.stage or '?'}` stage of `{config.get('principles') or 'data/principles.yaml'}`, and the
-student was trained ({summary.objective or 'sft'}) on {summary.kept} kept records
+student was trained ({summary.objective or DEFAULT}) on {summary.kept} kept records
 ({summary.kept_verified} verified answers, {summary.pairs} preference pairs) mixed
 with original instruction data.
 
@@ -78,8 +80,6 @@ distill run {run_dir / 'config.yaml'}
 
 def _judge(m: dict) -> str:
     """Can this round's judge (and the student as judge) tell right from wrong? One line each."""
-    from distill.loop.monitor import judge_line
-
     out = []
     for key, who in (("judge", "The judge"), ("student_judge", "The student as judge")):
         if m.get(key):

@@ -27,8 +27,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from distill.loop.monitor import MonitorConfig, possible_gain  # noqa: E402
+from distill.eval.verdict import MonitorConfig, biased_line, biased_sets, per_set, pooled, possible_gain  # noqa: E402
 from distill.store.records import RoundSummary, Sample  # noqa: E402
+from distill.text import cell, clip  # noqa: E402
+from distill.train.objective import DEFAULT, Objective, get  # noqa: E402
 
 BEST_RULE = ("A trained round is recommended only when it beats round 0 beyond noise: better on all eval items "
              "pooled (exact McNemar test on the items that changed, 5%; yes/no sets in yes-no pairs, so a flipped "
@@ -48,19 +50,6 @@ class ReportConfig:
 
 # per-set lines; red (approval), black (overall) and grey (interval) are kept for the headline series
 _SET_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
-
-
-def _fmt(v: Any, pct: bool = False) -> str:
-    if v is None:
-        return "-"
-    if pct:
-        return f"{v:.1%}"
-    return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-
-def _clip(text: Any, limit: int) -> str:
-    text = "" if text is None else str(text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quote(text: str) -> str:
@@ -165,22 +154,12 @@ def review_section(samples_by_round: Mapping[int, Sequence[Sample]], examples: i
             cleaned = [s for s in records if key in (s.cleaned or {})]
             lines.append(f"| {rnd} | {label} | {len(dropped)} | {len(cleaned)} | {len(kept)} | {mean:.1f} |")
             for s in dropped[:examples]:
-                shown.append(f"- round {rnd}, {label}, dropped ({_clip(s.drop_reason, 120)}): "
-                             f"{_clip(s.revision if s.verdict == 'fault' else s.answer, 200)!r}")
+                shown.append(f"- round {rnd}, {label}, dropped ({clip(s.drop_reason, 120)}): "
+                             f"{clip(s.revision if s.verdict == 'fault' else s.answer, 200)!r}")
             for s in cleaned[:examples]:
-                shown.append(f"- round {rnd}, {label}, cleaned ({_clip(s.cleaned[key], 160)}): trained on "
-                             f"{_clip(s.target, 160)!r}")
+                shown.append(f"- round {rnd}, {label}, cleaned ({clip(s.cleaned[key], 160)}): trained on "
+                             f"{clip(s.target, 160)!r}")
     return lines + [""] + shown + [""]
-
-
-def critic_cell(counts: Mapping | None) -> str:
-    """A round's critic examples (:func:`distill.curate.critic.critic_rows`) in one table cell."""
-    if not counts:
-        return "-"
-    if counts.get("skipped"):
-        return f"skipped: {counts['skipped']}"
-    return (f"{counts['faults'] + counts['no_faults'] + counts['corrections']} ({counts['faults']} / "
-            f"{counts['no_faults']} / {counts['corrections']})")
 
 
 def judge_section(history: Sequence[Mapping]) -> list[str]:
@@ -267,8 +246,6 @@ def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, example
     pooled (the verdict) and per set, the newly right, the newly wrong (yes/no sets in yes-no pairs),
     the paired change with its 95% interval and the exact p, the strict check beside the lenient one;
     sets answered all the same way; and a few items the round got newly wrong."""
-    from distill.loop.monitor import biased_sets, per_set, pooled
-
     base = history[0] if history else {}
     names = [k for k in sorted(base.get("sets") or {}) if (base["sets"][k] or {}).get("items")]
     if not names or len(history) < 2:
@@ -283,7 +260,7 @@ def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, example
 
     def row(rnd: int, name: str, t: Any, strict: Any = None) -> str:
         return (f"| {rnd} | {name} | {t.n} | {t.b} | {t.c} | {100 * t.diff:+.1f} ({100 * t.lo:+.1f} to "
-                f"{100 * t.hi:+.1f}) | {t.p:.2g} | {_fmt(strict, pct=True)} |")
+                f"{100 * t.hi:+.1f}) | {t.p:.2g} | {cell(strict, pct=True)} |")
 
     for m in history[1:]:
         t = pooled(base, m)
@@ -294,8 +271,8 @@ def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, example
                              m["sets"][k].get("strict_accuracy")))
     lines += ["", detectable_line(history), ""]
     config = MonitorConfig()
-    flagged = [f"- round {m['round']}, {k}: answers {a!r} to {round(share * n)} of {n}: this set measures the default "
-               "answer, not knowledge" for m in history for k, (a, share, n) in biased_sets(m, config).items()]
+    flagged = [f"- round {m['round']}, {biased_line(k, a, share, n)}" for m in history
+               for k, (a, share, n) in biased_sets(m, config).items()]
     if flagged:
         lines += ["Sets answered (nearly) all the same way:", "", *flagged, ""]
     shown = best if isinstance(best, int) and best > 0 else history[-1]["round"]
@@ -308,90 +285,47 @@ def paired_section(run_dir: Path, history: Sequence[Mapping], best: Any, example
     for k in names:
         for a, b in zip(zero.get(k, {}).get("items", []), cur.get(k, {}).get("items", [])):
             if a.get("correct") and not b.get("correct"):
-                wrong.append(f"- {k}: *{_clip(a.get('question'), 140)}* (gold: {_clip(a.get('gold'), 40)}): round 0 "
-                             f"{_clip(a.get('answer'), 120)!r} -> round {shown} {_clip(b.get('answer'), 120)!r}")
+                wrong.append(f"- {k}: *{clip(a.get('question'), 140)}* (gold: {clip(a.get('gold'), 40)}): round 0 "
+                             f"{clip(a.get('answer'), 120)!r} -> round {shown} {clip(b.get('answer'), 120)!r}")
     if wrong:
         lines += [f"Items round {shown} got newly wrong (the first {min(examples, len(wrong))} of {len(wrong)}):", ""]
         lines += wrong[:examples] + [""]
     return lines
 
 
-def online_tables(rounds: Sequence[RoundSummary]) -> list[str]:
-    """The online rounds' tables: the student's own answers trained on, rewarded (GRPO) or scored
-    token by token by a teacher (on-policy distillation)."""
-    rl, distilled = rl_table(rounds), distill_table(rounds)
-    if not rl and not distilled:
-        return []
-    return ["## Online training", "", *rl, *distilled]
+def objectives(rounds: Sequence[RoundSummary]) -> dict[str, Objective]:
+    """The objectives that trained ``rounds``, by name, in the order they first did."""
+    return {name: get(name) for name in dict.fromkeys(r.objective or DEFAULT for r in rounds)}
 
 
-def rl_table(rounds: Sequence[RoundSummary]) -> list[str]:
-    """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
-    its spread within groups, the share of groups with no learning signal, truncated answers, KL,
-    each reward's mean, and prompts no reward could score."""
-    rl = [r for r in rounds if r.train_metrics.get("reward") is not None]
-    if not rl:
-        return []
-    lines = ["Reinforced by the check (GRPO):", "",
-             "| round | steps | s per step | reward | first -> last quarter | spread in groups | groups without signal "
-             "| cut off at the limit | answers left out | KL | each reward | unrewarded prompts "
-             "| most common answer per format |",
-             "|" + "---|" * 13]
-    for r in rl:
-        m = r.train_metrics
-        each = "; ".join(f"{name} {_fmt(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
+def training_section(rounds: Sequence[RoundSummary]) -> list[str]:
+    """What each round trained on (with the columns its objective adds, where some round has them),
+    the notes of rounds whose training was skipped or cut short, then each objective's own section
+    over its rounds."""
+    used = objectives(rounds)
+    columns = [c for o in used.values() for c in o.columns if any(c.key in r.train_metrics for r in rounds)]
+    columns = list({c.header: c for c in columns}.values())  # an objective sharing another's column shows it once
+    lines = ["## Training data", "",
+             "| round | stage | objective | prompts | faults | kept | kept as verified | preference pairs "
+             "| answers checked (passed) | without reference | most common drop reasons |"
+             + "".join(f" {c.header} |" for c in columns),
+             "|" + "---|" * (11 + len(columns))]
+    for r in rounds:
+        drops = sorted(r.dropped.items(), key=lambda kv: -kv[1])[:3]
         lines.append("| " + " | ".join([
-            str(r.round), str(m.get("steps", "-")), _fmt(m.get("step_seconds")), _fmt(m.get("reward")),
-            f"{_fmt(m.get('reward_first'))} -> {_fmt(m.get('reward_last'))}", _fmt(m.get("reward_std")),
-            _fmt(m.get("frac_reward_zero_std"), pct=True), _fmt(m.get("clipped_ratio"), pct=True),
-            _fmt(m.get("answers_skipped"), pct=True), _fmt(m.get("kl")),
-            each, str(m.get("unrewarded", "-")), _clip(_answers(m), 160),
+            str(r.round), r.stage or "-", r.objective or DEFAULT, str(r.prompts), str(r.faults), str(r.kept),
+            str(r.kept_verified), str(r.pairs), f"{r.checked} ({r.answers_passed})" if r.checked else "-",
+            "-" if r.ungrounded is None else str(r.ungrounded),
+            "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
+            *[c.cell(r.train_metrics) for c in columns],
         ]) + " |")
-    lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
-              "limit rarely reach a checkable result (their tokens are not trained on); such answers add nothing "
-              "to the gradient and are left out of the forward and backward pass; one answer given to most prompts of a format (\"yes\" to "
-              "every yes/no question) is a collapse onto what the check pays regardless of the question.", ""]
+    lines.append("")
+    lines += [f"- round {r.round}: {r.train_note}" for r in rounds if r.train_note]
+    lines.append("")
+    for name, objective in used.items():
+        if objective.report is not None:
+            lines += objective.report([r for r in rounds if (r.objective or DEFAULT) == name])
     return lines
-
-
-def distill_table(rounds: Sequence[RoundSummary]) -> list[str]:
-    """The on-policy distillation rounds' table: the divergence from the teacher (first -> last quarter
-    of the round's steps), tokens distilled, the teacher's and the student's accuracy on the round's
-    checkable prompts, answers cut off or with leaked instruction text, the most common answer per format."""
-    from distill.loop.monitor import teacher_vs_student
-
-    rows = [r for r in rounds if r.train_metrics.get("divergence_first") is not None]
-    if not rows:
-        return []
-    lines = ["Distilled on policy (every token of the student's own answers scored by a teacher):", "",
-             "| round | steps | minutes | divergence first -> last quarter | tokens distilled | teacher right "
-             "| student right | prompts without context | cut off at the limit | answers with leaked text "
-             "| most common answer per format |",
-             "|" + "---|" * 11]
-    nothing = []
-    for r in rows:
-        m = r.train_metrics
-        known = teacher_vs_student(m)
-        if known and known[0] <= known[1]:
-            nothing.append(str(r.round))
-        lines.append("| " + " | ".join([
-            str(r.round), str(m.get("steps", "-")),
-            _fmt(m["steps"] * m["step_seconds"] / 60) if m.get("steps") and m.get("step_seconds") else "-",
-            f"{_fmt(m.get('divergence_first'))} -> {_fmt(m.get('divergence_last'))}", str(m.get("distilled_tokens", "-")),
-            _fmt(known[0], pct=True) if known else "-", _fmt(known[1], pct=True) if known else "-",
-            str((m.get("distill") or {}).get("without_context", "-")), _fmt(m.get("clipped_ratio"), pct=True),
-            _fmt(m.get("rollouts_leaked"), pct=True), _clip(_answers(m), 160),
-        ]) + " |")
-    lines += ["", "Teacher and student right: greedy answers to the round's prompts that have a reference, checked "
-              "strictly (the teacher reading what it is given, the student as the collect phase answered). A teacher "
-              "right no more often than the student knows nothing to teach"
-              + (f": round {', '.join(nothing)}." if nothing else ".") + " Leaked text: four words in a row of the "
-              "context's template (an upper bound: \"answer to this question\" is also plain English).", ""]
-    return lines
-
-
-def _answers(m: Mapping) -> str:
-    return "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}" for fmt, a in (m.get("answers") or {}).items()) or "-"
 
 
 def write_report(
@@ -444,40 +378,20 @@ def write_report(
         ci = m.get("gold_ci95")
         row = [
             f"**{m['round']}** (best)" if m["round"] == best else str(m["round"]),
-            _fmt(m.get("gold_accuracy"), pct=True),
+            cell(m.get("gold_accuracy"), pct=True),
             f"{ci[0]:.1%}-{ci[1]:.1%}" if ci else "-",
-            *[_fmt((m.get("sets") or {}).get(n, {}).get("accuracy"), pct=True) for n in set_names],
-            _fmt(m.get("approval_rate"), pct=True),
-            _fmt(m.get("heldout_loss")),
-            _fmt(m.get("distinct_2")),
+            *[cell((m.get("sets") or {}).get(n, {}).get("accuracy"), pct=True) for n in set_names],
+            cell(m.get("approval_rate"), pct=True),
+            cell(m.get("heldout_loss")),
+            cell(m.get("distinct_2")),
             "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
-            _fmt(m.get("leaked_answers"), pct=True),
+            cell(m.get("leaked_answers"), pct=True),
         ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
 
     if rounds:
-        lines += ["## Training data", ""]
-        critic = any("critic" in r.train_metrics for r in rounds)
-        lines.append("| round | stage | objective | prompts | faults | kept | kept as verified | preference pairs "
-                     "| answers checked (passed) | without reference | most common drop reasons |"
-                     + (" critic examples (fault / no fault / corrections) |" if critic else ""))
-        lines.append("|" + "---|" * (11 + critic))
-        for r in rounds:
-            drops = sorted(r.dropped.items(), key=lambda kv: -kv[1])[:3]
-            lines.append("| " + " | ".join([
-                str(r.round), r.stage or "-", r.objective or "sft", str(r.prompts), str(r.faults), str(r.kept),
-                str(r.kept_verified), str(r.pairs), f"{r.checked} ({r.answers_passed})" if r.checked else "-",
-                "-" if r.ungrounded is None else str(r.ungrounded),
-                "; ".join(f"{reason}: {n}" for reason, n in drops) or "-",
-                *([critic_cell(r.train_metrics.get("critic"))] if critic else []),
-            ]) + " |")
-        lines.append("")
-        for r in rounds:
-            if r.train_note:
-                lines.append(f"- round {r.round}: {r.train_note}")
-        lines.append("")
-        lines += online_tables(rounds)
+        lines += training_section(rounds)
 
     lines += judge_section(history)
     lines += guard_table(history)
@@ -504,14 +418,14 @@ def write_report(
                 if s.check:
                     status.append(f"decided by the {s.check} check: answer {'passed' if s.answer_passed else 'failed'}")
                 status.append("kept" if s.kept else f"dropped ({s.drop_reason or 'no reason given'})")
-                lines.append(f"**{i}. Prompt:** {_clip(s.prompt, cfg.max_chars)} ({'; '.join(status)})")
+                lines.append(f"**{i}. Prompt:** {clip(s.prompt, cfg.max_chars)} ({'; '.join(status)})")
                 lines.append("")
                 fields = [("Reference", s.reference)] if s.reference else []
                 fields += [("Before", s.answer), ("Critique", s.critique), ("After", s.revision)]
                 for label, text in fields:
                     lines.append(f"*{label}:*")
                     lines.append("")
-                    lines.append(_quote(_clip(text, cfg.max_chars)))
+                    lines.append(_quote(clip(text, cfg.max_chars)))
                     lines.append("")
     path = run_dir / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

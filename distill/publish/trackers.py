@@ -1,7 +1,7 @@
 """Per-round metrics to the experiment tracker the user already watches.
 
-The tracker is the one training reports to (``train.sft.report_to`` / ``train.dpo.report_to``, TRL's
-own setting; ``none`` by default): TRL logs each round's training steps there, and :class:`RoundLog`
+The tracker is the one training reports to (``report_to`` in a step's TRL section, TRL's own
+setting; ``none`` by default): TRL logs each round's training steps there, and :class:`RoundLog`
 adds what only the loop knows, once per round: gold accuracy (overall and per set), the judge's
 approval, held-out loss, kept pairs, answer length, and the monitor's decision. TensorBoard writes
 to ``<run>/tensorboard``; trackio and Weights & Biases log to the project named by the run folder.

@@ -2,7 +2,8 @@
 
 ``DISTILL_KILL_AT=name`` (or ``name:n``, the n-th time the point is passed) makes this process
 kill itself with SIGKILL there — no cleanup, no ``finally``, exactly as ``kill -9`` or a power
-cut would. Unset (always, outside tests and ``bench/killpoints.py``), :func:`point` does nothing.
+cut would. Unset (always, outside tests and ``bench/kill_sweep.py``), :func:`point` does nothing.
+The loop passes the phase points through :class:`distill.loop.interrupt.KillPoints`, a loop callback.
 
 The points: ``answer`` and ``evaluate`` (after a generation batch), ``critique`` and ``revise``
 (after the teacher answered, before the records are written), ``append`` (after one record of a
@@ -16,8 +17,6 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
-
-from distill.callbacks import LoopCallback
 
 _passed: Counter = Counter()
 
@@ -33,20 +32,3 @@ def point(name: str) -> None:
     _passed[name] += 1
     if _passed[name] == int(nth):
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-class KillPoints(LoopCallback):
-    """The phase kill points as a loop callback: ``answer``, ``critique``, ``revise`` and
-    ``evaluate`` after each batch of the phase's work, ``train_step`` after each optimizer step."""
-
-    def phase_advance(self, phase: str, done: int = 1, tokens: int = 0) -> None:
-        point(phase)
-
-    def trainer_callback(self):
-        from transformers import TrainerCallback
-
-        class KillAtStep(TrainerCallback):
-            def on_step_end(self, args, state, control, **kwargs):
-                point("train_step")
-
-        return KillAtStep()

@@ -90,8 +90,9 @@ class RoundSummary(_Record):
     From its records: prompts, faults (and their share among judged prompts), unparseable verdicts,
     kept targets (of them verified answers), answers a check saw (and passed), prompts without a
     reference under a grounded teacher, drop reasons, preference pairs. From its training: the
-    model folder, the objective, the last training loss, what else the training log says
-    (:func:`distill.eval.metrics.training_metrics`), and a note when training was skipped."""
+    model folder, the objective, the last training loss, what the objective adds (``train_metrics``:
+    read from its training log and folder, and how its rows were chosen; :mod:`distill.train.objective`),
+    and a note when training was skipped."""
 
     round: int
     stage: str = ""
@@ -112,7 +113,7 @@ class RoundSummary(_Record):
     objective: str | None = None
     train_loss: float | None = None
     train_note: str | None = None
-    # what the training log says beyond the loss (grpo: rewards, their spread, truncation, KL, unrewarded prompts)
+    # what the objective adds beyond the loss: from its training log and folder, and how its rows were chosen
     train_metrics: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 

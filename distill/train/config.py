@@ -1,24 +1,21 @@
-"""Settings of one round of training: the objective, the LoRA adapter, and TRL's own arguments over
-this project's defaults. Importable without torch or TRL (they load when the arguments are built).
+"""Settings of one round of training: the objective, the LoRA adapter, the objective's TRL sections
+and options. Importable without torch or TRL (they load when the arguments are built).
 
 In a run config::
 
     train:
-      objective: sft            # sft | dpo | sft_then_dpo | grpo | distill | module.path:NAME
+      objective: NAME           # a built-in name (distill.train.objective.BUILT_IN) or module.path:NAME
       lora_r: 16
-      sft: {learning_rate: 0.0002, num_train_epochs: 2, max_steps: 20}   # any SFTConfig field
-      dpo: {beta: 0.1, loss_type: [apo_zero, sft]}                       # any DPOConfig field
-      grpo: {num_generations: 8, learning_rate: 0.00005}                 # any GRPOConfig field
-      reward: reference         # grpo's reward(s): reference | verifier | judge | module.path:function
-      distill: {beta: 1.0}      # any DistillationConfig field (the distill objective)
-      distill_teacher: context  # distill's teacher: context | model:SPEC
+      SECTION: {learning_rate: 0.0002, max_steps: 20}   # any field of a step's TRL config
+      OPTION: VALUE             # an option of the objective (its own typed section)
 
-Every key under ``sft`` / ``dpo`` / ``grpo`` / ``distill`` (or ``sections.<name>`` for a plug-in objective's own
-step) goes to the step's TRL config class as is, so TRL validates it; the project's defaults for each
-step are declared beside its trainer (:data:`distill.train.sft.SFT_DEFAULTS`,
-:data:`distill.train.dpo.DPO_DEFAULTS`, :data:`distill.train.grpo.GRPO_DEFAULTS`,
-:data:`distill.train.onpolicy.DISTILL_DEFAULTS`) and apply where
-the config says nothing. What an objective is: :mod:`distill.train.objective`.
+Every other key is the objective's (:mod:`distill.train.objective`): a TRL section one of its steps
+reads — every key under it goes to the step's TRL config class as is, so TRL validates it, over the
+project's defaults declared beside its trainer — or one of its options, which its own dataclass
+validates (``docs/objectives.md`` lists each objective's). ``sections.<name>`` holds TRL sections too.
+A config saved before objectives owned their options holds every built-in objective's options at
+their defaults and their empty sections: those of other objectives are dropped as read; another
+objective's option set to anything else is an error naming it.
 """
 
 from __future__ import annotations
@@ -26,65 +23,40 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from distill.errors import ConfigError, DistillError
+from distill.schema import build, convert, from_dict
+from distill.train.objective import DEFAULT, Objective, built_in_sections, get, option_owners
 
 if TYPE_CHECKING:
     from peft import LoraConfig
 
-    from distill.train.objective import Objective, Step
+    from distill.train.objective import Step
 
 LLAMA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
-# the TRL config sections that are fields of TrainConfig (a plug-in objective's own are under `sections`)
-BUILT_IN_SECTIONS = ("sft", "dpo", "grpo", "distill")
-
 # Set by the loop itself: the adapter and the merged model are saved by the toolkit, atomically.
-SFT_FIXED: dict[str, Any] = {"save_strategy": "no"}
+FIXED: dict[str, Any] = {"save_strategy": "no"}
 
-@dataclass
+
+@dataclass(init=False)
 class TrainConfig:
-    """One round of LoRA fine-tuning: the objective, the adapter's shape, and TRL's arguments.
+    """One round of LoRA fine-tuning: the objective, the adapter's shape, TRL's arguments for each of
+    the objective's steps (``sections``: section name -> fields) and the objective's ``options`` (its
+    own dataclass, None for an objective without options).
 
-    ``objective`` (:mod:`distill.train.objective`): ``sft`` trains on the kept targets (revisions,
-    verified answers) mixed with replay data; ``dpo`` trains on the round's preference pairs
-    (revision over answer) with TRL's DPOTrainer, the base model with adapters disabled as its
-    reference; ``sft_then_dpo`` does the SFT round, then DPO with the SFT'd adapter frozen as the
-    reference; ``grpo`` samples answers to the round's prompts and reinforces those that ``reward``
-    scores above their group (TRL's GRPOTrainer), then trains on replay data at the replay share;
-    ``distill`` samples answers to the round's prompts and moves every token of them toward the
-    distribution of ``distill_teacher`` (TRL's DistillationTrainer, :mod:`distill.train.onpolicy`),
-    then trains on replay data; ``module.path:NAME`` is an objective of your own."""
+    Built from the ``train`` keys of a run config (:meth:`from_section`), or in code by the same keys:
+    ``TrainConfig(objective=NAME, SECTION={...}, OPTION=VALUE)`` — a key that is neither one of the
+    fields below nor the objective's is an error."""
 
-    objective: str = "sft"  # a built-in name or module.path:NAME (distill.train.objective)
+    objective: str = DEFAULT  # a built-in name or module.path:NAME (distill.train.objective)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_TARGET_MODULES))  # every LLaMA projection
-    sft: dict[str, Any] = field(default_factory=dict)  # SFTConfig fields over SFT_DEFAULTS
-    dpo: dict[str, Any] = field(default_factory=dict)  # DPOConfig fields over DPO_DEFAULTS
-    grpo: dict[str, Any] = field(default_factory=dict)  # GRPOConfig fields over GRPO_DEFAULTS
-    distill: dict[str, Any] = field(default_factory=dict)  # DistillationConfig fields over DISTILL_DEFAULTS
-    # the TRL config fields of plug-in objectives' own steps, by their section name
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # grpo's reward: reference | verifier | judge | module.path:function, a list of them, or {name: weight}
-    reward: str | list[str] | dict[str, float] = "reference"
-    # distill's teacher: "context" (the round-start weights reading what distill_context names beside the
-    # prompt) or "model:SPEC" (a model with the student's tokenizer) (distill.train.onpolicy)
-    distill_teacher: str = "context"
-    # what the context teacher reads: the prompt's reference and/or the round's kept target ("target":
-    # the collect phase critiques and revises, as for sft)
-    distill_context: list[str] = field(default_factory=lambda: ["reference", "target"])
-    # An objective that trains on prompts (grpo): candidate prompts drawn per prompt trained on, and
-    # answers sampled to each candidate and checked, to train on those whose answers differ
-    # (distill.curate.screen). 1 and 1 (the default): no screen, the round's prompts as drawn; 2 and 4
-    # did not lower the share of groups without signal (README "Online reinforcement").
-    screen_candidates: float = 1.0
-    screen_samples: int = 1
-    # The share of the round's SFT rows (before replay) that teach the critic from the check: critiques
-    # of checked answers and corrections of wrong ones (distill.curate.critic); 0: none
-    critic_share: float = 0.0
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # TRL config fields by section
+    options: Any = None  # the objective's options (its `options` dataclass)
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -92,25 +64,62 @@ class TrainConfig:
     # or "accelerate launch --config_file fsdp.yaml": the round trains under it (distill.train.worker).
     launcher: str | None = None
 
-    def __post_init__(self) -> None:
+    def __init__(self, **keys: Any) -> None:
+        """Any ``train`` key of a run config: the fields below, the objective's TRL sections and options."""
+        own = {f.name: f for f in dataclasses.fields(self)}
+        for name, f in own.items():
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            setattr(self, name, keys.pop(name) if name in keys else default)
+        spec = self.objective_spec
+        sections, options = _split(spec, keys, lambda key: f"train.{key}")
+        self.sections = {**{name: {} for name in spec.sections}, **self.sections, **sections}
+        self.options = _options(spec, self.options, options)
+        self._check()
+
+    def _check(self) -> None:
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lora_r must be >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
-        if not 0 <= self.critic_share < 1:
-            raise ValueError(f"critic_share must be in [0, 1), got {self.critic_share}")
-        if self.critic_share and "sft" not in self.objective_spec.step_names:
-            raise ValueError(f"critic_share trains the critic in an sft step; objective {self.objective!r} has none")
-        if self.screen_candidates < 1 or self.screen_samples < 1:
-            raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
-        from distill.train.objective import get  # no torch: the objective's table and module are light
-
-        get(self.objective)
-        for name in (*BUILT_IN_SECTIONS, *self.sections):
-            fixed = sorted(set(self.section(name)) & set(SFT_FIXED))
+        for name, given in self.sections.items():
+            fixed = sorted(set(given) & set(FIXED))
             if fixed:
                 raise ValueError(f"train.{name}: {', '.join(fixed)} is set by the toolkit and cannot be changed")
-        from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
 
-        parse_spec(self.reward)
+    @classmethod
+    def from_section(cls, data: dict, source: str = "<config>", prefix: str = "train.") -> "TrainConfig":
+        """From a run config's ``train`` keys (:func:`distill.schema.from_dict` calls it): the own keys
+        type-checked, the objective's TRL sections and options told apart, its options built and
+        validated by their dataclass; every mistake one :class:`ConfigError` naming ``source`` and the key."""
+        objective = convert(str, data.get("objective", DEFAULT), f"{source}: key {prefix}objective", source, prefix)
+        try:
+            spec = get(objective)
+        except ValueError as e:
+            raise ConfigError(f"{source}: section {prefix.rstrip('.')}: {e}") from None
+        own_names = {f.name for f in dataclasses.fields(cls)}
+        own = {k: v for k, v in data.items() if k in own_names}
+        sections, options = _split(spec, {k: v for k, v in data.items() if k not in own_names},
+                                   lambda key: f"{source}: key {prefix}{key}")
+        for key in ("sections", "options"):  # as dataclasses.asdict writes them (a critic build's config)
+            own[key] = convert(dict, own.get(key) or {}, f"{source}: key {prefix}{key}", source, prefix)
+        if spec.options is not None:
+            own["options"] = from_dict(spec.options, {**own["options"], **options}, source, prefix)
+        return build(cls, {**own, "sections": {**own["sections"], **sections}}, source, prefix)
+
+    def to_dict(self) -> dict:
+        """The ``train`` keys as a run config writes them: the own fields, the objective's TRL sections
+        and options beside them, other sections given under ``sections``."""
+        spec = self.objective_spec
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "sections":
+                out.update({name: self.section(name) for name in spec.sections})
+                others = {k: v for k, v in self.sections.items() if k not in spec.sections and v}
+                if others:
+                    out["sections"] = others
+            elif f.name == "options":
+                out.update(dataclasses.asdict(self.options) if self.options is not None else {})
+            else:
+                out[f.name] = getattr(self, f.name)
+        return out
 
     @property
     def needs(self) -> frozenset[str]:
@@ -123,28 +132,26 @@ class TrainConfig:
         return self.objective_spec.step_names
 
     @property
-    def objective_spec(self) -> "Objective":
+    def objective_spec(self) -> Objective:
         """The :class:`~distill.train.objective.Objective` that :attr:`objective` names."""
-        from distill.train.objective import get
-
         return get(self.objective)
 
     def section(self, name: str) -> dict[str, Any]:
-        """The config's fields for TRL config section ``name`` (``sft``, ``dpo``, ``grpo``, ``distill`` or a plug-in's)."""
-        return getattr(self, name) if name in BUILT_IN_SECTIONS else self.sections.get(name, {})
+        """The config's fields for TRL config section ``name`` ({} when it gives none)."""
+        return self.sections.get(name, {})
 
     @property
     def report_to(self) -> list[str]:
-        """The trackers training reports to (TRL's ``report_to``); the loop's round metrics go there too."""
-        value = next((getattr(self, s)["report_to"] for s in BUILT_IN_SECTIONS if getattr(self, s).get("report_to")),
-                     "none")
+        """The trackers training reports to (TRL's ``report_to``, from the first section that sets it);
+        the loop's round metrics go there too."""
+        value = next((s["report_to"] for s in self.sections.values() if s.get("report_to")), "none")
         return [value] if isinstance(value, str) else list(value)
 
     def setting(self, name: str) -> Any:
-        """The value an SFTConfig field will have: the config's, else the project default."""
-        from distill.train.objective import get
-
-        return self.sft.get(name, {**get("sft").step("sft").defaults, **_hardware_defaults()}.get(name))
+        """The value a field of the objective's first step's TRL config will have: the config's, else
+        the project default (or the machine's: ``use_cpu``)."""
+        step = self.objective_spec.steps[0]
+        return self.section(step.section).get(name, {**step.defaults, **_hardware_defaults()}.get(name))
 
     def args(self, step: "Step", output_dir: str | Path, precision: str | None = None, **overrides: Any) -> Any:
         """TRL's config for training ``step`` (its ``trl_config`` class): the step's defaults < the run's
@@ -182,6 +189,49 @@ class TrainConfig:
                           target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
 
 
+def _split(objective: Objective, keys: dict[str, Any],
+           where: Callable[[str], str]) -> tuple[dict[str, dict], dict[str, Any]]:
+    """The ``train`` keys that are not TrainConfig's own, as (TRL sections, the objective's options).
+    A built-in objective's TRL section is kept (an empty one dropped); another built-in objective's
+    option at its default is dropped (a config saved before objectives owned their options holds them
+    all); anything else is an error ``where(key)`` names."""
+    sections: dict[str, dict] = {}
+    options: dict[str, Any] = {}
+    defaults = objective.defaults()
+    for key, value in keys.items():
+        if key in objective.sections or key in built_in_sections():
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where(key)}: expected a mapping, got {value!r}")
+            if value or key in objective.sections:
+                sections[key] = value
+        elif key in defaults:
+            options[key] = value
+        elif found := option_owners(key):
+            if any(value != default for default in found.values()):
+                raise ConfigError(f"{where(key)}: an option of objective {', '.join(found)}, not of {objective.name!r}")
+        else:
+            known = sorted({f.name for f in dataclasses.fields(TrainConfig)} | set(objective.sections) | set(defaults))
+            raise ConfigError(f"{where(key)}: unknown key (known: {', '.join(known)})")
+    return sections, options
+
+
+def _options(objective: Objective, given: Any, keys: dict[str, Any]) -> Any:
+    """The objective's options object from ``given`` (its own object, a mapping, or None; another
+    objective's options, left by ``dataclasses.replace`` of the objective, give way to the defaults)
+    and the option keys given beside it."""
+    if isinstance(given, dict):
+        keys = {**given, **keys}
+    elif objective.options is not None and isinstance(given, objective.options):
+        if not keys:
+            return given
+        keys = {**dataclasses.asdict(given), **keys}
+    if objective.options is None:
+        if keys:
+            raise ValueError(f"objective {objective.name!r} takes no options, got {', '.join(keys)}")
+        return None
+    return objective.options(**keys)
+
+
 def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: str | Path, overrides: dict,
               precision: str | None = None) -> Any:
     """``cls(**kwargs)`` from defaults < machine < precision < config section < overrides; a refusal
@@ -191,7 +241,7 @@ def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: 
     if unknown:
         raise ConfigError(f"train.{section}: {', '.join(unknown)}: not a field of TRL's {cls.__name__}")
     chosen = {} if precision is None else {"bf16": precision == "bf16"}  # autocast; weights stay fp32
-    kwargs = {**defaults, **_hardware_defaults(), **chosen, **given, **overrides, **SFT_FIXED,
+    kwargs = {**defaults, **_hardware_defaults(), **chosen, **given, **overrides, **FIXED,
               "output_dir": str(output_dir)}
     try:
         return cls(**kwargs)
@@ -201,7 +251,7 @@ def _trl_args(cls: type, section: str, defaults: dict, given: dict, output_dir: 
 
 def _hardware_defaults() -> dict[str, Any]:
     """Defaults that depend on the machine. bf16 autocast is much slower than fp32 on CPUs without
-    native bf16, so it is chosen only on a GPU that has it (``train.sft: {bf16: true}`` forces it);
+    native bf16, so it is chosen only on a GPU that has it (``bf16: true`` in a step's section forces it);
     pinned memory only helps copies to a GPU; without a GPU, training (one process or several) is on the CPU."""
     import torch
 

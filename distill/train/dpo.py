@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from distill.train.objective import Objective, RoundData, RoundInputs, Step
-from distill.train.sft import SFT_STEP, sft_data
+from distill.train.objective import Objective, RoundData, RoundInputs, Step, get
+from distill.train.sft import CRITIC_COLUMN, SFT, SFT_STEP, SFTOptions, sft_data
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -37,7 +37,8 @@ DPO_DEFAULTS: dict[str, Any] = {
     "dataloader_num_workers": 0,
 }
 
-DPO_STEP = Step("dpo", "DPOConfig", DPO_DEFAULTS, "dpo", "distill.train.dpo:build_trainer")
+DPO_STEP = Step(name="dpo", trl_config="DPOConfig", defaults=DPO_DEFAULTS, section="dpo",
+                trainer="distill.train.dpo:build_trainer")
 
 
 def dpo_data(inputs: RoundInputs) -> RoundData:
@@ -46,26 +47,28 @@ def dpo_data(inputs: RoundInputs) -> RoundData:
     rejected`` (:func:`distill.curate.rows.preference_mix`). Without pairs, DPO is skipped."""
     from distill.curate.rows import preference_mix, sft_rows
 
-    objective = inputs.config.objective_spec
+    with_sft = SFT_STEP in get(inputs.config.objective).steps
     if not inputs.pairs:
         note = "no preference pairs (no kept revision of a faulty answer): DPO skipped"
-        if "sft" not in objective.step_names:
+        if not with_sft:
             return RoundData(None, note=note)
-        data = sft_data(replace(inputs, config=replace(inputs.config, objective="sft")))
+        data = sft_data(replace(inputs, config=replace(inputs.config, objective=SFT.name)))
         data.note = note
         return data
     if not inputs.kept:
         return RoundData(None, note="no pair was kept")
-    data = sft_data(inputs) if "sft" in objective.step_names else RoundData(inputs.config)
+    data = sft_data(inputs) if with_sft else RoundData(inputs.config)
     rows = sft_rows(inputs.kept)
     # after SFT the verified answers are learned already; DPO alone imitates them too
-    verified = [r for r, s in zip(rows, inputs.kept) if s.verdict != "fault"] if "sft" not in objective.step_names else []
+    verified = [] if with_sft else [r for r, s in zip(rows, inputs.kept) if s.verdict != "fault"]
     data.rows["dpo"] = preference_mix(inputs.pairs, verified, inputs.replay, inputs.replay_ratio, inputs.seed)
     return data
 
 
-DPO = Objective("dpo", (DPO_STEP,), dpo_data)
-SFT_THEN_DPO = Objective("sft_then_dpo", (SFT_STEP, DPO_STEP), dpo_data)
+DPO = Objective(name="dpo", steps=(DPO_STEP,), rows=dpo_data, about="the preference pairs")
+SFT_THEN_DPO = Objective(name="sft_then_dpo", steps=(SFT_STEP, DPO_STEP), rows=dpo_data,
+                         about="both in turn", options=SFTOptions,
+                         columns=(CRITIC_COLUMN,))
 
 
 def build_trainer(

@@ -1,7 +1,7 @@
 """The ``grpo`` objective: online reinforcement from the project's checks with TRL's ``GRPOTrainer``.
 
 For each of the round's prompts the student samples ``num_generations`` answers with its current
-LoRA weights, each answer is scored by the rewards of ``train.reward`` (:mod:`distill.train.rewards`),
+LoRA weights, each answer is scored by the rewards of its ``reward`` option (:mod:`distill.train.rewards`),
 and the policy moves toward the answers that scored above their group's mean (GRPO; TRL's DAPO
 loss by default). The rows are conversational prompts with each prompt's question record beside
 them (``question``, JSON), from which the rewards read the reference.
@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from distill.train.objective import Judge, Objective, RoundData, RoundInputs, Step
+from distill.text import cell, clip
+from distill.train.objective import (Draw, Flag, Judge, Objective, RoundData, RoundInputs, Step, first_last,
+                                     log_mean)
 from distill.train.sft import REPLAY_STEP
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 
     from distill.data.questions import Question
+    from distill.store.records import RoundSummary
     from distill.train.config import TrainConfig
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
@@ -61,15 +65,52 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "dataloader_num_workers": 0,
 }
 
-GRPO_STEP = Step("grpo", "GRPOConfig", GRPO_DEFAULTS, "grpo", "distill.train.grpo:build_trainer", takes=("judge",))
+GRPO_STEP = Step(name="grpo", trl_config="GRPOConfig", defaults=GRPO_DEFAULTS, section="grpo",
+                 trainer="distill.train.grpo:build_trainer", takes=("judge",))
+
+
+@dataclass
+class GRPOOptions:
+    """The ``grpo`` objective's options."""
+
+    # the reward(s): reference | verifier | judge | module.path:function, a list of them, or {name: weight}
+    reward: str | list[str] | dict[str, float] = "reference"
+    # Candidate prompts drawn per prompt trained on, and answers sampled to each candidate and checked,
+    # to train on those whose answers differ (distill.curate.screen). 1 and 1 (the default): no screen,
+    # the round's prompts as drawn; 2 and 4 did not lower the share of groups without signal
+    # (docs/objectives.md, "Online reinforcement").
+    screen_candidates: float = 1.0
+    screen_samples: int = 1
+
+    def __post_init__(self) -> None:
+        from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
+
+        parse_spec(self.reward)
+        if self.screen_candidates < 1 or self.screen_samples < 1:
+            raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
+
+
+def reward_list(text: str) -> list[str]:
+    """``--reward a,b``: the names given, comma-separated."""
+    return [r.strip() for r in text.split(",") if r.strip()]
+
+
+REWARD_FLAG = Flag(option="reward", type=reward_list,
+                   help="grpo's reward: reference, verifier, judge or module.path:function; several comma-separated, "
+                        "weights in --config")
 
 
 def prompts_per_step(config: "TrainConfig") -> int:
     """Prompts per GRPO generation batch (one process): completions per micro-batch times
     micro-batches per generation, over the group size."""
-    g = {**GRPO_DEFAULTS, **config.grpo}
+    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
     per_gen = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
     return max(1, g["per_device_train_batch_size"] * per_gen // g["num_generations"])
+
+
+def draw(config: "TrainConfig") -> Draw:
+    """The prompt screen's candidates and samples (:class:`~distill.train.objective.Draw`)."""
+    return Draw(config.options.screen_candidates, config.options.screen_samples)
 
 
 def grpo_data(inputs: RoundInputs) -> RoundData:
@@ -78,7 +119,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
     (:func:`distill.curate.screen.choose`), as many as the candidates over ``screen_candidates``;
     then replay data alone at the replay share of them, for the SFT step after the RL step."""
     from distill.curate.rows import replay_sample, rl_rows
-    from distill.curate.screen import choose, pass_rates
+    from distill.curate.screen import choose, line, pass_rates
     from distill.data.questions import Question
     from distill.train.rewards import parse_spec, reads_references
 
@@ -86,12 +127,14 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
         return RoundData(None, note="no prompts")
     prompts = list(inputs.prompts)
     data = RoundData(inputs.config)
-    if inputs.config.screen_candidates > 1 or inputs.config.screen_samples > 1:
-        count = max(1, round(len(prompts) / inputs.config.screen_candidates))
+    screen = draw(inputs.config)
+    if screen != Draw():
+        count = max(1, round(len(prompts) / screen.candidates))
         prompts, data.metrics["screen"] = choose(prompts, pass_rates(inputs.records), count, inputs.seed)
+        data.info.append(line(data.metrics["screen"]))
     rows = rl_rows(prompts, inputs.suffix, prompts_per_step(inputs.config), inputs.seed)
     data.rows["grpo"] = rows
-    if reads_references(parse_spec(inputs.config.reward)):  # the prompts trained on that no reference can score
+    if reads_references(parse_spec(inputs.config.options.reward)):  # the prompts trained on no reference can score
         data.metrics["unrewarded"] = sum(not Question.from_json(json.loads(r["question"])).checkable for r in rows)
     picked = replay_sample(inputs.replay, inputs.replay_ratio, len(prompts), inputs.seed)
     if picked:
@@ -105,7 +148,7 @@ def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: 
     ``prompts``, the run's pool). Raises ``ValueError`` naming what is wrong."""
     from distill.train.rewards import load_user_reward, needs_reference, parse_spec
 
-    names = parse_spec(config.reward)
+    names = parse_spec(config.options.reward)
     for name in names:
         if ":" in name and prompts is None:
             load_user_reward(name)  # a missing module or function fails now, before any generation
@@ -118,21 +161,113 @@ def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: 
                          "(e.g. data/train/) or another reward")
 
 
+def metrics(log_history: Sequence[dict]) -> dict:
+    """What an RL round's training log says (its entries with a ``reward``, one per optimizer step):
+    the mean reward over the first and the last quarter of its steps (``reward_first``,
+    ``reward_last``: a rise within the round), the mean reward, its spread within groups
+    (``reward_std``), the share of groups whose answers all got the same reward
+    (``frac_reward_zero_std``: no learning signal), the share of answers cut off at the length limit
+    (``clipped_ratio``), the share of answers left out of the backward pass as teaching nothing
+    (``answers_skipped``), seconds per optimizer step (``step_seconds``), the last KL to the round's
+    start (``kl``, when the KL term is on) and each reward function's mean (``rewards``)."""
+    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]
+    if not steps:
+        return {}
+    first, last = first_last(steps, "reward")
+    out = dict(steps=len(steps), reward=log_mean(steps, "reward"), reward_first=first, reward_last=last,
+               reward_std=log_mean(steps, "reward_std"), frac_reward_zero_std=log_mean(steps, "frac_reward_zero_std"),
+               clipped_ratio=log_mean(steps, "completions/clipped_ratio"),
+               answers_skipped=log_mean(steps, "answers_skipped"), step_seconds=log_mean(steps, "step_time"),
+               mean_length=log_mean(steps, "completions/mean_length"))
+    kls = [e["kl"] for e in steps if e.get("kl") is not None]
+    if kls:
+        out["kl"] = float(kls[-1])
+    names = sorted({k.split("/")[1] for e in steps for k in e if k.startswith("rewards/") and k.endswith("/mean")})
+    out["rewards"] = {name: log_mean(steps, f"rewards/{name}/mean") for name in names}
+    return out
+
+
 def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]") -> dict:
     """What a GRPO round adds to its summary: the policy's most common answer per format over its
     rollouts ("yes" to every yes/no prompt is a collapse). (How its prompts were chosen, and how many
     no reference-reading reward could score, come with its rows: :func:`grpo_data`.)"""
-    from distill.eval.metrics import answer_collapse
     from distill.store.jsonl import read_records
 
     out: dict = {}
     if (train_dir / "rollouts.jsonl").is_file():
-        out["answers"] = answer_collapse(read_records(train_dir / "rollouts.jsonl", repair=False))
+        out["answers"] = rollout_answers(read_records(train_dir / "rollouts.jsonl", repair=False))
     return out
 
 
-GRPO = Objective("grpo", (GRPO_STEP, REPLAY_STEP), grpo_data, needs=frozenset({"prompts", "judge"}), check=check,
-                 summary=summary)
+def rollout_answers(rollouts: Sequence[dict]) -> dict[str, dict]:
+    """The policy's most common answer per format over a GRPO rollout log, one row per answer and reward:
+    each answer once, from the first reward's rows (:func:`distill.checks.reference.answer_collapse`)."""
+    from distill.checks.reference import answer_collapse
+
+    first = rollouts[0].get("reward") if rollouts else None
+    return answer_collapse([r for r in rollouts if r.get("reward") == first])
+
+
+def rise(train_metrics: dict) -> tuple[str, float, float] | None:
+    """The round's reward over the first and the last quarter of its steps (a rise while gold falls is
+    divergence); None when unknown."""
+    first, last = train_metrics.get("reward_first"), train_metrics.get("reward_last")
+    return None if first is None or last is None else ("reward", first, last)
+
+
+FORMAT_NAMES = {"yesno": "yes/no", "gsm8k": "arithmetic", "short": "short-answer"}
+
+
+def collapse_warnings(train_metrics: dict, bias_share: float) -> list[str]:
+    """An online round's answer formats whose rollouts give one answer at least ``bias_share`` of the
+    time (``answers``: :func:`rollout_answers`), as warnings."""
+    out = []
+    for fmt, a in (train_metrics.get("answers") or {}).items():
+        if a.get("n", 0) >= 10 and a["share"] >= bias_share:
+            out.append(f"collapse: the policy answers {a['top']!r} to {a['share']:.0%} of {FORMAT_NAMES.get(fmt, fmt)} "
+                       f"prompts ({a['n']} rollouts)")
+    return out
+
+
+def answers_text(train_metrics: dict) -> str:
+    """The policy's most common answer per format, for a table cell."""
+    return "; ".join(f"{fmt}: {a['top']!r} {a['share']:.0%} of {a['n']}"
+                     for fmt, a in (train_metrics.get("answers") or {}).items()) or "-"
+
+
+def report(rounds: Sequence["RoundSummary"]) -> list[str]:
+    """The online-RL rounds' table: reward (mean, and first -> last quarter of the round's steps),
+    its spread within groups, the share of groups with no learning signal, truncated answers, KL,
+    each reward's mean, and prompts no reward could score."""
+    rl = [r for r in rounds if r.train_metrics.get("reward") is not None]
+    if not rl:
+        return []
+    lines = ["## Online training", "", "Reinforced by the check (GRPO):", "",
+             "| round | steps | s per step | reward | first -> last quarter | spread in groups | groups without signal "
+             "| cut off at the limit | answers left out | KL | each reward | unrewarded prompts "
+             "| most common answer per format |",
+             "|" + "---|" * 13]
+    for r in rl:
+        m = r.train_metrics
+        each = "; ".join(f"{name} {cell(v)}" for name, v in (m.get("rewards") or {}).items()) or "-"
+        lines.append("| " + " | ".join([
+            str(r.round), str(m.get("steps", "-")), cell(m.get("step_seconds")), cell(m.get("reward")),
+            f"{cell(m.get('reward_first'))} -> {cell(m.get('reward_last'))}", cell(m.get("reward_std")),
+            cell(m.get("frac_reward_zero_std"), pct=True), cell(m.get("clipped_ratio"), pct=True),
+            cell(m.get("answers_skipped"), pct=True), cell(m.get("kl")),
+            each, str(m.get("unrewarded", "-")), clip(answers_text(m), 160),
+        ]) + " |")
+    lines += ["", "A group whose answers all got the same reward teaches nothing; answers cut off at the length "
+              "limit rarely reach a checkable result (their tokens are not trained on); such answers add nothing "
+              "to the gradient and are left out of the forward and backward pass; one answer given to most prompts "
+              "of a format (\"yes\" to every yes/no question) is a collapse onto what the check pays regardless of "
+              "the question.", ""]
+    return lines
+
+
+GRPO = Objective(name="grpo", steps=(GRPO_STEP, REPLAY_STEP), rows=grpo_data, about="online RL on the round's prompts",
+                 needs=frozenset({"prompts", "judge"}), draw=draw, options=GRPOOptions, flags=(REWARD_FLAG,),
+                 check=check, metrics=metrics, summary=summary, rise=rise, warnings=collapse_warnings, report=report)
 
 
 class StudentRollout:
@@ -265,7 +400,7 @@ def build_trainer(
     trl_generation: bool = False,
 ) -> Any:
     """The ``GRPOTrainer`` of a round: LoRA on ``model`` in place, ``rows`` of prompts (with their
-    ``question`` column), the rewards of ``config.reward`` (``judge``, the loop's teacher, when it
+    ``question`` column), the rewards of its ``reward`` option (``judge``, the loop's teacher, when it
     names the teacher's verdicts). ``trl_generation`` samples with TRL's own generation instead of
     the student's (for ``bench/grpo.py``)."""
     from datasets import Dataset
@@ -280,9 +415,9 @@ def build_trainer(
     log = Path(out_dir) / "train" / "rollouts.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)  # training starts over after a kill: so does its log
-    reward = JudgeReward(judge.teacher, judge.principle, judge.config) \
-        if judge is not None and "judge" in parse_spec(config.reward) else None
-    funcs, weights = build(config.reward, reward, log)
+    wanted = judge is not None and "judge" in parse_spec(config.options.reward)
+    reward = JudgeReward(judge.teacher, judge.principle, judge.config) if wanted else None
+    funcs, weights = build(config.options.reward, reward, log)
     args = config.args(GRPO_STEP, Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
     model.train()
     with datasets_bars(enabled=not quiet):

@@ -1,7 +1,7 @@
 """LoRA training of one round by ``train.objective``, merged into a plain model folder.
 
-An objective (:mod:`distill.train.objective`) is one step or a sequence of steps (``sft_then_dpo``;
-``grpo`` then ``replay``), each building its TRL trainer with the round's LoRA adapter on the model.
+An objective (:mod:`distill.train.objective`) is one step or a sequence of steps (supervised then
+preference; online RL then replay), each building its TRL trainer with the round's LoRA adapter on the model.
 The steps train one adapter in turn; then it is saved to ``out_dir/adapter`` and merged into the base
 weights, which are saved to ``out_dir/model`` as a normal Hugging Face folder (safetensors,
 tokenizer, no quantization entries) that ``from_pretrained``, ``transformers serve`` and vLLM load.
@@ -10,7 +10,7 @@ tokenizer, no quantization entries) that ``from_pretrained``, ``transformers ser
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -57,11 +57,11 @@ def train_lora(
     ``model_or_folder`` is a loaded model (trained in place: it becomes the merged model) or
     any spec :func:`distill.model.resolve.load_model` accepts (then ``tokenizer`` may be None).
     ``rows`` maps each step of the objective to its rows (:class:`distill.curate.rows.RoundData`'s
-    ``rows``); a one-step objective may be given its rows directly. ``sft`` rows are in any format
-    :func:`distill.data.instructions.normalize` accepts, ``dpo`` rows in TRL's preference format
-    (``prompt``, ``chosen``, ``rejected``). ``callbacks`` are transformers
-    ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet`` as in
-    :func:`distill.train.sft.build_trainer`; ``precision`` ("fp32", "bf16": autocast with fp32 weights; None: the
+    ``rows``); a one-step objective may be given its rows directly: each step's in the format its
+    trainer reads (a supervised step's in any format :func:`distill.data.instructions.normalize`
+    accepts, a preference step's in TRL's ``prompt``, ``chosen``, ``rejected``). ``callbacks`` are
+    transformers ``TrainerCallback`` objects (progress displays, early stopping...); ``quiet``: no
+    bars and no log lines from the trainers; ``precision`` ("fp32", "bf16": autocast with fp32 weights; None: the
     machine's default) is the run's; ``judge`` (the loop's teacher) goes to steps that take one.
     Writes ``out_dir/adapter`` and ``out_dir/model`` (each atomically)
     and ``out_dir/train`` (TRL's output folder, for logs only). Under a multi-process launcher,
@@ -94,7 +94,7 @@ def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, 
     examples = 0
     trainer = None
     # After a first step `model` is the PeftModel with the trained adapter: the next step trains it
-    # on (DPO then copies it into a frozen "ref" adapter as its reference). Either way one copy of
+    # on (a preference step then copies it into a frozen "ref" adapter as its reference). Either way one copy of
     # the weights.
     extras = {"judge": judge}
     for step in steps:
@@ -114,7 +114,7 @@ def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, 
         return None  # launched on several processes: the main one merges and writes the folders
     peft_model = trainer.model
     if "ref" in peft_model.peft_config:
-        peft_model.delete_adapter("ref")  # DPO's frozen reference is not part of the result
+        peft_model.delete_adapter("ref")  # a preference step's frozen reference is not part of the result
 
     adapter_dir = write_folder(out_dir / "adapter", peft_model.save_pretrained)
     merged = peft_model.merge_and_unload()
@@ -131,7 +131,7 @@ def _train_lora(model_or_folder, tokenizer, rows, out_dir, config: TrainConfig, 
     metrics["train_loss"] = float(outputs[-1].training_loss)
     (out_dir / "train").mkdir(parents=True, exist_ok=True)
     # Before the model folder: a complete model/ means the round is trained, logs included.
-    write_json(out_dir / "train" / "log_history.json", {"config": asdict(config), "log_history": logs})
+    write_json(out_dir / "train" / "log_history.json", {"config": config.to_dict(), "log_history": logs})
     model_dir = write_folder(out_dir / "model", write_model)
     return TrainResult(
         adapter_dir=adapter_dir,

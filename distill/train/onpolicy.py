@@ -5,12 +5,12 @@ student's own batched engine, as GRPO's rollouts: :class:`~distill.train.grpo.St
 teacher scores every token of those answers, and the adapter minimises the divergence between the
 two next-token distributions on exactly the states the student visits (reverse KL by default: TRL's
 ``beta`` 1.0; GKD, on-policy distillation). Where the teacher's distribution comes from is
-``train.distill_teacher``:
+its ``distill_teacher`` option:
 
 * ``context`` (the default): the round-start weights (the adapter switched off, no second copy)
   reading privileged context the student does not see: the prompt's reference answer and the
   round's kept target (a checked revision, or the answer itself when the check verified it), as
-  ``train.distill_context`` names, rendered by :data:`CONTEXT_TEMPLATE` (self-distillation with
+  its ``distill_context`` option names, rendered by :data:`CONTEXT_TEMPLATE` (self-distillation with
   privileged context, SDFT). Prompts with nothing in the context are left out: the teacher would
   know no more than the student. Any teacher, an API one included, teaches this way through the
   text it wrote in the collect phase.
@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from distill.checks.numbers import render_worked, split_worked
 from distill.errors import ConfigError
-from distill.train.objective import Objective, RoundData, RoundInputs, Step
+from distill.text import cell, clip
+from distill.train.grpo import answers_text, collapse_warnings
+from distill.train.objective import Flag, Objective, RoundData, RoundInputs, Step, first_last, log_mean
 from distill.train.sft import REPLAY_STEP
 
 if TYPE_CHECKING:
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 
     from distill.data.questions import Question
-    from distill.store.records import Sample
+    from distill.store.records import RoundSummary, Sample
     from distill.train.config import TrainConfig
 
 # This project's defaults for TRL's DistillationConfig: one answer per prompt per pass, 16 answers
@@ -63,7 +66,8 @@ DISTILL_DEFAULTS: dict[str, Any] = {
     "report_to": "none",
     "dataloader_num_workers": 0,
 }
-DISTILL_STEP = Step("distill", "DistillationConfig", DISTILL_DEFAULTS, "distill", "distill.train.onpolicy:build_trainer")
+DISTILL_STEP = Step(name="distill", trl_config="DistillationConfig", defaults=DISTILL_DEFAULTS, section="distill",
+                    trainer="distill.train.onpolicy:build_trainer")
 
 CONTEXT_PARTS = ("reference", "target")
 # What the context teacher reads: the student's own prompt, then what it knows (stated once: the rows,
@@ -72,9 +76,33 @@ CONTEXT_TEMPLATE = ("{prompt}\n\nHere is a correct answer to this question, for 
                     "Now write your own answer to the question.")
 
 
-def teacher_kind(config: "TrainConfig") -> tuple[str, str | None]:
-    """``("context", None)`` or ``("model", SPEC)`` from ``train.distill_teacher``."""
-    spec = config.distill_teacher
+@dataclass
+class DistillOptions:
+    """The ``distill`` objective's options."""
+
+    # the teacher: "context" (the round-start weights reading what distill_context names beside the
+    # prompt) or "model:SPEC" (a model with the student's tokenizer)
+    distill_teacher: str = "context"
+    # what the context teacher reads: the prompt's reference and/or the round's kept target ("target":
+    # the collect phase critiques and revises, as for sft)
+    distill_context: list[str] = field(default_factory=lambda: list(CONTEXT_PARTS))
+
+    def __post_init__(self) -> None:
+        teacher_kind(self)
+        unknown = [p for p in self.distill_context if p not in CONTEXT_PARTS]
+        if unknown or not self.distill_context:
+            raise ValueError(f"distill_context must name some of {', '.join(CONTEXT_PARTS)}, "
+                             f"got {self.distill_context!r}")
+
+
+TEACHER_FLAG = Flag(option="distill_teacher", metavar="{context,model:SPEC}",
+                    help="distill's teacher: the round's starting weights reading the reference and the kept "
+                         "target (context), or a model with the student's tokenizer")
+
+
+def teacher_kind(options: DistillOptions) -> tuple[str, str | None]:
+    """``("context", None)`` or ``("model", SPEC)`` from the ``distill_teacher`` option."""
+    spec = options.distill_teacher
     if spec == "context":
         return "context", None
     if spec.startswith("model:") and spec[len("model:"):].strip():
@@ -86,7 +114,8 @@ def teacher_kind(config: "TrainConfig") -> tuple[str, str | None]:
 def needs(config: "TrainConfig") -> frozenset[str]:
     """The context teacher reads the round's kept targets, so its rounds collect them (critique and
     revision); otherwise only the prompts' answers are collected."""
-    context = teacher_kind(config)[0] == "context" and "target" in config.distill_context
+    options = config.options
+    context = teacher_kind(options)[0] == "context" and "target" in options.distill_context
     return frozenset({"prompts", "targets"} if context else {"prompts"})
 
 
@@ -127,14 +156,14 @@ def distill_data(inputs: RoundInputs) -> RoundData:
 
     if not inputs.prompts:
         return RoundData(None, note="no prompts")
-    kind, _ = teacher_kind(inputs.config)
+    kind, _ = teacher_kind(inputs.config.options)
     by_index = {r.index: r for r in inputs.records}
     rows, records, without = [], [], 0
     for i, q in enumerate(inputs.prompts):
         asked = q.prompt + inputs.suffix.get(q.format or "", "")
         row = {PROMPT: [{"role": "user", "content": asked}], "question": json.dumps(q.to_json(), ensure_ascii=False)}
         if kind == "context":
-            context = context_for(q, by_index.get(i), inputs.config.distill_context)
+            context = context_for(q, by_index.get(i), inputs.config.options.distill_context)
             if context is None:
                 without += 1
                 continue
@@ -158,22 +187,20 @@ def distill_data(inputs: RoundInputs) -> RoundData:
 
 
 def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: str | None = None) -> None:
-    """``distill_teacher`` and ``distill_context`` make sense, a ``model:`` teacher loads and shares
-    the student's tokenizer (given ``student``, its spec), and the context teacher has something to
-    read in the run's prompts (given ``prompts``). Raises ``ValueError`` naming what is wrong."""
-    kind, spec = teacher_kind(config)
-    unknown = [p for p in config.distill_context if p not in CONTEXT_PARTS]
-    if unknown or not config.distill_context:
-        raise ValueError(f"distill_context must name some of {', '.join(CONTEXT_PARTS)}, got {config.distill_context!r}")
+    """A ``model:`` teacher loads and shares the student's tokenizer (given ``student``, its spec), and
+    the context teacher has something to read in the run's prompts (given ``prompts``). Raises
+    ``ValueError`` naming what is wrong."""
+    options = config.options
+    kind, spec = teacher_kind(options)
     if kind == "model":
         teacher_tok = _tokenizer(spec, "train.distill_teacher: model:")
         if student is not None:
             same_tokenizer(_tokenizer(student, "student "), teacher_tok, student, spec)
-    elif prompts is not None and "target" not in config.distill_context and not any(q.checkable for q in prompts):
+    elif prompts is not None and "target" not in options.distill_context and not any(q.checkable for q in prompts):
         raise ValueError("distill_teacher: context reads the prompts' references (distill_context: "
-                         f"{', '.join(config.distill_context)}), and none of the run's prompts has one: what would the "
-                         "teacher know? Use prompts with answers (e.g. data/train/), add 'target' to distill_context, "
-                         "or a model: teacher")
+                         f"{', '.join(options.distill_context)}), and none of the run's prompts has one: what would "
+                         "the teacher know? Use prompts with answers (e.g. data/train/), add 'target' to "
+                         "distill_context, or a model: teacher")
 
 
 def _tokenizer(spec: str, what: str) -> Any:
@@ -202,11 +229,26 @@ def same_tokenizer(student_tok: Any, teacher_tok: Any, student: str, teacher: st
             "tokens, so the teacher must share its tokenizer")
 
 
+def metrics(log_history: Sequence[dict]) -> dict:
+    """What a distillation round's training log says (its entries with ``distilled_tokens``, one per
+    optimizer step): its steps, the divergence from the teacher over the first and the last quarter
+    of them (``divergence_first``, ``divergence_last``), the tokens distilled, seconds per step,
+    cut-off answers and their mean length."""
+    steps = [e for e in log_history if "distilled_tokens" in e and "train_runtime" not in e]
+    if not steps:
+        return {}
+    first, last = first_last(steps, "loss")
+    return dict(steps=len(steps), divergence_first=first, divergence_last=last,
+                distilled_tokens=int(sum(float(e["distilled_tokens"]) for e in steps)),
+                step_seconds=log_mean(steps, "step_time"), clipped_ratio=log_mean(steps, "completions/clipped_ratio"),
+                mean_length=log_mean(steps, "completions/mean_length"))
+
+
 def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]") -> dict:
     """What a distillation round adds to its summary: the teacher's own accuracy on the round's
     checkable prompts (``train/teacher.json``), and over the answers sampled in training, the most
     common answer per format and the share with leaked instruction text or markup."""
-    from distill.eval.metrics import answer_collapse
+    from distill.checks.reference import answer_collapse
     from distill.store.folder import read_json
     from distill.store.jsonl import read_records
 
@@ -223,8 +265,82 @@ def summary(train_dir: Path, config: "TrainConfig", prompts: "Sequence[Question]
     return out
 
 
-DISTILL = Objective("distill", (DISTILL_STEP, REPLAY_STEP), distill_data, needs=frozenset({"prompts"}),
-                    needs_for=needs, check=check, summary=summary, instructions=(CONTEXT_TEMPLATE,))
+def teacher_vs_student(train_metrics: dict) -> tuple[float, float, int] | None:
+    """A distillation round's teacher against its student on the round's checkable prompts: (the
+    teacher's share right, the student's, prompts the teacher was checked on); None when unknown."""
+    t, d = train_metrics.get("teacher") or {}, train_metrics.get("distill") or {}
+    if not t.get("checked") or not d.get("student_checked"):
+        return None
+    return t["right"] / t["checked"], d["student_right"] / d["student_checked"], t["checked"]
+
+
+def line(train_metrics: dict) -> str | None:
+    """A distillation round's training in words (None when its log said nothing)."""
+    m = train_metrics
+    if m.get("divergence_first") is None:
+        return None
+    out = (f"distilled {m.get('distilled_tokens', 0)} answer tokens in {m.get('steps')} steps; divergence from the "
+           f"teacher {m['divergence_first']:.3f} -> {m['divergence_last']:.3f} (first -> last quarter of steps)")
+    known = teacher_vs_student(m)
+    if known:
+        out += (f"; on the round's {known[2]} checkable prompts the teacher was right on {known[0]:.0%}, "
+                f"the student on {known[1]:.0%}")
+    return out
+
+
+def warnings(train_metrics: dict, bias_share: float) -> list[str]:
+    """A collapse of the sampled answers onto one (as GRPO's), and a teacher right no more often than
+    the student: it has nothing to teach."""
+    out = collapse_warnings(train_metrics, bias_share)
+    known = teacher_vs_student(train_metrics)
+    if known and known[0] <= known[1]:
+        out.append(f"the distillation teacher knows no more than the student: right on {known[0]:.0%} of the round's "
+                   f"{known[2]} checkable prompts, the student on {known[1]:.0%}; distilling from it teaches nothing")
+    return out
+
+
+def report(rounds: Sequence["RoundSummary"]) -> list[str]:
+    """The distillation rounds' table: the divergence from the teacher (first -> last quarter of the
+    round's steps), tokens distilled, the teacher's and the student's accuracy on the round's
+    checkable prompts, answers cut off or with leaked instruction text, the most common answer per format."""
+    rows = [r for r in rounds if r.train_metrics.get("divergence_first") is not None]
+    if not rows:
+        return []
+    lines = ["## Online training", "",
+             "Distilled on policy (every token of the student's own answers scored by a teacher):", "",
+             "| round | steps | minutes | divergence first -> last quarter | tokens distilled | teacher right "
+             "| student right | prompts without context | cut off at the limit | answers with leaked text "
+             "| most common answer per format |",
+             "|" + "---|" * 11]
+    nothing = []
+    for r in rows:
+        m = r.train_metrics
+        known = teacher_vs_student(m)
+        if known and known[0] <= known[1]:
+            nothing.append(str(r.round))
+        lines.append("| " + " | ".join([
+            str(r.round), str(m.get("steps", "-")),
+            cell(m["steps"] * m["step_seconds"] / 60) if m.get("steps") and m.get("step_seconds") else "-",
+            f"{cell(m.get('divergence_first'))} -> {cell(m.get('divergence_last'))}",
+            str(m.get("distilled_tokens", "-")),
+            cell(known[0], pct=True) if known else "-", cell(known[1], pct=True) if known else "-",
+            str((m.get("distill") or {}).get("without_context", "-")), cell(m.get("clipped_ratio"), pct=True),
+            cell(m.get("rollouts_leaked"), pct=True), clip(answers_text(m), 160),
+        ]) + " |")
+    lines += ["", "Teacher and student right: greedy answers to the round's prompts that have a reference, checked "
+              "strictly (the teacher reading what it is given, the student as the collect phase answered). A teacher "
+              "right no more often than the student knows nothing to teach"
+              + (f": round {', '.join(nothing)}." if nothing else ".") + " Leaked text: four words in a row of the "
+              "context's template (an upper bound: \"answer to this question\" is also plain English).", ""]
+    return lines
+
+
+DISTILL = Objective(name="distill", steps=(DISTILL_STEP, REPLAY_STEP), rows=distill_data,
+                    about="on-policy distillation from a teacher's distribution on every token of the student's own "
+                          "answers",
+                    needs=frozenset({"prompts"}), needs_for=needs, options=DistillOptions, flags=(TEACHER_FLAG,),
+                    check=check, metrics=metrics, summary=summary, line=line, warnings=warnings, report=report,
+                    instructions=(CONTEXT_TEMPLATE,))
 
 
 def leak_check() -> Any:
@@ -381,7 +497,7 @@ def build_trainer(
     precision: str | None = None,
 ) -> Any:
     """The round's distillation trainer: LoRA on ``model`` in place, ``rows`` of prompts (with
-    ``teacher_prompt`` for the context teacher), the teacher ``config.distill_teacher`` names. The
+    ``teacher_prompt`` for the context teacher), the teacher its ``distill_teacher`` option names. The
     teacher's accuracy on the rows' checkable prompts is measured first (``train/teacher.json``)."""
     from datasets import Dataset
 
@@ -394,7 +510,7 @@ def build_trainer(
     if not rows:
         raise ValueError("train_lora: the distill objective needs prompts")
     rows = list(rows)
-    kind, spec = teacher_kind(config)
+    kind, spec = teacher_kind(config.options)
     train_dir = Path(out_dir) / "train"
     train_dir.mkdir(parents=True, exist_ok=True)
     log = train_dir / "rollouts.jsonl"

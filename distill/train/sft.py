@@ -11,10 +11,12 @@ added later by the collator with label ``-100``, so pad == EOS does not mask the
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from distill.train.objective import Objective, RoundData, RoundInputs, Step
+from distill.train.objective import Column, Objective, RoundData, RoundInputs, Step
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -44,9 +46,41 @@ SFT_DEFAULTS: dict[str, Any] = {
     "dataloader_num_workers": 0,
 }
 
-SFT_STEP = Step("sft", "SFTConfig", SFT_DEFAULTS, "sft", "distill.train.sft:build_trainer")
+SFT_STEP = Step(name="sft", trl_config="SFTConfig", defaults=SFT_DEFAULTS, section="sft",
+                trainer="distill.train.sft:build_trainer")
 # original instruction data alone, after an objective that does not train on kept targets (grpo)
-REPLAY_STEP = Step("replay", "SFTConfig", SFT_DEFAULTS, "sft", "distill.train.sft:build_trainer", optional=True)
+REPLAY_STEP = Step(name="replay", trl_config="SFTConfig", defaults=SFT_DEFAULTS, section="sft",
+                   trainer="distill.train.sft:build_trainer", optional=True)
+
+
+@dataclass
+class SFTOptions:
+    """The ``sft`` objective's options (``sft_then_dpo``'s too)."""
+
+    # The share of the round's SFT rows (before replay) that teach the critic from the check: critiques
+    # of checked answers and corrections of wrong ones (distill.curate.critic); 0: none
+    critic_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.critic_share < 1:
+            raise ValueError(f"critic_share must be in [0, 1), got {self.critic_share}")
+
+
+def critic_data(inputs: RoundInputs) -> RoundData:
+    """The round's critic rows (:func:`distill.curate.critic.critic_rows`), at ``critic_share`` of its
+    SFT rows, with their counts (``metrics["critic"]``); a round with no checked record is skipped, said."""
+    share = inputs.config.options.critic_share
+    if not share:
+        return RoundData(inputs.config)
+    from distill.curate.critic import critic_rows
+
+    rows, counts = critic_rows(inputs.records, inputs.teacher, inputs.principle, inputs.leaks,
+                               math.ceil(share / (1 - share) * len(inputs.kept)), seed=inputs.seed)
+    data = RoundData(inputs.config, {"sft": rows}, metrics={"critic": counts})
+    if not counts["checked"]:
+        data.warnings.append("no answer was checked against a reference; the critic is not trained this round")
+        counts["skipped"] = "no checked records"
+    return data
 
 
 def sft_data(inputs: RoundInputs) -> RoundData:
@@ -54,14 +88,28 @@ def sft_data(inputs: RoundInputs) -> RoundData:
     data at the replay share."""
     from distill.curate.rows import mix, sft_rows
 
+    critic = critic_data(inputs)
     if not inputs.kept:
-        return RoundData(None, note="no pair was kept")
-    rows = sft_rows(inputs.kept) + inputs.critic
-    return RoundData(inputs.config, {"sft": rows if inputs.replay is None else
-                                     mix(rows, inputs.replay, inputs.replay_ratio, seed=inputs.seed)})
+        return replace(critic, config=None, note="no pair was kept")
+    rows = sft_rows(inputs.kept) + critic.rows.get("sft", [])
+    mixed = rows if inputs.replay is None else mix(rows, inputs.replay, inputs.replay_ratio, seed=inputs.seed)
+    return replace(critic, rows={"sft": mixed})
 
 
-SFT = Objective("sft", (SFT_STEP,), sft_data)
+def critic_cell(counts: dict | None) -> str:
+    """A round's critic examples (:func:`distill.curate.critic.critic_rows`) in one table cell."""
+    if not counts:
+        return "-"
+    if counts.get("skipped"):
+        return f"skipped: {counts['skipped']}"
+    return (f"{counts['faults'] + counts['no_faults'] + counts['corrections']} ({counts['faults']} / "
+            f"{counts['no_faults']} / {counts['corrections']})")
+
+
+CRITIC_COLUMN = Column(header="critic examples (fault / no fault / corrections)", key="critic",
+                       cell=lambda m: critic_cell(m.get("critic")))
+SFT = Objective(name="sft", steps=(SFT_STEP,), rows=sft_data, about="the kept targets", options=SFTOptions,
+                columns=(CRITIC_COLUMN,))
 
 
 def build_trainer(

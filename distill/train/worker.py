@@ -14,7 +14,6 @@ import os
 import shlex
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from distill.errors import RunFailed
@@ -33,7 +32,7 @@ def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
     for step, rows in data.rows.items():
         files[step] = str(train_dir / f"{step}.jsonl")
         write_jsonl(files[step], rows.to_list() if hasattr(rows, "to_list") else rows)
-    job = {"model": model, "out_dir": str(round_dir), "config": asdict(data.config), "precision": precision,
+    job = {"model": model, "out_dir": str(round_dir), "config": data.config.to_dict(), "precision": precision,
            "rows": files}
     write_json(train_dir / "job.json", job)
     command = [*shlex.split(data.config.launcher), "-m", "distill.train.worker", str(train_dir / "job.json")]
@@ -49,8 +48,8 @@ def launch(n: int, data, model: str, round_dir: Path, precision: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from distill.config import from_dict
     from distill.model.resolve import load_model
+    from distill.schema import from_dict
     from distill.train.config import TrainConfig
     from distill.train.lora import train_lora
 

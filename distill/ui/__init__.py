@@ -1,1 +1,1 @@
-"""The terminal: the displays (plain and live), distill show, the distill command line, and the recipes' shared flags."""
+"""The terminal: the live display, distill show, the distill command line, and the recipes' shared flags (with the objectives' own)."""

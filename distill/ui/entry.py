@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from distill.errors import DistillError
 
 if TYPE_CHECKING:
-    from distill.ui.display import Display
+    from distill.loop.display import Display
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def make_display(stream: TextIO | None = None, quiet: bool = False, plain: bool = False) -> "Display":
     """The right display for where output goes: nothing when ``quiet``, live on a terminal,
     plain lines elsewhere (a pipe, a file, CI) or when ``plain``."""
-    from distill.ui.display import Display, PlainDisplay
+    from distill.loop.display import Display, PlainDisplay
 
     if quiet:
         return Display()

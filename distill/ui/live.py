@@ -1,11 +1,11 @@
 """The live terminal display of a run, drawn with rich.
 
-:class:`RichDisplay` implements :class:`distill.ui.display.Display`: a header with the round and
+:class:`RichDisplay` implements :class:`distill.loop.display.Display`: a header with the round and
 stage, one progress bar per phase (answer, critique, revise, train, evaluate) with counts, rate
 and time left, the table of finished rounds, the latest sample and recent warnings. Training
 progress arrives through :meth:`RichDisplay.trainer_callback` (a transformers callback).
 
-The loop wraps every display in :class:`~distill.ui.display.SafeDisplay`, so an exception in here
+The loop wraps every display in :class:`~distill.loop.display.SafeDisplay`, so an exception in here
 is logged and the run goes on.
 """
 
@@ -23,7 +23,7 @@ from rich.text import Text
 
 from distill.store.folder import RunFolder
 from distill.store.records import Manifest, Sample
-from distill.ui.display import PHASES, Display, PhaseClock, trainer_progress_callback
+from distill.loop.display import PHASES, Display, PhaseClock, trainer_progress_callback
 from distill.ui.show import decision_text, rounds_table, sample_panel
 
 

@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from distill.config import RunConfig
-from distill.train.objective import BUILT_IN as OBJECTIVES
+from distill.train.objective import BUILT_IN, flags, get
 from distill.ui.entry import guarded, make_display
 
-# common flag -> the config field it sets (dotted for nested sections)
+# common flag -> the config field it sets (dotted for nested sections); the objectives' own flags
+# (distill.train.objective.Flag) set their options, train.<option>
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
     "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
-    "reward": "train.reward", "distill_teacher": "train.distill_teacher", "precision": "precision",
+    "precision": "precision",
 }
 
 
@@ -68,18 +69,14 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
     ap.add_argument("--eval-limit", type=eval_limit,
                     help="score at most this many items of each eval set, or 'auto': enough to find a 10-point change "
                          "a set" + default("eval.limit"))
-    ap.add_argument("--objective", metavar="{" + ",".join(OBJECTIVES) + ",module.path:NAME}",
-                    help="what each round trains on: the kept targets (sft), the preference pairs (dpo), both in "
-                         "turn, online RL on the round's prompts (grpo), on-policy distillation from a teacher's "
-                         "distribution on every token of the student's own answers (distill), or an objective of "
-                         "your own"
-                    + default("train.objective"))
-    ap.add_argument("--reward", type=lambda text: [r.strip() for r in text.split(",") if r.strip()],
-                    help="grpo's reward: reference, verifier, judge or module.path:function; several comma-separated, "
-                         "weights in --config" + default("train.reward"))
-    ap.add_argument("--distill-teacher", metavar="{context,model:SPEC}",
-                    help="distill's teacher: the round's starting weights reading the reference and the kept "
-                         "target (context), or a model with the student's tokenizer" + default("train.distill_teacher"))
+    ap.add_argument("--objective", metavar="{" + ",".join(BUILT_IN) + ",module.path:NAME}",
+                    help="what each round trains on: "
+                         + ", ".join(f"{get(name).about} ({name})" for name in BUILT_IN)
+                         + ", or an objective of your own" + default("train.objective"))
+    for flag, value in flags():  # the objectives' own, for their options
+        shown.setdefault(f"train.{flag.option}", value)
+        ap.add_argument(flag.name, dest=flag.option, metavar=flag.metavar, type=flag.type,
+                        help=flag.help + default(f"train.{flag.option}"))
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                     help="what generation, scoring and training compute in" + default("precision"))
     out = ap.add_mutually_exclusive_group()
@@ -126,7 +123,8 @@ def build_config(args: argparse.Namespace, **fields: Any) -> RunConfig:
                 data[key] = {**data[key], **value}
             else:
                 data[key] = value
-    given = {COMMON[k]: getattr(args, k) for k in COMMON if getattr(args, k, None) is not None}
+    fields_of = {**COMMON, **{flag.option: f"train.{flag.option}" for flag, _ in flags()}}
+    given = {field: getattr(args, k) for k, field in fields_of.items() if getattr(args, k, None) is not None}
     given.update({k: v for k, v in fields.items() if v is not None})
     for key, value in given.items():
         _set(data, key, value)

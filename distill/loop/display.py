@@ -1,9 +1,9 @@
 """What the loop tells the person watching it.
 
 The loop calls a :class:`Display`; it never prints itself. :class:`PlainDisplay` writes one line
-per event (for pipes, CI and files); :class:`distill.ui.live.RichDisplay` draws the same events live
-on a terminal; the base :class:`Display` shows nothing (``--quiet``). :func:`make_display` picks
-one for where the output goes. Training progress reaches a display through
+per event (for pipes, CI and files; the loop's own when given none); :class:`distill.ui.live.RichDisplay`
+draws the same events live on a terminal; the base :class:`Display` shows nothing (``--quiet``).
+:func:`distill.ui.entry.make_display` picks one for where the output goes. Training progress reaches a display through
 :func:`trainer_progress_callback`, a transformers ``TrainerCallback``.
 """
 
