@@ -63,7 +63,7 @@ def test_distill_eval_best_of_runs_from_the_command_line(tmp_path, tiny_folder):
     assert result["n"] == 2 and result["critic"] == f"critic:{tiny_folder}"
     assert all(0 <= f <= 1 for r in result["sets"]["facts"]["items"] for f in r["faults"])
     assert "Best of 2" in done.stdout
-    bad = subprocess.run(cmd[:6] + ["--best-of", "1", "--critic", "self"], cwd=ROOT, capture_output=True, text=True,
+    bad = subprocess.run(cmd[:7] + ["--best-of", "1", "--critic", "self"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, env=ENV)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--best-of N needs N >= 2" in bad.stderr
 
@@ -130,9 +130,15 @@ def test_the_train_the_critic_recipe_builds_measures_uses_and_resumes(tmp_path, 
     critic.write_text(yaml.safe_dump({"temperatures": [0.0, 1.0], "max_new_tokens": 6, "chunk": 8,
                                       "measure_student": False, "train": {"sft": {"max_steps": 2}}}))
     facts = head(ROOT / "data" / "train" / "facts.jsonl", tmp_path / "facts.jsonl", 8)
+    earlier = tmp_path / "earlier" / "round-01"  # right answers from an earlier run: the tiny model has none
+    earlier.mkdir(parents=True)
+    earlier.joinpath("samples.jsonl").write_text("".join(
+        json.dumps({"prompt": r["question"], "answer": r["answers"][0]}) + "\n"
+        for r in map(json.loads, open(facts))))
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "recipes/train_the_critic.py", "--run-dir", str(run_dir), "--student", str(tiny_folder),
-           "--critic-prompts", facts, "--critic-config", str(critic), "--best-of", "2", "--rounds", "1",
+           "--critic-prompts", facts, "--answer-run", str(tmp_path / "earlier"), "--critic-config", str(critic),
+           "--best-of", "2", "--rounds", "1",
            "--prompts", "2", "--eval-limit", "2", "--config", str(budget), "--plain"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=ENV)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
