@@ -116,7 +116,8 @@ class Generator(Protocol):
 
     ``spec`` names the model (a folder, a GGUF file, an embedded name). ``generate`` answers each
     chat in order; ``continuation_logprobs`` scores continuations of an assistant reply (multiple
-    choice, verdicts read from a model's likelihoods)."""
+    choice, verdicts read from a model's likelihoods), ``continuation_logprobs_many`` the same
+    continuations for many chats in batches (a critic's verdicts on a round's answers)."""
 
     spec: str
 
@@ -125,6 +126,10 @@ class Generator(Protocol):
 
     def continuation_logprobs(self, chat: ChatLike, continuations: Sequence[str], *, prefill: str = "",
                               normalize: bool = False) -> list[float]: ...
+
+    def continuation_logprobs_many(self, chats: Sequence[ChatLike], continuations: Sequence[str], *,
+                                   prefills: Sequence[str] | None = None,
+                                   normalize: bool = False) -> list[list[float]]: ...
 
 
 @runtime_checkable

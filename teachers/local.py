@@ -92,14 +92,16 @@ class LocalTeacher(Teacher):
         if self.judging == "verdict":
             return [self._thresholded(Critique("", "unparseable"), p) for p in self.fault_probability(items, principle)]
         crits = super().critique(items, principle, config)  # in-process: no partial failures to keep
+        odds = self._fault_log_odds(items, principle, [c.text for c in crits]) \
+            if self.judging == "reason" or self.likelihood_verdicts else []
         if self.judging == "reason":
-            return [self._thresholded(c, _sigmoid(self._fault_log_odds(item, principle, c.text)))
-                    for item, c in zip(items, crits)]
+            return [self._thresholded(c, _sigmoid(o)) for c, o in zip(crits, odds)]
         if not self.likelihood_verdicts:
             return crits
         out = []
-        for item, crit in zip(items, crits):
-            odds = self._fault_log_odds(item, principle, crit.text) - self._content_free(principle)
+        baseline = self._content_free(principle)
+        for crit, raw in zip(crits, odds):
+            odds = raw - baseline
             crit = replace(crit, confidence=_sigmoid(odds))
             if crit.verdict == "unparseable":
                 crit = replace(crit, verdict="fault" if odds > 0 else "no_fault", verdict_source="likelihood")
@@ -116,21 +118,24 @@ class LocalTeacher(Teacher):
     def fault_probability(self, items: Sequence[Item], principle: Principle) -> list[float]:
         """The model's probability of FAULT (against NO FAULT) as its first words on each item's
         critique chat: the trained critic's confidence, with no critique written."""
-        return [_sigmoid(self._fault_log_odds(item, principle, None)) for item in items]
+        return [_sigmoid(odds) for odds in self._fault_log_odds(items, principle, [None] * len(items))]
 
-    def _fault_log_odds(self, item: Item, principle: Principle, critique_text: str | None) -> float:
-        """log P(FAULT) - log P(NO FAULT) after ``VERDICT:``, at the end of ``critique_text`` (None: as
-        the reply's first words)."""
-        prefill = VERDICT_PREFILL.strip() if critique_text is None else without_verdict(critique_text) + VERDICT_PREFILL
-        fault, no_fault = self.student.continuation_logprobs(
-            self.critique_chat(item, principle), [VERDICT_CHOICES["fault"], VERDICT_CHOICES["no_fault"]], prefill=prefill)
-        return fault - no_fault
+    def _fault_log_odds(self, items: Sequence[Item], principle: Principle,
+                        critiques: Sequence[str | None]) -> list[float]:
+        """log P(FAULT) - log P(NO FAULT) after ``VERDICT:`` for each item, at the end of its critique's
+        text (None: as the reply's first words), scored in batches."""
+        prefills = [VERDICT_PREFILL.strip() if text is None else without_verdict(text) + VERDICT_PREFILL
+                    for text in critiques]
+        scores = self.student.continuation_logprobs_many(
+            [self.critique_chat(item, principle) for item in items],
+            [VERDICT_CHOICES["fault"], VERDICT_CHOICES["no_fault"]], prefills=prefills)
+        return [fault - no_fault for fault, no_fault in scores]
 
     def _content_free(self, principle: Principle) -> float:
         # Keyed by the generator too: the self teacher's student changes between rounds.
         key = (principle.name, id(self.student))
         if key not in self._baseline:
-            self._baseline[key] = self._fault_log_odds(Item("N/A", "N/A"), principle, "N/A")
+            self._baseline[key] = self._fault_log_odds([Item("N/A", "N/A")], principle, ["N/A"])[0]
         return self._baseline[key]
 
     def __repr__(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import textwrap
 
 import pytest
@@ -107,8 +109,11 @@ def test_local_teacher_reads_unwritten_verdicts_from_likelihoods(tiny_folder):
     # the content-free item scores exactly the baseline apart from its critique text; the
     # baseline itself is cached per principle and model
     assert len(t._baseline) == 1
-    odds = [t._fault_log_odds(it, principle, c.text) - t._content_free(principle) for it, c in zip(items, crits)]
+    odds = [o - t._content_free(principle) for o in t._fault_log_odds(items, principle, [c.text for c in crits])]
     assert [c.verdict for c in crits] == ["fault" if o > 0 else "no_fault" for o in odds]
+    # each confidence is the calibrated log-odds as a probability, scored in a batch as one by one
+    one_by_one = [t._fault_log_odds([it], principle, [c.text])[0] - t._content_free(principle) for it, c in zip(items, crits)]
+    assert [c.confidence for c in crits] == pytest.approx([1 / (1 + math.exp(-o)) for o in one_by_one], abs=1e-5)
 
 
 def test_grounded_teacher_checks_first_and_critiques_with_the_reference():

@@ -153,6 +153,11 @@ class ServedStudent:
         """Scored in process (a chat-completions server does not give these)."""
         return self.student.continuation_logprobs(chat, continuations, prefill=prefill, normalize=normalize)
 
+    def continuation_logprobs_many(self, chats: Sequence[ChatLike], continuations: Sequence[str], *,
+                                   prefills: Sequence[str] | None = None, normalize: bool = False) -> list[list[float]]:
+        """Scored in process, in batches (:meth:`Student.continuation_logprobs_many`)."""
+        return self.student.continuation_logprobs_many(chats, continuations, prefills=prefills, normalize=normalize)
+
     def generate(self, chats: Sequence[ChatLike], config: SamplingConfig | None = None, *,
                  progress: Callable[[int, int], None] | None = None, **overrides) -> list[Completion]:
         """Answer each chat through the server, in order; ``progress`` as the in-process student's."""

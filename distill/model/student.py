@@ -125,7 +125,6 @@ class Student:
             out = out["input_ids"]
         return list(out)
 
-    @torch.inference_mode()
     def continuation_logprobs(
         self, chat: ChatLike, continuations: Sequence[str], *, prefill: str = "", normalize: bool = False
     ) -> list[float]:
@@ -134,31 +133,68 @@ class Student:
 
         Used to score multiple-choice answers and to read a verdict from a model too small to
         write one reliably."""
-        prompt = self.encode(chat) + self.tokenizer(prefill, add_special_tokens=False)["input_ids"] if prefill else self.encode(chat)
-        conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
-        device = self.infer_model.device
-        # The prompt (a critique prompt is hundreds of tokens) runs once and only its last position
-        # gets logits; the continuations (a few tokens each) then run as a batch on copies of its KV
-        # cache, rather than every row's full sequence with full-vocabulary logits.
+        return self.continuation_logprobs_many([chat], continuations, prefills=[prefill], normalize=normalize)[0]
+
+    @torch.inference_mode()
+    def continuation_logprobs_many(
+        self, chats: Sequence[ChatLike], continuations: Sequence[str], *, prefills: Sequence[str] | None = None,
+        normalize: bool = False,
+    ) -> list[list[float]]:
+        """:meth:`continuation_logprobs` for many chats (each with its ``prefills[i]``), the same
+        continuations for each, in batches: a critic reads a verdict for every answer of a round."""
+        tok = self.tokenizer
+        prefills = list(prefills) if prefills is not None else [""] * len(chats)
+        prompts = [self.encode(c) + (tok(p, add_special_tokens=False)["input_ids"] if p else [])
+                   for c, p in zip(chats, prefills)]
+        conts = [tok(c, add_special_tokens=False)["input_ids"] for c in continuations]
         width = max((len(c) for c in conts), default=0) - 1  # a continuation's last token predicts nothing we score
-        cache, last = self._shared_prefix(prompt, len(conts) if width > 0 else 1)
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        batch = self.auto_batch_size(max((len(p) for p in prompts), default=1) + max(width, 0), cap=16)
+        out: list[list[float]] = [[] for _ in prompts]
+        for start in range(0, len(order), batch):
+            rows = order[start:start + batch]
+            for i, totals in zip(rows, self._score([prompts[i] for i in rows], conts, width)):
+                out[i] = [t / max(1, len(c)) if normalize else t for t, c in zip(totals, conts)]
+        return out
+
+    def _score(self, prompts: list[list[int]], conts: list[list[int]], width: int) -> list[list[float]]:
+        """Summed log-probabilities of each continuation after each prompt. The prompts (hundreds of
+        tokens for a critique chat) run once, left-padded, with logits at their last position only; the
+        continuations (a few tokens each) then run on copies of their KV cache, rather than every
+        row's full sequence with full-vocabulary logits."""
+        model, pad = self.infer_model, self.tokenizer.pad_token_id
+        device, k = model.device, max(len(conts), 1)
+        longest = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), longest), pad, dtype=torch.long)
+        mask = torch.zeros((len(prompts), longest), dtype=torch.long)
+        for row, p in enumerate(prompts):
+            ids[row, longest - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[row, longest - len(p):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=model.config)
+        last = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                     cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
         first = torch.log_softmax(last.float(), dim=-1)  # predicts each continuation's first token
-        totals = [first[c[0]].item() if c else 0.0 for c in conts]
-        if width > 0:
-            ids = torch.full((len(conts), width), self.tokenizer.pad_token_id, dtype=torch.long)
-            mask = torch.ones((len(conts), len(prompt) + width), dtype=torch.long)
-            for row, c in enumerate(conts):  # right padding: after a row's tokens, masked, never scored
-                if len(c) > 1:
-                    ids[row, : len(c) - 1] = torch.tensor(c[:-1], dtype=torch.long)
-                mask[row, len(prompt) + max(len(c) - 1, 0) :] = 0
-            positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(len(conts), -1)
-            logits = self.infer_model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions,
-                                cache=cache, use_cache=True).logits
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            for row, c in enumerate(conts):
-                # token k + 1 of the continuation is predicted by the logits at its token k
-                totals[row] += sum(logp[row, k, t].item() for k, t in enumerate(c[1:]))
-        return [t / max(1, len(c)) if normalize else t for t, c in zip(totals, conts)]
+        totals = [[first[row, c[0]].item() if c else 0.0 for c in conts] for row in range(len(prompts))]
+        if width <= 0:
+            return totals
+        cache.batch_repeat_interleave(k)  # row r's copies are rows r*k .. r*k+k-1, one per continuation
+        cont_ids = torch.full((len(prompts) * k, width), pad, dtype=torch.long)
+        cont_mask = torch.zeros((len(prompts) * k, width), dtype=torch.long)
+        for j, c in enumerate(conts):  # right padding: after a row's tokens, masked, never scored
+            if len(c) > 1:
+                cont_ids[j::k, : len(c) - 1] = torch.tensor(c[:-1], dtype=torch.long)
+                cont_mask[j::k, : len(c) - 1] = 1
+        full_mask = torch.cat([mask.repeat_interleave(k, dim=0), cont_mask], dim=-1)
+        cont_positions = positions[:, -1:].repeat_interleave(k, dim=0) + 1 + torch.arange(width)
+        logits = model(input_ids=cont_ids.to(device), attention_mask=full_mask.to(device),
+                       position_ids=cont_positions.to(device), cache=cache, use_cache=True).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        for row in range(len(prompts)):
+            for j, c in enumerate(conts):
+                # token t + 1 of the continuation is predicted by the logits at its token t
+                totals[row][j] += sum(logp[row * k + j, t, tok].item() for t, tok in enumerate(c[1:]))
+        return totals
 
     @torch.inference_mode()
     def generate(
