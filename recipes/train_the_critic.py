@@ -100,7 +100,7 @@ def best_of(cfg, critic_model: Path, folder: Path, n: int, log) -> dict:
     (its verdict read at once), each written once to ``folder`` (locked while it runs)."""
     from distill.data.evalsets import load_eval_set
     from distill.data.principles import load_principles
-    from distill.eval.best_of import best_of_n
+    from distill.eval.best_of import best_of_n, draw
     from distill.eval.gold import evaluate
     from distill.model.student import Student
     from distill.store.atomic import write_json
@@ -115,11 +115,12 @@ def best_of(cfg, critic_model: Path, folder: Path, n: int, log) -> dict:
             student = Student(cfg.student, precision=cfg.precision)
             sets = [s for s in (load_eval_set(p) for p in cfg.eval_sets) if s.format != "mc"]
             greedy = evaluate(student, sets, cfg.eval)
+            samples = draw(student, sets, cfg.eval, n, seed=cfg.seed)  # both pickers choose from the same answers
             principle = load_principles(cfg.principles)[0].principles[0]
             for name, spec in todo.items():
                 log(f"best of {n}, picked by {name} ({spec})")
                 result = best_of_n(student, sets, cfg.eval, load_teacher(spec, student=student), principle, n,
-                                   seed=cfg.seed, greedy=greedy)
+                                   seed=cfg.seed, greedy=greedy, samples=samples)
                 write_json(folder / f"{name.replace(' ', '-')}.json", result)
         for name in pickers:
             out[name] = read_json(folder / f"{name.replace(' ', '-')}.json")

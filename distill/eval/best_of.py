@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from distill.core import Item, SamplingConfig
 from distill.errors import TeacherError
 from distill.eval.gold import EvalConfig, evaluate
-from distill.eval.stats import compare_units, units
 from distill.eval.metrics import wilson_interval
+from distill.eval.stats import compare_units, units
 
 if TYPE_CHECKING:
     from distill.core import Generator, Principle, Teacher
@@ -25,29 +25,44 @@ if TYPE_CHECKING:
 WAYS = ("greedy", "first sample", "best of n", "any of n")
 
 
-def best_of_n(student: "Generator", eval_sets: Sequence["EvalSet"], config: EvalConfig, critic: "Teacher",
-              principle: "Principle", n: int, temperature: float = 0.7, seed: int = 0,
-              progress: Callable[[int, int], None] | None = None, greedy: dict | None = None) -> dict:
-    """Score the generated sets of ``eval_sets`` (multiple choice has no answers to pick from) four
-    ways — greedy, the first of ``n`` samples at ``temperature``, the critic's pick of the ``n``, and
-    any of the ``n`` right — and compare the pick with greedy, paired, pooled over the sets and per
-    set (yes/no sets in yes-no pairs). ``greedy``: :func:`evaluate`'s result on the same sets and
-    config, when the caller has it already. Returns a JSON-able dict (``sets``, ``per_set``,
-    ``overall``, ``paired``)."""
+def _chosen(eval_sets: Sequence["EvalSet"], config: EvalConfig) -> list[tuple["EvalSet", list]]:
+    """The generated sets (multiple choice has no answers to pick from), each cut to the eval's limit."""
+    limit = config.items_per_set
+    return [(es, es.items[:limit] if limit else es.items) for es in eval_sets if es.format != "mc"]
+
+
+def draw(student: "Generator", eval_sets: Sequence["EvalSet"], config: EvalConfig, n: int, temperature: float = 0.7,
+         seed: int = 0, progress: Callable[[int, int], None] | None = None) -> list[list[str]]:
+    """``n`` sampled answers to every generated eval item, as the evaluation asks: ``n`` lists, each one
+    answer per item in set order (seed ``seed + k`` for the k-th), for critics to pick from."""
     if n < 2:
         raise ValueError(f"best of n needs n >= 2, got {n}")
     if temperature <= 0:
         raise ValueError("best of n samples its answers: the temperature must be above 0")
-    sets = [es for es in eval_sets if es.format != "mc"]
-    greedy = greedy or evaluate(student, sets, config, progress=progress)
-    limit = config.items_per_set
-    chosen = [(es, es.items[:limit] if limit else es.items) for es in sets]
+    prompts = [it.prompt + config.prompt_suffix.get(es.format, "") for es, items in _chosen(eval_sets, config)
+               for it in items]
+    return [[c.text for c in student.generate(prompts, SamplingConfig(
+        max_new_tokens=config.max_new_tokens, temperature=temperature, seed=seed + k, batch_size=config.batch_size),
+        progress=progress)] for k in range(n)]
+
+
+def best_of_n(student: "Generator", eval_sets: Sequence["EvalSet"], config: EvalConfig, critic: "Teacher",
+              principle: "Principle", n: int, temperature: float = 0.7, seed: int = 0,
+              progress: Callable[[int, int], None] | None = None, greedy: dict | None = None,
+              samples: list[list[str]] | None = None) -> dict:
+    """Score the generated sets of ``eval_sets`` four ways — greedy, the first of ``n`` samples at
+    ``temperature``, the critic's pick of the ``n``, and any of the ``n`` right — and compare the
+    pick with greedy, paired, pooled over the sets and per set (yes/no sets in yes-no pairs).
+    ``greedy`` (:func:`evaluate`'s result on the same sets and config) and ``samples`` (:func:`draw`'s)
+    when the caller has them already: two critics then pick from the same answers. Returns a
+    JSON-able dict (``sets``, ``per_set``, ``overall``, ``paired``)."""
+    chosen = _chosen(eval_sets, config)
+    greedy = greedy or evaluate(student, [es for es, _ in chosen], config, progress=progress)
+    samples = samples or draw(student, eval_sets, config, n, temperature, seed, progress)
+    if len(samples) != n:
+        raise ValueError(f"best of n: {len(samples)} lists of samples for n = {n}")
     questions = [it for _, items in chosen for it in items]
-    prompts = [it.prompt + config.prompt_suffix.get(es.format, "") for es, items in chosen for it in items]
-    samples = [student.generate(prompts, SamplingConfig(max_new_tokens=config.max_new_tokens, temperature=temperature,
-                                                        seed=seed + k, batch_size=config.batch_size), progress=progress)
-               for k in range(n)]
-    items = [Item(q.prompt, samples[k][i].text) for i, q in enumerate(questions) for k in range(n)]
+    items = [Item(q.prompt, samples[k][i]) for i, q in enumerate(questions) for k in range(n)]
     try:
         crits = critic.critique(items, principle)
     except TeacherError as e:
@@ -58,7 +73,7 @@ def best_of_n(student: "Generator", eval_sets: Sequence["EvalSet"], config: Eval
     for es, its in chosen:
         rows = []
         for item, g in zip(its, greedy["sets"][es.name]["items"]):
-            texts = [samples[k][i].text for k in range(n)]
+            texts = [samples[k][i] for k in range(n)]
             scores = faults[i * n:(i + 1) * n]
             pick = min(range(n), key=lambda k: (scores[k], k))
             right = [item.check(t) for t in texts]
