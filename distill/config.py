@@ -21,7 +21,7 @@ from distill.eval.gold import EvalConfig
 from distill.eval.verdict import MonitorConfig
 from distill.model.resolve import DEFAULT_STUDENT
 from distill.model.serving import StudentServerConfig
-from distill.schema import _plain, from_dict, load_yaml
+from distill.schema import plain, from_dict, load_yaml
 from distill.store.atomic import write_text
 from distill.train.config import TrainConfig
 
@@ -105,7 +105,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         """Plain data, as saved in ``config.yaml`` (the ``train`` section in its YAML shape:
         :meth:`~distill.train.config.TrainConfig.to_dict`)."""
-        return {**_plain(dataclasses.asdict(self)), "train": _plain(self.train.to_dict())}
+        return {**plain(dataclasses.asdict(self)), "train": plain(self.train.to_dict())}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the config as YAML (atomically: a killed write leaves the old file)."""

@@ -13,6 +13,7 @@ A trained critic is used as ``teacher: critic:RUN_DIR/model`` (``teachers/critic
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, Callable, Literal
 
 import yaml
 
-from distill.config import _plain, from_dict, load_yaml
+from distill.schema import from_dict, load_yaml, plain
 from distill.data.evalsets import default_eval_paths, default_guard_paths
 from distill.data.paths import DATA_DIR
 from distill.errors import ConfigError
@@ -86,7 +87,8 @@ class CriticConfig:
             raise ValueError("prompts: name at least one file of prompts with references")
 
     def save(self, path: str | os.PathLike) -> None:
-        write_text(path, yaml.safe_dump(_plain(_asdict(self)), sort_keys=False))
+        data = {**dataclasses.asdict(self), "train": self.train.to_dict()}
+        write_text(path, yaml.safe_dump(plain(data), sort_keys=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CriticConfig":
@@ -97,12 +99,6 @@ class CriticConfig:
     def from_data(cls, data: dict, source: str = "<config>") -> "CriticConfig":
         """Build from plain (YAML-shaped) data, checking keys and types; errors name ``source``."""
         return from_dict(cls, data, source)
-
-
-def _asdict(config: CriticConfig) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(config)
 
 
 @dataclass
