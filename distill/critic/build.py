@@ -265,6 +265,7 @@ def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: 
         greedy = [i for i, a in enumerate(heldout) if a["temperature"] == 0 and a["source"] == str(config.student)]
         out["ways"][name] = {**quality(heldout, verdicts),
                              "greedy": quality([heldout[i] for i in greedy], [verdicts[i] for i in greedy]),
-                             "confidence": [v["confidence"] for v in verdicts]}
+                             "confidence": [v["confidence"] for v in verdicts],
+                             "approved": [v["approved"] for v in verdicts]}
         log(f"  {name}: {line(out['ways'][name]['all'])}")
     return out
