@@ -1,0 +1,121 @@
+"""A scalar head against the generative verdict: does a classifier on the student's last hidden
+state (``LlamaForSequenceClassification``, LoRA + the new head, transformers' Trainer) tell right
+answers from wrong better than the verdict a critic writes?
+
+Reads a critic folder's labelled answers (``recipes/train_the_critic.py`` part 1 or
+``distill.critic.build``), trains on its training side (balanced by label within format, at most
+``--per-format`` a format) and measures J and AUROC on the same held-out answers as the folder's
+``measure.json``, so the rows line up with the verdict critic's::
+
+    .venv/bin/python bench/critic_head.py runs/train-the-critic/critic --per-format 400
+
+The head reads the same critique chat the verdict critic reads (the run's template, no reference).
+Prints a table; writes ``head.json`` beside the folder's ``measure.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from peft import LoraConfig, get_peft_model
+from rich.console import Console
+from rich.table import Table
+from transformers import LlamaForSequenceClassification, Trainer, TrainingArguments
+
+from distill.critic.data import balance, unique
+from distill.critic.measure import line
+from distill.data.principles import load_principles
+from distill.eval.metrics import judge_quality
+from distill.model.student import Student
+from teachers import load_teacher
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("folder", help="a critic folder with answers.jsonl (and config.yaml)")
+    p.add_argument("--per-format", type=int, default=400, help="at most this many training answers a format")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--learning-rate", type=float, default=2e-4)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    folder = Path(args.folder)
+    if not (folder / "answers.jsonl").is_file():
+        print(f"error: {folder}/answers.jsonl: not a critic folder", file=sys.stderr)
+        return 2
+    answers = unique(json.loads(s) for s in (folder / "answers.jsonl").read_text().splitlines() if s.strip())
+    train = balance([a for a in answers if a["split"] == "train"], args.seed, args.per_format)
+    heldout = [a for a in answers if a["split"] == "heldout"]
+
+    student = Student("smollm2-135m-instruct", precision="fp32")
+    judge = load_teacher("self", student=student)  # the critique chat the verdict critic reads
+    tok = student.tokenizer
+    principles = [p for stage in load_principles() for p in stage.principles]
+    rng = random.Random(args.seed)
+
+    def text(a: dict, principle) -> str:
+        from distill.core import Item
+        chat = judge.critique_chat(Item(a["prompt"], a["answer"]), principle)
+        return tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+
+    def encode(rows: list[dict], pick) -> Dataset:
+        enc = [dict(tok(text(a, pick()), truncation=True, max_length=512), labels=int(a["right"])) for a in rows]
+        return Dataset.from_list(enc)
+
+    torch.manual_seed(args.seed)
+    model = LlamaForSequenceClassification(student.model.config.__class__(**{**student.model.config.to_dict(),
+                                                                              "num_labels": 2}))
+    model.model.load_state_dict(student.model.model.state_dict())  # the body: the student's; the head: new
+    model.config.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=16, lora_alpha=32, lora_dropout=0.05,
+                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                                                             "up_proj", "down_proj"]))
+    data = encode(train, lambda: rng.choice(principles))
+    out = folder / "head"
+    t0 = time.time()
+    trainer = Trainer(model=model, args=TrainingArguments(
+        output_dir=str(out), per_device_train_batch_size=8, num_train_epochs=args.epochs,
+        learning_rate=args.learning_rate, logging_steps=10, save_strategy="no", report_to=[], seed=args.seed,
+        bf16=True, use_cpu=not torch.cuda.is_available()),
+        train_dataset=data, processing_class=tok)
+    trainer.train()
+    minutes = (time.time() - t0) / 60
+
+    model.eval()
+    principle = load_principles()[0].principles[0]  # what the loop's judge is asked under (as measure.json)
+    faults = []
+    with torch.no_grad():
+        for a in heldout:
+            x = tok(text(a, principle), return_tensors="pt", truncation=True, max_length=512)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                logits = model(**x).logits.float()
+            faults.append(float(torch.softmax(logits, -1)[0, 0]))  # P(wrong)
+
+    def of(idx):
+        return judge_quality([faults[i] < 0.5 for i in idx], [heldout[i]["right"] for i in idx],
+                             confidences=[faults[i] for i in idx])
+
+    result = {"trained_on": len(train), "minutes": minutes, "learning_rate": args.learning_rate,
+              "epochs": args.epochs, "all": of(range(len(heldout))),
+              "formats": {f: of([i for i, a in enumerate(heldout) if a["format"] == f])
+                          for f in sorted({a["format"] for a in heldout})},
+              "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
+    (folder / "head.json").write_text(json.dumps(result, indent=2))
+    table = Table(title=f"scalar head, {len(train)} training answers, {minutes:.0f} min")
+    table.add_column("answers")
+    table.add_column("J / AUROC (95% CI)")
+    table.add_row(f"all ({len(heldout)})", line(result["all"]))
+    for f, q in result["formats"].items():
+        table.add_row(f, line(q))
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
