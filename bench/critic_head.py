@@ -1,6 +1,8 @@
 """A scalar head against the generative verdict: does a classifier on the student's last hidden
 state (``LlamaForSequenceClassification``, LoRA + the new head, transformers' Trainer) tell right
-answers from wrong better than the verdict a critic writes?
+answers from wrong better than the verdict a critic writes? Beside it, a critic that needs no
+training: an answer's agreement with the student's other answers to the same prompt (the share of
+them with the same final answer: self-consistency).
 
 Reads a critic folder's labelled answers (``recipes/train_the_critic.py`` part 1 or
 ``distill.critic.build``), trains on its training side (balanced by label within format, at most
@@ -29,6 +31,8 @@ from rich.console import Console
 from rich.table import Table
 from transformers import LlamaForSequenceClassification, Trainer, TrainingArguments
 
+from distill.checks.reference import answer_key
+from distill.core import Item
 from distill.critic.data import balance, unique
 from distill.critic.measure import line
 from distill.data.principles import load_principles
@@ -49,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (folder / "answers.jsonl").is_file():
         print(f"error: {folder}/answers.jsonl: not a critic folder", file=sys.stderr)
         return 2
-    answers = unique(json.loads(s) for s in (folder / "answers.jsonl").read_text().splitlines() if s.strip())
+    every = [json.loads(s) for s in (folder / "answers.jsonl").read_text().splitlines() if s.strip()]
+    answers = unique(every)
     train = balance([a for a in answers if a["split"] == "train"], args.seed, args.per_format)
     heldout = [a for a in answers if a["split"] == "heldout"]
-
+    agreement = _agreement(heldout, [a for a in every if a["split"] == "heldout"])
     student = Student("smollm2-135m-instruct", precision="fp32")
     judge = load_teacher("self", student=student)  # the critique chat the verdict critic reads
     tok = student.tokenizer
@@ -60,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
 
     def text(a: dict, principle) -> str:
-        from distill.core import Item
         chat = judge.critique_chat(Item(a["prompt"], a["answer"]), principle)
         return tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
 
@@ -97,24 +101,43 @@ def main(argv: list[str] | None = None) -> int:
                 logits = model(**x).logits.float()
             faults.append(float(torch.softmax(logits, -1)[0, 0]))  # P(wrong)
 
-    def of(idx):
-        return judge_quality([faults[i] < 0.5 for i in idx], [heldout[i]["right"] for i in idx],
-                             confidences=[faults[i] for i in idx])
-
-    result = {"trained_on": len(train), "minutes": minutes, "learning_rate": args.learning_rate,
-              "epochs": args.epochs, "all": of(range(len(heldout))),
-              "formats": {f: of([i for i, a in enumerate(heldout) if a["format"] == f])
-                          for f in sorted({a["format"] for a in heldout})},
-              "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
+    result = {"agreement": _quality(heldout, agreement), "trained_on": len(train), "minutes": minutes, "learning_rate": args.learning_rate,
+              "epochs": args.epochs, "head": _quality(heldout, faults), "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
     (folder / "head.json").write_text(json.dumps(result, indent=2))
-    table = Table(title=f"scalar head, {len(train)} training answers, {minutes:.0f} min")
+    table = Table(title=f"{len(heldout)} held-out answers; the head trained on {len(train)} in {minutes:.0f} min")
     table.add_column("answers")
-    table.add_column("J / AUROC (95% CI)")
-    table.add_row(f"all ({len(heldout)})", line(result["all"]))
-    for f, q in result["formats"].items():
-        table.add_row(f, line(q))
+    for name in ("agreement", "head"):
+        table.add_column(f"{name}: J / AUROC (95% CI)")
+    for f in ["all", *result["head"]["formats"]]:
+        table.add_row(f, *(line(result[name]["all"] if f == "all" else result[name]["formats"][f])
+                           for name in ("agreement", "head")))
     Console().print(table)
     return 0
+
+
+def _agreement(answers: list[dict], every: list[dict]) -> list[float]:
+    """P(fault) of each answer by self-consistency: 1 - the share of the other answers to its prompt
+    (``every``, repeats included) with the same answer key."""
+    keys: dict[str, list] = {}
+    for a in every:
+        keys.setdefault(a["prompt"], []).append(answer_key(a["format"], a["answer"]))
+    out = []
+    for a in answers:
+        k = answer_key(a["format"], a["answer"])
+        others = list(keys[a["prompt"]])
+        others.remove(k)
+        out.append(1 - sum(k is not None and o == k for o in others) / max(1, len(others)))
+    return out
+
+
+def _quality(answers: list[dict], faults: list[float]) -> dict:
+    """J (approved below P(fault) 0.5) and AUROC, over all answers and per format."""
+    def of(idx: list[int]) -> dict | None:
+        return judge_quality([faults[i] < 0.5 for i in idx], [answers[i]["right"] for i in idx],
+                             confidences=[faults[i] for i in idx])
+    formats = sorted({a["format"] for a in answers})
+    return {"all": of(list(range(len(answers)))),
+            "formats": {f: of([i for i, a in enumerate(answers) if a["format"] == f]) for f in formats}}
 
 
 if __name__ == "__main__":
