@@ -2,6 +2,8 @@
 
 The method the project exists for. Every round is also scored against gold answers on held-out
 questions, so a student that only learns to please itself is caught and the best round kept.
+The judge is the student itself unless a --config names another teacher (e.g. ``teacher:
+critic:MODEL``, a critic the check taught, with the student still writing the corrections).
 """
 
 import sys
@@ -9,5 +11,6 @@ import sys
 from distill.ui.recipe import parser, run_recipe
 
 if __name__ == "__main__":
-    args = parser(__doc__, run_dir="runs/self-bootstrap").parse_args()
-    sys.exit(run_recipe(args, teacher="self"))
+    # the teacher is a default, not an override: a --config that names one is obeyed
+    args = parser(__doc__, run_dir="runs/self-bootstrap", teacher="self").parse_args()
+    sys.exit(run_recipe(args))

@@ -137,6 +137,16 @@ def test_a_recipe_reports_a_bad_config_in_one_line(tmp_path):
         "(greedy answers would all be the same)")
 
 
+def test_the_self_bootstrap_recipe_obeys_a_config_that_names_its_teacher(tmp_path):
+    """The recipe's teacher (self) is a default: a --config naming a critic judges with it (here a
+    bad critic spec, so the run stops at once, in one line that names it)."""
+    cfg = write(tmp_path / "c.yaml", yaml.safe_dump({"teacher": "critic:", "run_dir": str(tmp_path / "run")}))
+    out = subprocess.run([sys.executable, "recipes/self_bootstrap.py", "--config", str(cfg), "--quiet"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "needs the trained critic's model after the colon" in out.stderr
+
+
 LIGHT = """
 import sys
 from distill.ui.cli import main

@@ -1,5 +1,6 @@
 """Teaching the critic from the check (train.critic_share): the rows built from a round's checked
-records, through a real loop, and a run extended with a larger round budget."""
+records, through a real loop (whose records also label a critic's data, distill.critic), and a run
+extended with a larger round budget."""
 
 from __future__ import annotations
 
@@ -71,9 +72,12 @@ def test_critic_rows_are_balanced_critiques_without_the_reference_and_correction
 @pytest.mark.slow
 def test_the_critic_is_taught_from_the_check_in_a_real_round(tmp_path, default_folder):
     """grounded:self on prompts with references and critic_share 0.3: the round's SFT rows include
-    critiques and corrections, counted in the round's summary and the report; on prompts without a
+    critiques and corrections, counted in the round's summary and the report; the round's records,
+    read as a critic's data (distill.critic), are labelled by the strict check; on prompts without a
     reference the critic is skipped with one warning, counted."""
     from distill.config import RunConfig
+    from distill.critic.data import answers_from_runs
+    from distill.data.prompts import load_prompts
     from distill.loop.bootstrap import run
 
     prompts = tmp_path / "prompts.jsonl"
@@ -92,6 +96,14 @@ def test_the_critic_is_taught_from_the_check_in_a_real_round(tmp_path, default_f
         report = (tmp_path / "run" / "report.md").read_text()
         n = 3 * counts["faults"]
         assert f"| {n} ({counts['faults']} / {counts['faults']} / {counts['faults']}) |" in report
+
+    # the same records as data for a critic built apart (distill.critic): every label the strict check's
+    questions = {q.prompt: q for q in load_prompts(prompts)}
+    labelled = answers_from_runs([tmp_path / "run"], list(questions.values()), {}, heldout_share=0.5, split_seed=0)
+    assert len(labelled) == len(samples) == 12
+    for r, a in zip(samples, labelled):
+        assert (a["prompt"], a["answer"]) == (r["prompt"], r["answer"])
+        assert a["right"] == r["answer_passed"] == questions[r["prompt"]].check(r["answer"], strict=True)
 
     bare = tmp_path / "bare"
     bare.mkdir()
