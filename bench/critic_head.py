@@ -9,7 +9,7 @@ Reads a critic folder's labelled answers (``recipes/train_the_critic.py`` part 1
 ``--per-format`` a format) and measures J and AUROC on the same held-out answers as the folder's
 ``measure.json``, so the rows line up with the verdict critic's::
 
-    .venv/bin/python bench/critic_head.py runs/train-the-critic/critic --per-format 400
+    .venv/bin/python bench/critic_head.py runs/train-the-critic/critic
 
 The head reads the same critique chat the verdict critic reads (the run's template, no reference).
 Prints a table; writes ``head.json`` beside the folder's ``measure.json``.
@@ -44,9 +44,10 @@ from teachers import load_teacher
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", help="a critic folder with answers.jsonl (and config.yaml)")
-    p.add_argument("--per-format", type=int, default=400, help="at most this many training answers a format")
+    p.add_argument("--per-format", type=int, default=None,
+                   help="at most this many training answers a format (default: all, balanced, as the build)")
     p.add_argument("--epochs", type=float, default=1.0)
-    p.add_argument("--learning-rate", type=float, default=2e-4)
+    p.add_argument("--learning-rate", type=float, default=5e-4)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     folder = Path(args.folder)
