@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     train = balance([a for a in answers if a["split"] == "train"], args.seed, args.per_format)
     heldout = [a for a in answers if a["split"] == "heldout"]
     agreement = _agreement(heldout, [a for a in every if a["split"] == "heldout"])
-    student = Student("smollm2-135m-instruct", precision="fp32")
+    student = Student(student_of(folder), precision="fp32")
     judge = load_teacher("self", student=student)  # the critique chat the verdict critic reads
     tok = student.tokenizer
     principles = [p for stage in load_principles() for p in stage.principles]
@@ -102,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                 logits = model(**x).logits.float()
             faults.append(float(torch.softmax(logits, -1)[0, 0]))  # P(wrong)
 
-    result = {"agreement": _quality(heldout, agreement), "trained_on": len(train), "minutes": minutes, "learning_rate": args.learning_rate,
-              "epochs": args.epochs, "head": _quality(heldout, faults), "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
+    result = {"agreement": _quality(heldout, agreement), "head": _quality(heldout, faults), "trained_on": len(train),
+              "minutes": minutes, "learning_rate": args.learning_rate, "epochs": args.epochs,
+              "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
     (folder / "head.json").write_text(json.dumps(result, indent=2))
     table = Table(title=f"{len(heldout)} held-out answers; the head trained on {len(train)} in {minutes:.0f} min")
     table.add_column("answers")
@@ -114,6 +115,14 @@ def main(argv: list[str] | None = None) -> int:
                            for name in ("agreement", "head")))
     Console().print(table)
     return 0
+
+
+def student_of(folder: Path) -> str:
+    """The student the folder's critic was built on (its config.yaml), else the default one."""
+    from distill.critic.build import CriticConfig
+
+    config = folder / "config.yaml"
+    return CriticConfig.load(config).student if config.is_file() else CriticConfig().student
 
 
 def _agreement(answers: list[dict], every: list[dict]) -> list[float]:

@@ -30,6 +30,8 @@ from distill.train.config import TrainConfig
 from distill.train.lora import train_lora
 from teachers import load_teacher
 
+from critic_head import student_of  # the same folder, the same student
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     train = sample("train", args.rows // 2)
     rng.shuffle(train)
     held = sample("heldout", 60)
-    student = Student("smollm2-135m-instruct", precision="fp32")
+    student = Student(student_of(Path(args.folder)), precision="fp32")
     principles = [p for stage in load_principles() for p in stage.principles]
     rows = verdict_rows(train, load_teacher("self", student=student), principles, args.seed)
     with tempfile.TemporaryDirectory() as out:
