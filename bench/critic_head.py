@@ -34,9 +34,8 @@ from transformers import LlamaForSequenceClassification, Trainer, TrainingArgume
 from distill.checks.reference import answer_key
 from distill.core import Item
 from distill.critic.data import balance, unique
-from distill.critic.measure import line
+from distill.critic.measure import line, quality
 from distill.data.principles import load_principles
-from distill.eval.metrics import judge_quality
 from distill.model.student import Student
 from teachers import load_teacher
 
@@ -142,12 +141,7 @@ def _agreement(answers: list[dict], every: list[dict]) -> list[float]:
 
 def _quality(answers: list[dict], faults: list[float]) -> dict:
     """J (approved below P(fault) 0.5) and AUROC, over all answers and per format."""
-    def of(idx: list[int]) -> dict | None:
-        return judge_quality([faults[i] < 0.5 for i in idx], [answers[i]["right"] for i in idx],
-                             confidences=[faults[i] for i in idx])
-    formats = sorted({a["format"] for a in answers})
-    return {"all": of(list(range(len(answers)))),
-            "formats": {f: of([i for i, a in enumerate(answers) if a["format"] == f]) for f in formats}}
+    return quality(answers, [{"approved": f < 0.5, "confidence": f} for f in faults])
 
 
 if __name__ == "__main__":

@@ -92,16 +92,15 @@ class LocalTeacher(Teacher):
         if self.judging == "verdict":
             return [self._thresholded(Critique("", "unparseable"), p) for p in self.fault_probability(items, principle)]
         crits = super().critique(items, principle, config)  # in-process: no partial failures to keep
-        odds = self._fault_log_odds(items, principle, [c.text for c in crits]) \
-            if self.judging == "reason" or self.likelihood_verdicts else []
-        if self.judging == "reason":
-            return [self._thresholded(c, _sigmoid(o)) for c, o in zip(crits, odds)]
-        if not self.likelihood_verdicts:
+        if self.judging != "reason" and not self.likelihood_verdicts:
             return crits
-        out = []
+        raw = self._fault_log_odds(items, principle, [c.text for c in crits])
+        if self.judging == "reason":
+            return [self._thresholded(c, _sigmoid(o)) for c, o in zip(crits, raw)]
         baseline = self._content_free(principle)
-        for crit, raw in zip(crits, odds):
-            odds = raw - baseline
+        out = []
+        for crit, r in zip(crits, raw):
+            odds = r - baseline
             crit = replace(crit, confidence=_sigmoid(odds))
             if crit.verdict == "unparseable":
                 crit = replace(crit, verdict="fault" if odds > 0 else "no_fault", verdict_source="likelihood")
