@@ -67,6 +67,20 @@ def test_instruction_text_with_nothing_left_is_dropped():
     assert done.target is None and done.dropped.startswith("leaked instruction text")
 
 
+def test_a_verdict_line_in_a_revision_is_cut_or_the_target_dropped():
+    """Revisions the student wrote as a self-bootstrap's reviser, read by eye in a real run (prompts
+    without references): a verdict line, misspelled, before the answer or as the whole of it."""
+    def unchecked(target: str):
+        return TargetReview(LeakCheck(INSTRUCTIONS)).review(target, prompt="Give three tips for saving energy at home.",
+                                                             reference=None)
+
+    done = unchecked("Verdict: FAULTS\n\n1. Use energy-efficient appliances.")
+    assert done.target == "1. Use energy-efficient appliances." and "verdict line" in done.cleaned["leak"]
+    done = unchecked("VerdICT: FAAL")
+    assert done.target is None and done.dropped == "leaked a verdict line 'VerdICT:'"
+    assert unchecked("1. Use energy-efficient appliances.").cleaned == {}
+
+
 def test_working_is_checked_not_only_the_result():
     # the final number passes the reference check, the working does not hold
     assert review("Each piece of the rope is 2 times the length of the original rope.  The answer is 6.",

@@ -3,7 +3,7 @@ only, and everything else in a target passes with it; these checks look at the r
 
 * **Leaked text** (:class:`LeakCheck`): words of the instructions the teacher was given — its
   critique and revision templates, the reference's framing, the principles' own requests (a user's
-  principles file included) — or data-file markup (GSM8K's ``####``). Found by the templates' own
+  principles file included), data-file markup (GSM8K's ``####``) or a judge's verdict line. Found by the templates' own
   words, not a list of phrases: any run of ``min_words`` consecutive words of an instruction that
   the prompt and the reference do not themselves contain, and any template label (``Task:``).
   Sentences of the critique copied into the target that do not carry the answer are leaked too.
@@ -29,6 +29,8 @@ from typing import Callable, Iterable
 from distill.checks.working import equations, false_working
 
 MARKUP = ("####",)  # data-file notation that is not an answer (GSM8K's final-answer marker)
+# the judge's protocol: a "VERDICT:" line in a target is a critique's ending, however misspelled after it
+_VERDICT_LINE = re.compile(r"(?<!\w)verdict\s*:", re.I)
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 _LABEL = re.compile(r"^\s*([A-Z][A-Za-z ()]{1,60}?):\s*(?:\{[a-z_]+\})?\s*$", re.M)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|####")
@@ -87,6 +89,9 @@ class LeakCheck:
         for mark in MARKUP:
             if mark in text:
                 found.append(Leak(text.index(mark), f"markup {mark!r}"))
+        m = _VERDICT_LINE.search(text)
+        if m and not _VERDICT_LINE.search(allowed):
+            found.append(Leak(m.start(), f"a verdict line {m.group(0)!r}"))
         for label in self.labels:
             m = re.search(rf"(?<![\w]){re.escape(label)}:", text)
             if m and f"{label}:" not in allowed:
