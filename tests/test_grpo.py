@@ -232,3 +232,59 @@ def test_what_the_grpo_trainer_leaves_out_changes_no_gradient(tmp_path, tiny_fol
     flat = loss_and_grads(trainer.compute_loss)
     hook.remove()
     assert not forwards and flat[0] == 0.0 and all(not grad.any() for grad in flat[1].values())
+
+
+def test_format_advantages_measure_an_answer_against_its_formats_answers():
+    """Against the format's mean across prompts, a yes-no pair whose answers all say "yes" (right on one
+    prompt, wrong on the other) gets + and - (over the format's spread, TRL's unbiased std), where each
+    group's own mean gives 0; a format with one
+    prompt keeps its group's baseline; an answer no reward scored gets 0; weights apply first."""
+    import torch
+
+    from distill.train.grpo import format_advantages
+
+    nan = float("nan")
+    rewards = torch.tensor([[1.0], [1.0], [0.0], [0.0], [1.0], [0.0], [nan], [0.0]])
+    formats = ["yesno"] * 4 + ["gsm8k"] * 4
+    adv = format_advantages(rewards, torch.tensor([1.0]), formats)
+    yes = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    assert torch.allclose(adv[:4], (yes - 0.5) / yes.std(), atol=1e-3)
+    gsm = torch.tensor([1.0, 0.0, 0.0]) - 1 / 3
+    assert torch.allclose(adv[[4, 5, 7]], gsm / gsm.std(), atol=1e-3) and adv[6] == 0
+    unscaled = format_advantages(torch.tensor([[1.0, nan], [0.0, 1.0]]), torch.tensor([2.0, 1.0]), [None, None],
+                                 scale=False)
+    assert torch.allclose(unscaled, torch.tensor([0.5, -0.5]))
+
+
+@pytest.mark.parametrize("baseline", ["format", "group"])
+def test_a_constant_answer_is_pulled_back_only_against_the_format(tmp_path, tiny_folder, monkeypatch, baseline):
+    """Through TRL's own generate-and-score step (real rollouts, real rewards): a reward that pays what a
+    policy saying "yes" to everything earns (1 on the "yes" prompt, 0 on the "no" prompt, every answer
+    alike) gives each answer an advantage of + or - its format's spread against its format, and none
+    against its group."""
+    import torch
+
+    from distill.curate.rows import rl_rows
+    from distill.data.prompts import load_prompts
+    from distill.model.resolve import load_model
+    from distill.train.config import TrainConfig
+    from distill.train.grpo import build_trainer
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "always_yes.py").write_text(
+        "import json\n"
+        "def paid(prompts, completions, question, **kw):\n"
+        "    return [1.0 if json.loads(q)['gold'] else 0.0 for q in question]\n")
+    pool = load_prompts(YESNO)
+    pair = [next(q for q in pool if q.gold), next(q for q in pool if not q.gold)]
+    cfg = TrainConfig(objective="grpo", reward="always_yes:paid", baseline=baseline,
+                      grpo={"max_steps": 1, "num_generations": 4, "per_device_train_batch_size": 8,
+                            "gradient_accumulation_steps": 1, "max_completion_length": 4})
+    model, tok = load_model(tiny_folder)
+    rows = rl_rows(pair, SUFFIX, 2)
+    trainer = build_trainer(model, tok, rows, tmp_path, cfg, quiet=True)
+    out = trainer._generate_and_score_completions([row for row in rows for _ in range(4)])
+    golds = [json.loads(row["question"])["gold"] for row in rows for _ in range(4)]
+    paid = torch.tensor([1.0 if g else 0.0 for g in golds])
+    expected = (paid - 0.5) / paid.std() if baseline == "format" else torch.zeros(8)
+    assert torch.allclose(out["advantages"], expected, atol=1e-3)

@@ -39,17 +39,19 @@ if TYPE_CHECKING:
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
 
 # This project's defaults for TRL's GRPOConfig, for a small student on a CPU: groups of 8 answers per
-# prompt (fewer groups have no spread in reward), 2 prompts per optimizer step, answers as long as the
-# loop's own, no KL term (beta 0: the replay step guards the rest of the model; set beta to add one),
-# dropout off so the sampled answers are the policy the loss scores.
+# prompt (fewer groups have no spread in reward), 2 prompts per optimizer step, rollouts at the
+# temperature and length bench/rollout_settings.py chose (docs/results.md, "Rollout settings": at
+# temperature 1 and 64 tokens most rollouts are noise or cut off), no KL term (beta 0: the replay step
+# guards the rest of the model; set beta to add one), dropout off so the sampled answers are the
+# policy the loss scores.
 GRPO_DEFAULTS: dict[str, Any] = {
     "learning_rate": 2e-4,  # the SFT rate: LoRA wants a far higher rate than full fine-tuning, in RL too
     "num_train_epochs": 1.0,
     "num_generations": 8,
     "per_device_train_batch_size": 8,  # counted in completions: one prompt's group per micro-batch
     "gradient_accumulation_steps": 2,
-    "max_completion_length": 64,
-    "temperature": 1.0,
+    "max_completion_length": 128,
+    "temperature": 0.8,
     # an answer cut off at the limit has no checkable result: its reward still counts in its group's
     # mean, but its tokens are not trained on
     "mask_truncated_completions": True,
@@ -69,6 +71,9 @@ GRPO_STEP = Step(name="grpo", trl_config="GRPOConfig", defaults=GRPO_DEFAULTS, s
                  trainer="distill.train.grpo:build_trainer", takes=("judge",))
 
 
+BASELINES = ("format", "group")
+
+
 @dataclass
 class GRPOOptions:
     """The ``grpo`` objective's options."""
@@ -81,11 +86,19 @@ class GRPOOptions:
     # (docs/objectives.md, "Online reinforcement").
     screen_candidates: float = 1.0
     screen_samples: int = 1
+    # What an answer's reward is measured against: "format" (the default), the mean reward of the
+    # generation batch's answers of its answer format, across prompts, so "yes" to a "no" prompt is
+    # below it even when all eight answers agree (format_advantages); "group", TRL's own: its
+    # prompt's eight answers (a group that agrees teaches nothing, and a constant answer is never
+    # pulled back).
+    baseline: str = "format"
 
     def __post_init__(self) -> None:
         from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
 
         parse_spec(self.reward)
+        if self.baseline not in BASELINES:
+            raise ValueError(f"baseline: {self.baseline!r} is not one of {', '.join(BASELINES)}")
         if self.screen_candidates < 1 or self.screen_samples < 1:
             raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
 
@@ -329,6 +342,33 @@ def flat_rows_skippable(trainer: Any) -> bool:
             and trainer.loss_type in ("dapo", "cispo", "vespo") and not trainer.use_vllm)
 
 
+def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str | None], scale: bool = True) -> Any:
+    """Each answer's advantage against the answers of its own format in the generation batch, across
+    its prompts: its weighted reward minus their mean (over their standard deviation with ``scale``).
+
+    Under TRL's group baseline a yes/no group whose eight answers all say "yes" has no advantage,
+    right or wrong, so a policy that says "yes" to everything is never pulled back; yes/no prompts
+    come in yes-no pairs within a step (:func:`distill.curate.rows.rl_rows`), so against the format's
+    mean the "yes" answers to the "no" prompt fall below it and those to the "yes" prompt rise above
+    it: the gradient moves the answer with the question. A format with one prompt in the batch gets
+    its group's baseline. Answers no reward scored (all None: NaN) get 0."""
+    import torch
+    from trl.trainer.utils import nanstd
+
+    unscorable = torch.isnan(rewards_per_func).all(dim=1)
+    rewards = (rewards_per_func * weights.to(rewards_per_func.device).unsqueeze(0)).nansum(dim=1)
+    rewards[unscorable] = torch.nan
+    advantages = torch.zeros_like(rewards)
+    for fmt in set(formats):
+        idx = torch.tensor([i for i, f in enumerate(formats) if f == fmt], device=rewards.device)
+        r = rewards[idx]
+        a = r - torch.nanmean(r)
+        if scale and idx.numel() > 1:
+            a = a / (nanstd(r) + 1e-4)
+        advantages[idx] = a
+    return torch.nan_to_num(advantages, nan=0.0)
+
+
 def build_trainer_class() -> type:
     """TRL's ``GRPOTrainer`` with one change: answers that teach nothing are left out of the forward
     and backward pass. A group whose answers all got one reward has zero advantage for each of them
@@ -339,6 +379,30 @@ def build_trainer_class() -> type:
     from trl import GRPOTrainer
 
     class SpreadOnlyGRPOTrainer(GRPOTrainer):
+        baseline = "group"  # GRPOOptions.baseline, set by build_trainer
+
+        def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+            rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+            if self.baseline == "format":  # every process's answers' formats, in the order of the gathered rewards
+                from accelerate.utils import gather_object
+
+                from distill.train.rewards import QUESTION_COLUMN
+
+                self._formats = gather_object([json.loads(x[QUESTION_COLUMN]).get("format") if x.get(QUESTION_COLUMN)
+                                               else None for x in inputs])
+                self._rewards_per_func = rewards
+            return rewards
+
+        def _generate_and_score_completions(self, inputs):
+            out = super()._generate_and_score_completions(inputs)
+            if self.baseline == "format" and self.model.training:
+                n = out["advantages"].size(0)
+                start = self.accelerator.process_index * n
+                advantages = format_advantages(self._rewards_per_func, self.reward_weights, self._formats,
+                                               scale=self.scale_rewards != "none")
+                out["advantages"] = advantages[start:start + n].to(out["advantages"].device)
+            return out
+
         def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                                batch_size=None, compute_entropy=False, compute_aux_loss=False,
                                                **images):
@@ -426,6 +490,7 @@ def build_trainer(
             peft_config=config.lora_config(), callbacks=list(callbacks or []),
             rollout_func=None if trl_generation else StudentRollout(precision),
         )
+    trainer.baseline = config.options.baseline
     if reward is not None:
         reward.policy = trainer.model  # the judge reads with the adapter off: the round's starting weights
     return quieted(trainer) if quiet else trainer
