@@ -134,7 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=128, help="max_completion_length (default: the recipe's, 128)")
     ap.add_argument("--generations", type=int, default=8)
     ap.add_argument("--ways", nargs="+", choices=WAYS, default=["default"])
     ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose distill/ is measured")

@@ -78,10 +78,12 @@ def main() -> None:
     for text in args.settings:
         t, p, n = parse_setting(text)
         t0 = time.perf_counter()
-        out, _ = student.generate_ids(repeated, SamplingConfig(max_new_tokens=n, temperature=t, top_p=p, seed=args.seed))
+        sampling = SamplingConfig(max_new_tokens=n, temperature=t, top_p=p, seed=args.seed)
+        out, _ = student.generate_ids(repeated, sampling)
         seconds = time.perf_counter() - t0
         groups = [out[i:i + args.generations] for i in range(0, len(out), args.generations)]
-        rows.append({"setting": text, "seconds": seconds, "formats": score(questions, groups, student.eos_token_ids, student),
+        rows.append({"setting": text, "seconds": seconds,
+                     "formats": score(questions, groups, student.eos_token_ids, student),
                      "examples": {q.format: student.tokenizer.decode(g[0], skip_special_tokens=True)[:160]
                                   for q, g in reversed(list(zip(questions, groups)))}})
         print(f"{text}: {seconds:.0f} s", flush=True)

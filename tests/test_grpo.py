@@ -288,3 +288,27 @@ def test_a_constant_answer_is_pulled_back_only_against_the_format(tmp_path, tiny
     paid = torch.tensor([1.0 if g else 0.0 for g in golds])
     expected = (paid - 0.5) / paid.std() if baseline == "format" else torch.zeros(8)
     assert torch.allclose(out["advantages"], expected, atol=1e-3)
+
+
+def test_the_answer_balance_pulls_a_drifting_yes_back_and_never_ranks_wrong_over_right():
+    """On a yes-no pair's sixteen answers, fifteen saying "yes": the one "no" gains what the "yes"
+    answers lose (the golds are half "no"); all alike, the term is the same for every answer (so the
+    format baseline cancels it); a balanced mix gets nothing; unread answers and other formats get 0;
+    at any weight below 1 a right answer's shaped reward stays above every wrong one's."""
+    from itertools import product
+
+    from distill.train.grpo import answer_balance
+
+    formats, golds = ["yesno"] * 16, ["yes"] * 8 + ["no"] * 8
+    terms = answer_balance(formats, ["yes"] * 15 + ["no"], golds, 0.5)
+    assert terms[-1] > 0.2 and all(t < -0.2 for t in terms[:-1])
+    assert len(set(answer_balance(formats, ["yes"] * 16, golds, 0.5))) == 1
+    assert answer_balance(formats, ["yes", "no"] * 8, golds, 0.5) == [0.0] * 16
+    assert answer_balance(formats + ["gsm8k"], [None] + ["no"] * 15 + ["4"], golds + [None], 0.5)[::16] == [0.0, 0.0]
+    pair = ["yes", "yes", "no", "no"]
+    for said in product(["yes", "no"], repeat=4):  # every mix of a pair's two answers each
+        keys = list(said)
+        shaped = [float(k == g) + t for k, g, t in zip(keys, pair, answer_balance(["yesno"] * 4, keys, pair, 0.9))]
+        right = [v for v, k, g in zip(shaped, keys, pair) if k == g]
+        wrong = [v for v, k, g in zip(shaped, keys, pair) if k != g]
+        assert not right or not wrong or min(right) > max(wrong)

@@ -92,6 +92,12 @@ class GRPOOptions:
     # prompt's eight answers (a group that agrees teaches nothing, and a constant answer is never
     # pulled back).
     baseline: str = "format"
+    # With the format baseline, the weight of a pull toward the gold answers' mix on yes/no prompts
+    # (answer_balance): an answer given more often than the step's prompts call for earns up to
+    # balance/2 less, a rarer one up to balance/2 more. Below 1 a right answer always outranks a wrong
+    # one. 0: off. (The format baseline alone leaves "yes" to everything where it is: a constant
+    # answer then has no gradient either way, and the share drifts until it is constant.)
+    balance: float = 0.5
 
     def __post_init__(self) -> None:
         from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
@@ -99,6 +105,8 @@ class GRPOOptions:
         parse_spec(self.reward)
         if self.baseline not in BASELINES:
             raise ValueError(f"baseline: {self.baseline!r} is not one of {', '.join(BASELINES)}")
+        if not 0 <= self.balance < 1:
+            raise ValueError(f"balance: {self.balance!r} must be in [0, 1) (at 1 a wrong answer can tie a right one)")
         if self.screen_candidates < 1 or self.screen_samples < 1:
             raise ValueError("screen_candidates and screen_samples must be >= 1 (1 and 1: no screening)")
 
@@ -342,7 +350,8 @@ def flat_rows_skippable(trainer: Any) -> bool:
             and trainer.loss_type in ("dapo", "cispo", "vespo") and not trainer.use_vllm)
 
 
-def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str | None], scale: bool = True) -> Any:
+def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str | None], scale: bool = True,
+                      extra: Any = None) -> Any:
     """Each answer's advantage against the answers of its own format in the generation batch, across
     its prompts: its weighted reward minus their mean (over their standard deviation with ``scale``).
 
@@ -351,13 +360,16 @@ def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str
     come in yes-no pairs within a step (:func:`distill.curate.rows.rl_rows`), so against the format's
     mean the "yes" answers to the "no" prompt fall below it and those to the "yes" prompt rise above
     it: the gradient moves the answer with the question. A format with one prompt in the batch gets
-    its group's baseline. Answers no reward scored (all None: NaN) get 0."""
+    its group's baseline. ``extra`` is added to each scored answer's reward first (the answer
+    balance: :func:`answer_balance`). Answers no reward scored (all None: NaN) get 0."""
     import torch
     from trl.trainer.utils import nanstd
 
     unscorable = torch.isnan(rewards_per_func).all(dim=1)
     rewards = (rewards_per_func * weights.to(rewards_per_func.device).unsqueeze(0)).nansum(dim=1)
     rewards[unscorable] = torch.nan
+    if extra is not None:
+        rewards = rewards + extra
     advantages = torch.zeros_like(rewards)
     for fmt in set(formats):
         idx = torch.tensor([i for i, f in enumerate(formats) if f == fmt], device=rewards.device)
@@ -367,6 +379,29 @@ def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str
             a = a / (nanstd(r) + 1e-4)
         advantages[idx] = a
     return torch.nan_to_num(advantages, nan=0.0)
+
+
+BALANCED_FORMATS = ("yesno",)  # formats with a few fixed answers whose mix the prompts' golds set
+
+
+def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], golds: Sequence[str | None],
+                   weight: float) -> list[float]:
+    """Per answer, a reward term that pulls the mix of answers of a yes/no format toward the mix of
+    their prompts' gold answers in the same generation batch: ``-weight * (share of its answer -
+    share of prompts whose gold is that answer)``, where shares are over the batch's answers of the
+    format (``keys``: what each says, None when nothing is read; ``golds``: its prompt's gold key).
+    With yes-no pairs the golds are half "yes": an answer said by 15 of 16 answers loses about
+    weight/2, the sixteenth gains about as much, so a policy sliding onto one answer is pushed back
+    while it still samples the other. Unread answers and other formats get 0."""
+    out = [0.0] * len(formats)
+    for fmt in set(formats) & set(BALANCED_FORMATS):
+        idx = [i for i, f in enumerate(formats) if f == fmt]
+        for i in idx:
+            if keys[i] is not None:
+                said = sum(keys[j] == keys[i] for j in idx) / len(idx)
+                due = sum(golds[j] == keys[i] for j in idx) / len(idx)
+                out[i] = -weight * (said - due)
+    return out
 
 
 def build_trainer_class() -> type:
@@ -379,18 +414,28 @@ def build_trainer_class() -> type:
     from trl import GRPOTrainer
 
     class SpreadOnlyGRPOTrainer(GRPOTrainer):
-        baseline = "group"  # GRPOOptions.baseline, set by build_trainer
+        baseline = "group"  # GRPOOptions.baseline and .balance, set by build_trainer
+        balance = 0.0
 
         def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
             rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-            if self.baseline == "format":  # every process's answers' formats, in the order of the gathered rewards
+            if self.baseline == "format":  # every process's answers, in the order of the gathered rewards
                 from accelerate.utils import gather_object
 
-                from distill.train.rewards import QUESTION_COLUMN
+                from distill.checks.reference import answer_key
+                from distill.train.rewards import QUESTION_COLUMN, completion_text
 
-                self._formats = gather_object([json.loads(x[QUESTION_COLUMN]).get("format") if x.get(QUESTION_COLUMN)
-                                               else None for x in inputs])
-                self._rewards_per_func = rewards
+                questions = [json.loads(x[QUESTION_COLUMN]) if x.get(QUESTION_COLUMN) else {} for x in inputs]
+                formats = [q.get("format") for q in questions]
+                keys = [answer_key(f, completion_text(c)) if f in BALANCED_FORMATS else None
+                        for f, c in zip(formats, completions)]
+                golds = [("yes" if q.get("gold") else "no") if f == "yesno" else None
+                         for f, q in zip(formats, questions)]
+                self._formats, keys, golds = gather_object(formats), gather_object(keys), gather_object(golds)
+                terms = torch.tensor(answer_balance(self._formats, keys, golds, self.balance), device=rewards.device)
+                self._shaped = format_advantages(rewards, self.reward_weights, self._formats, extra=terms,
+                                                 scale=self.scale_rewards != "none")
+                self._metrics["train"]["balance"].append(terms.abs().mean().item())
             return rewards
 
         def _generate_and_score_completions(self, inputs):
@@ -398,9 +443,7 @@ def build_trainer_class() -> type:
             if self.baseline == "format" and self.model.training:
                 n = out["advantages"].size(0)
                 start = self.accelerator.process_index * n
-                advantages = format_advantages(self._rewards_per_func, self.reward_weights, self._formats,
-                                               scale=self.scale_rewards != "none")
-                out["advantages"] = advantages[start:start + n].to(out["advantages"].device)
+                out["advantages"] = self._shaped[start:start + n].to(out["advantages"].device)
             return out
 
         def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
@@ -490,7 +533,7 @@ def build_trainer(
             peft_config=config.lora_config(), callbacks=list(callbacks or []),
             rollout_func=None if trl_generation else StudentRollout(precision),
         )
-    trainer.baseline = config.options.baseline
+    trainer.baseline, trainer.balance = config.options.baseline, config.options.balance
     if reward is not None:
         reward.policy = trainer.model  # the judge reads with the adapter off: the round's starting weights
     return quieted(trainer) if quiet else trainer

@@ -81,7 +81,7 @@ def load_user_reward(spec: str) -> Callable:
     return load_object(spec, "reward", accept=callable, expected="a function")  # type: ignore[return-value]
 
 
-def _text(completion: Any) -> str:
+def completion_text(completion: Any) -> str:
     """A completion's text: TRL passes message lists for conversational prompts, strings otherwise."""
     if isinstance(completion, list):
         return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
@@ -98,7 +98,7 @@ def reference_reward(prompts: list, completions: list, **kwargs: Any) -> list[fl
     without a checkable reference."""
     out: list[float | None] = []
     for q, c in zip(_questions(kwargs, len(completions)), completions):
-        out.append(None if q is None or not q.checkable else float(q.check(_text(c), strict=True)))
+        out.append(None if q is None or not q.checkable else float(q.check(completion_text(c), strict=True)))
     return out
 
 
@@ -106,7 +106,7 @@ def verifier_reward(prompts: list, completions: list, **kwargs: Any) -> list[flo
     """1.0 when every equation of the completion is true and its final number is the reference's."""
     out: list[float | None] = []
     for q, c in zip(_questions(kwargs, len(completions)), completions):
-        v = verify(_text(c), q.reference if q is not None else None)
+        v = verify(completion_text(c), q.reference if q is not None else None)
         out.append(None if v.final_right is None else float(v.passed))
     return out
 
@@ -126,8 +126,8 @@ class JudgeReward:
         from distill.core import Item
 
         questions = _questions(kwargs, len(completions))
-        items = [Item(q.prompt if q is not None else _text(p[-1:] if isinstance(p, list) else p), _text(c))
-                 for q, p, c in zip(questions, prompts, completions)]
+        items = [Item(q.prompt if q is not None else completion_text(p[-1:] if isinstance(p, list) else p),
+                      completion_text(c)) for q, p, c in zip(questions, prompts, completions)]
         off = self.policy.disable_adapter() if hasattr(self.policy, "disable_adapter") else nullcontext()
         with off:
             critiques = self.teacher.critique(items, self.principle, self.config)
@@ -155,8 +155,9 @@ def checked(name: str, fn: Callable, log: Path | None = None) -> Callable:
             state = kwargs.get("trainer_state")
             step = getattr(state, "global_step", None)
             formats = [q.format if q is not None else None for q in _questions(kwargs, len(completions))]
-            append_records(log, [{"step": step, "reward": name, "prompt": _text(p[-1:] if isinstance(p, list) else p),
-                                  "format": f, "completion": _text(c), "value": v}
+            append_records(log, [{"step": step, "reward": name,
+                                  "prompt": completion_text(p[-1:] if isinstance(p, list) else p),
+                                  "format": f, "completion": completion_text(c), "value": v}
                                  for p, f, c, v in zip(prompts, formats, completions, values)])
         return values
 
