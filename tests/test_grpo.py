@@ -96,8 +96,9 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
     monkeypatch.syspath_prepend(str(tmp_path))
     rewards_module(tmp_path)
     # with the references, the prompt screen too: 4 answers to each of twice the round's prompts, each checked
-    screen = {"screen_candidates": 2.0, "screen_samples": 4} if isinstance(reward, dict) else {}
-    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward, **screen}))
+    # (and TRL's group baseline with the judge; the others run the default format baseline and answer balance)
+    options = {"screen_candidates": 2.0, "screen_samples": 4} if isinstance(reward, dict) else {"baseline": "group"}
+    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward, **options}))
     manifest = run(cfg)
     assert manifest.status == "finished"
     summary = manifest.rounds[0]
@@ -164,6 +165,10 @@ def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fold
         RunConfig.from_data({"train": {"objective": "grpo", "reward": "gold"}})
     with pytest.raises(ConfigError, match="the weight must be a number"):
         RunConfig.from_data({"train": {"objective": "grpo", "reward": {"reference": "high"}}})
+    with pytest.raises(ConfigError, match="baseline: 'mean' is not one of format, group"):
+        RunConfig.from_data({"train": {"objective": "grpo", "baseline": "mean"}})
+    with pytest.raises(ConfigError, match=r"balance: 1.0 must be in \[0, 1\)"):
+        RunConfig.from_data({"train": {"objective": "grpo", "balance": 1.0}})
     with pytest.raises(SpecError, match=r"reward 'no_such_module:f': cannot import module 'no_such_module'"):
         BootstrapLoop(RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": "no_such_module:f"})))
     # Prompts of which none has a reference: the reference reward would train on nothing.

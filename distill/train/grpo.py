@@ -2,8 +2,9 @@
 
 For each of the round's prompts the student samples ``num_generations`` answers with its current
 LoRA weights, each answer is scored by the rewards of its ``reward`` option (:mod:`distill.train.rewards`),
-and the policy moves toward the answers that scored above their group's mean (GRPO; TRL's DAPO
-loss by default). The rows are conversational prompts with each prompt's question record beside
+and the policy moves toward the answers that scored above the mean of the step's answers of their
+format (:func:`format_advantages`; ``baseline: group`` keeps GRPO's own group mean), with TRL's DAPO
+loss by default. The rows are conversational prompts with each prompt's question record beside
 them (``question``, JSON), from which the rewards read the reference.
 
 Rollouts are sampled by the student's own batched engine (:meth:`distill.model.student.Student.generate_ids`:
@@ -405,8 +406,10 @@ def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], go
 
 
 def build_trainer_class() -> type:
-    """TRL's ``GRPOTrainer`` with one change: answers that teach nothing are left out of the forward
-    and backward pass. A group whose answers all got one reward has zero advantage for each of them
+    """TRL's ``GRPOTrainer`` with two changes. With ``baseline`` "format" an answer's advantage is
+    measured against its format's answers in the step, its reward shaped by the answer balance
+    (:func:`format_advantages`, :func:`answer_balance`; TRL computes the group's, which is replaced).
+    And answers that teach nothing are left out of the forward and backward pass. A group whose answers all got one reward has zero advantage for each of them
     (as has an answer masked out, cut off at the length limit), and under :func:`flat_rows_skippable`
     such a row's loss term is exactly zero; TRL still computes it. Leaving it out gives the same
     gradient for less work, counted in the ``answers_skipped`` metric (share of a step's answers)."""
