@@ -38,11 +38,13 @@ def parse_setting(text: str) -> tuple[float, float, int]:
     return float(t), float(p), int(n)
 
 
-def score(questions, groups, eos: set[int], student) -> dict:
+def score(questions, groups, student) -> dict:
     """Per format (and ``all``): groups, groups with spread, answers, cut off, mean reward, yes share."""
     acc: dict[str, dict] = defaultdict(lambda: defaultdict(float))
+    eos = student.eos_token_ids
     for q, answers in zip(questions, groups):
-        rewards = [float(q.check(student.tokenizer.decode(a, skip_special_tokens=True), strict=True)) for a in answers]
+        texts = [student.tokenizer.decode(a, skip_special_tokens=True) for a in answers]
+        rewards = [float(q.check(t, strict=True)) for t in texts]
         for key in (q.format, "all"):
             s = acc[key]
             s["groups"] += 1
@@ -52,7 +54,7 @@ def score(questions, groups, eos: set[int], student) -> dict:
             s["reward"] += sum(rewards)
             s["tokens"] += sum(len(a) for a in answers)
             if q.format == "yesno":
-                keys = [answer_key("yesno", student.tokenizer.decode(a, skip_special_tokens=True)) for a in answers]
+                keys = [answer_key("yesno", t) for t in texts]
                 s["yes"] += keys.count("yes")
     return {f: {"groups": int(s["groups"]), "spread": s["spread"] / s["groups"], "cut_off": s["cut"] / s["answers"],
                 "reward": s["reward"] / s["answers"], "length": s["tokens"] / s["answers"],
@@ -83,7 +85,7 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         groups = [out[i:i + args.generations] for i in range(0, len(out), args.generations)]
         rows.append({"setting": text, "seconds": seconds,
-                     "formats": score(questions, groups, student.eos_token_ids, student),
+                     "formats": score(questions, groups, student),
                      "examples": {q.format: student.tokenizer.decode(g[0], skip_special_tokens=True)[:160]
                                   for q, g in reversed(list(zip(questions, groups)))}})
         print(f"{text}: {seconds:.0f} s", flush=True)

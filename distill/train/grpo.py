@@ -426,14 +426,13 @@ def build_trainer_class() -> type:
                 from accelerate.utils import gather_object
 
                 from distill.checks.reference import answer_key
-                from distill.train.rewards import QUESTION_COLUMN, completion_text
+                from distill.train.rewards import QUESTION_COLUMN, completion_text, read_question
 
-                questions = [json.loads(x[QUESTION_COLUMN]) if x.get(QUESTION_COLUMN) else {} for x in inputs]
-                formats = [q.get("format") for q in questions]
+                questions = [read_question(x.get(QUESTION_COLUMN)) for x in inputs]
+                formats = [q.format if q is not None else None for q in questions]
                 keys = [answer_key(f, completion_text(c)) if f in BALANCED_FORMATS else None
                         for f, c in zip(formats, completions)]
-                golds = [("yes" if q.get("gold") else "no") if f == "yesno" else None
-                         for f, q in zip(formats, questions)]
+                golds = [("yes" if q.gold else "no") if f == "yesno" else None for f, q in zip(formats, questions)]
                 self._formats, keys, golds = gather_object(formats), gather_object(keys), gather_object(golds)
                 terms = torch.tensor(answer_balance(self._formats, keys, golds, self.balance), device=rewards.device)
                 self._shaped = format_advantages(rewards, self.reward_weights, self._formats, extra=terms,

@@ -88,9 +88,13 @@ def completion_text(completion: Any) -> str:
     return str(completion)
 
 
+def read_question(raw: str | None) -> Question | None:
+    """A row's ``question`` column (JSON), or None where the row has none."""
+    return Question.from_json(json.loads(raw)) if raw else None
+
+
 def _questions(kwargs: dict, n: int) -> list[Question | None]:
-    rows = kwargs.get(QUESTION_COLUMN) or [None] * n
-    return [Question.from_json(json.loads(r)) if r else None for r in rows]
+    return [read_question(r) for r in kwargs.get(QUESTION_COLUMN) or [None] * n]
 
 
 def reference_reward(prompts: list, completions: list, **kwargs: Any) -> list[float | None]:
