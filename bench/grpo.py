@@ -12,8 +12,10 @@ own generation. ``--code DIR`` measures another checkout of the toolkit (a ``git
 earlier commit: before and after from the same prompts and seed; only ``default`` and ``trl`` run
 on code older than ``StudentRollout``). Training runs at the machine's precision (``precision: auto``) every way. Each way runs
 in its own process and reports seconds per optimizer step, the seconds spent generating, new tokens
-per second, peak memory, mean reward, the share of groups with one reward for all answers (no
-gradient) and of answers cut off at the length limit. With ``default`` and ``fp32`` in a bf16 run it also
+per second, the seconds of no-grad scoring (old log-probabilities, computed when rollouts run ahead of
+the optimizer: ``steps_per_generation`` above ``gradient_accumulation_steps``), peak memory, mean
+reward, the share of groups with one reward for all answers, of answers left out of the backward
+pass (zero advantage or cut off) and of answers cut off at the length limit. With ``default`` and ``fp32`` in a bf16 run it also
 measures how far the engine's log-probabilities of its own sampled tokens are from the trained
 policy's (bf16 autocast over fp32 weights, as the loss computes them). Prints a table and writes
 ``bench/results/grpo-<time>.json``.
@@ -87,13 +89,13 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_
                                                   "num_generations": generations,
                                                   "per_device_train_batch_size": generations,
                                                   "gradient_accumulation_steps": 2, **grpo_overrides})
-    rows = rl_rows(questions, EvalConfig().prompt_suffix, grpo.prompts_per_step(config), 0)
+    rows = rl_rows(questions, EvalConfig().prompt_suffix, grpo.prompts_per_step(config, prompts), 0)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = grpo.build_trainer(model, tok, rows, Path(tmp), config, quiet=True, precision=precision,
                                      trl_generation=way == "trl")
         if way in ("fp32", "autocast"):
             trainer.rollout_func = grpo.StudentRollout("fp32")
-        spent = {"seconds": 0.0, "tokens": 0}
+        spent = {"seconds": 0.0, "tokens": 0, "scoring": 0.0}
         # Timed from outside: the method every way goes through to get its completions.
         inner = trainer._generate_single_turn if way == "trl" else trainer.rollout_func
 
@@ -106,6 +108,16 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_
             spent["tokens"] += sum(len(c) for c in ids)
             return out
 
+        scorer = trainer._get_per_token_logps_and_entropies
+
+        def scored(*args, **kwargs):  # the no-grad passes: old log-probabilities when rollouts run ahead
+            t0 = time.perf_counter()
+            out = scorer(*args, **kwargs)
+            if not torch.is_grad_enabled():
+                spent["scoring"] += time.perf_counter() - t0
+            return out
+
+        trainer._get_per_token_logps_and_entropies = scored
         if way == "trl":
             trainer._generate_single_turn = timed
         else:
@@ -119,11 +131,13 @@ def one(way: str, prompts: int, steps: int, tokens: int, generations: int, grpo_
             trainer.rollout_func = inner
             gap = logprob_gap(trainer, rows[:8])
 
-    def mean(key: str) -> float:
-        return sum(e.get(key, 0.0) for e in logs) / len(logs)
+    def mean(key: str, entries: list | None = None) -> float:
+        entries = [e for e in (logs if entries is None else entries) if key in e]
+        return sum(e[key] for e in entries) / len(entries) if entries else 0.0
 
     return {"way": way, "precision": precision, "steps": steps, "seconds_per_step": total / steps,
-            "generate_seconds_per_step": spent["seconds"] / steps,
+            "generate_seconds_per_step": spent["seconds"] / steps, "scoring_seconds_per_step": spent["scoring"] / steps,
+            "answers_skipped": mean("answers_skipped", trainer.state.log_history),
             "generate_tok_s": spent["tokens"] / spent["seconds"] if spent["seconds"] else 0.0,
             "completions_per_step": 2 * generations, "peak_mb": high_water_mb(), "reward": mean("reward"),
             "zero_spread": mean("frac_reward_zero_std"), "clipped": mean("completions/clipped_ratio"),
@@ -165,13 +179,13 @@ def main() -> None:
     print(f"GRPO steps, {cpu_name()}, {os.cpu_count()} cores, training in {rows[0]['precision']}: {args.prompts} "
           f"prompts, {args.generations} answers each, {args.tokens} new tokens at most, {args.steps} optimizer steps "
           f"of {2 * args.generations} answers, seed 0")
-    print("| rollouts | s per optimizer step | of it generating | generation tok/s | peak RSS MB | mean reward "
-          "| groups with one reward | answers cut off |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| rollouts | s per optimizer step | of it generating | of it scoring old log-probs | generation tok/s "
+          "| peak RSS MB | mean reward | groups with one reward | answers left out | answers cut off |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {names[r['way']]} | {r['seconds_per_step']:.1f} | {r['generate_seconds_per_step']:.1f} "
-              f"| {r['generate_tok_s']:.0f} | {r['peak_mb']:.0f} | {r['reward']:.3f} | {r['zero_spread']:.2f} "
-              f"| {r['clipped']:.2f} |")
+              f"| {r.get('scoring_seconds_per_step', 0.0):.1f} | {r['generate_tok_s']:.0f} | {r['peak_mb']:.0f} "
+              f"| {r['reward']:.3f} | {r['zero_spread']:.2f} | {r.get('answers_skipped', 0.0):.2f} | {r['clipped']:.2f} |")
     for r in rows:
         if "logp_mean_abs_diff" in r:
             print(f"{names[r['way']]} vs the trained policy, log-probability of its own sampled tokens: mean |diff| "

@@ -81,7 +81,7 @@ def main() -> None:
         t, p, n = parse_setting(text)
         t0 = time.perf_counter()
         sampling = SamplingConfig(max_new_tokens=n, temperature=t, top_p=p, seed=args.seed)
-        out, _ = student.generate_ids(repeated, sampling)
+        out = student.generate_ids(repeated, sampling).ids
         seconds = time.perf_counter() - t0
         groups = [out[i:i + args.generations] for i in range(0, len(out), args.generations)]
         rows.append({"setting": text, "seconds": seconds,

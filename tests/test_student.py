@@ -55,6 +55,24 @@ def test_sampling_is_seedable(student):
     assert [x.text for x in a] != [x.text for x in c]
 
 
+def test_sampled_tokens_log_probabilities_are_the_models(student):
+    """The engine's log-probability of each token it sampled (the GRPO trainer's old log-probabilities)
+    is the model's own for that token at the sampling temperature, scored by one plain forward pass
+    over prompt + answer, for rows batched with others of other lengths."""
+    import torch
+
+    ids = [student.encode(p) for p in PROMPTS]
+    out = student.generate_ids(ids, SamplingConfig(max_new_tokens=12, temperature=0.8, seed=5), logprobs=True)
+    assert [len(lp) for lp in out.logprobs] == [len(t) for t in out.ids]
+    model = student.infer_model
+    for prompt, new, scores in zip(ids, out.ids, out.logprobs):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([prompt + new])).logits[0, len(prompt) - 1:-1].float() / 0.8
+        expected = torch.log_softmax(logits, -1).gather(1, torch.tensor(new)[:, None])[:, 0]
+        assert torch.allclose(torch.tensor(scores), expected, atol=0.05), (scores, expected.tolist())
+    assert student.generate_ids(ids[:1], SamplingConfig(max_new_tokens=4)).logprobs is None
+
+
 def test_prompt_longer_than_context(student):
     long = "word " * (student.context_length + 10)
     with pytest.raises(DataError, match=r"prompt 1 has \d+ tokens"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import time
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
@@ -20,6 +20,15 @@ def set_threads() -> None:
     """Use every core for intra-op work unless the user chose (torch's default can be lower)."""
     if "OMP_NUM_THREADS" not in os.environ and not torch.cuda.is_available():
         torch.set_num_threads(os.cpu_count() or 1)
+
+
+class GeneratedIds(NamedTuple):
+    """:meth:`Student.generate_ids`'s answer: per prompt its new token ids, the seconds of the batch
+    that made them, and (when asked) each new token's log-probability."""
+
+    ids: list[list[int]]
+    seconds: list[float]
+    logprobs: list[list[float]] | None = None
 
 
 class Student:
@@ -212,7 +221,8 @@ class Student:
         encoded = [self.encode(c) for c in chats]
         eos = self.eos_token_ids
         results = []
-        for ids, toks, seconds in zip(encoded, *self.generate_ids(encoded, cfg, progress=progress)):
+        generated = self.generate_ids(encoded, cfg, progress=progress)
+        for ids, toks, seconds in zip(encoded, generated.ids, generated.seconds):
             finish = "stop" if toks and toks[-1] in eos else "length"
             toks = toks[:-1] if finish == "stop" else toks
             results.append(Completion(text=self.tokenizer.decode(toks, skip_special_tokens=True).strip(),
@@ -222,13 +232,14 @@ class Student:
 
     @torch.inference_mode()
     def generate_ids(self, prompts: Sequence[list[int]], config: SamplingConfig, *,
-                     progress: ProgressFn | None = None) -> tuple[list[list[int]], list[float]]:
+                     progress: ProgressFn | None = None, logprobs: bool = False) -> GeneratedIds:
         """New token ids for each prompt's ids (ending with the end-of-turn token when it stopped), in
-        order, with the seconds of the batch that made each: the batched engine of :meth:`generate`,
-        for callers that work in tokens (the RL trainer's rollouts)."""
+        order, with the seconds of the batch that made each and, with ``logprobs``, each new token's
+        log-probability under the sampling temperature (before top-p): the batched engine of
+        :meth:`generate`, for callers that work in tokens (the RL trainer's rollouts)."""
         cfg = config
         if not prompts:
-            return [], []
+            return GeneratedIds([], [], [] if logprobs else None)
         limit = self.context_length
         for i, ids in enumerate(prompts):
             if len(ids) + cfg.max_new_tokens > limit:
@@ -238,6 +249,7 @@ class Student:
                 )
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         new: list[list[int]] = [[] for _ in prompts]
+        scores: list[list[float]] = [[] for _ in prompts]
         seconds: list[float] = [0.0] * len(prompts)
         eos = self.eos_token_ids
         batch_size = cfg.batch_size or self.auto_batch_size(max(len(x) for x in prompts) + cfg.max_new_tokens)
@@ -246,13 +258,13 @@ class Student:
             if cfg.seed is not None:
                 torch.manual_seed(cfg.seed + start)
             t0 = time.perf_counter()
-            batch = self._decode([list(prompts[i]) for i in idx], cfg)
+            batch, batch_scores = self._decode([list(prompts[i]) for i in idx], cfg, logprobs)
             spent = time.perf_counter() - t0
-            for toks, i in zip(batch, idx):
-                new[i], seconds[i] = toks, spent
+            for toks, lps, i in zip(batch, batch_scores, idx):
+                new[i], scores[i], seconds[i] = toks, lps, spent
             if progress is not None:
                 progress(len(idx), sum(len(t) - (1 if t and t[-1] in eos else 0) for t in batch))
-        return new, seconds
+        return GeneratedIds(new, seconds, scores if logprobs else None)
 
     def auto_batch_size(self, max_tokens: int, cap: int = 64) -> int:
         """Rows whose KV cache fits in a quarter of free memory (at most 1 GB), up to ``cap``.
@@ -269,8 +281,10 @@ class Student:
             free = 4 << 30
         return max(1, min(cap, int(min(free / 4, 1 << 30) // per_row)))
 
-    def _decode(self, prompts: list[list[int]], cfg: SamplingConfig) -> list[list[int]]:
-        """New tokens for each prompt (ending with the EOS token when it stopped).
+    def _decode(self, prompts: list[list[int]], cfg: SamplingConfig,
+                logprobs: bool = False) -> tuple[list[list[int]], list[list[float]]]:
+        """New tokens for each prompt (ending with the EOS token when it stopped), and with
+        ``logprobs`` each token's log-probability under ``cfg.temperature`` (1 when greedy).
 
         A hand-written loop rather than ``model.generate``: rows that hit EOS leave the batch
         (their KV cache rows are dropped), so a batch costs what its live rows cost, and there
@@ -304,10 +318,17 @@ class Student:
         position = positions[:, -1:]
         alive = list(range(len(prompts)))  # batch row -> prompt index
         new: list[list[int]] = [[] for _ in prompts]
+        scores: list[list[float]] = [[] for _ in prompts]
         for step in range(cfg.max_new_tokens):
-            token = self._pick(out.logits[:, -1], cfg)
+            logits = out.logits[:, -1]
+            token = self._pick(logits, cfg)
             for row, t in zip(alive, token.tolist()):
                 new[row].append(t)
+            if logprobs:  # the distribution TRL's loss scores a sampled token under: logits over the temperature
+                scaled = logits.float() / (cfg.temperature if not cfg.greedy else 1.0)
+                picked = torch.log_softmax(scaled, dim=-1).gather(-1, token[:, None]).squeeze(-1)
+                for row, lp in zip(alive, picked.tolist()):
+                    scores[row].append(lp)
             done = torch.isin(token, eos.to(token.device))
             if step == cfg.max_new_tokens - 1 or bool(done.all()):
                 break
@@ -319,7 +340,7 @@ class Student:
             mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=-1)
             position = position + 1
             out = self.infer_model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
-        return new
+        return new, scores
 
     def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
         """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""

@@ -51,6 +51,9 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "num_generations": 8,
     "per_device_train_batch_size": 8,  # counted in completions: one prompt's group per micro-batch
     "gradient_accumulation_steps": 2,
+    # rollouts for 4 optimizer steps at once (8 prompts, 64 answers): the engine samples 64 rows at about
+    # twice the tokens/s of 16, and the format baseline and answer balance see 8 prompts, not 2
+    "steps_per_generation": 8,
     "max_completion_length": 128,
     "temperature": 0.8,
     # an answer cut off at the limit has no checkable result: its reward still counts in its group's
@@ -98,7 +101,7 @@ class GRPOOptions:
     # balance/2 less, a rarer one up to balance/2 more. Below 1 a right answer always outranks a wrong
     # one. 0: off. (The format baseline alone leaves "yes" to everything where it is: a constant
     # answer then has no gradient either way, and the share drifts until it is constant.)
-    balance: float = 0.5
+    balance: float = 0.9
 
     def __post_init__(self) -> None:
         from distill.train.rewards import parse_spec  # no torch: the reward names are checked with the config
@@ -122,12 +125,25 @@ REWARD_FLAG = Flag(option="reward", type=reward_list,
                         "weights in --config")
 
 
-def prompts_per_step(config: "TrainConfig") -> int:
-    """Prompts per GRPO generation batch (one process): completions per micro-batch times
-    micro-batches per generation, over the group size."""
+def generation_steps(config: "TrainConfig", prompts: int | None = None) -> int:
+    """Micro-batches whose rollouts are sampled at once (GRPOConfig's ``steps_per_generation``), fewer
+    where the round has fewer ``prompts`` than one generation batch holds (TRL trains only whole
+    generation batches), never fewer than ``gradient_accumulation_steps``."""
     g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
-    per_gen = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
-    return max(1, g["per_device_train_batch_size"] * per_gen // g["num_generations"])
+    steps = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
+    if prompts is not None:
+        steps = max(min(steps, prompts * g["num_generations"] // g["per_device_train_batch_size"]),
+                    g["gradient_accumulation_steps"])
+        while steps > 1 and g["per_device_train_batch_size"] * steps % g["num_generations"]:
+            steps -= 1  # TRL's generation batch is whole groups
+    return steps
+
+
+def prompts_per_step(config: "TrainConfig", prompts: int | None = None) -> int:
+    """Prompts per GRPO generation batch (one process), for a round of ``prompts``: completions per
+    micro-batch times micro-batches per generation (:func:`generation_steps`), over the group size."""
+    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+    return max(1, g["per_device_train_batch_size"] * generation_steps(config, prompts) // g["num_generations"])
 
 
 def draw(config: "TrainConfig") -> Draw:
@@ -154,7 +170,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
         count = max(1, round(len(prompts) / screen.candidates))
         prompts, data.metrics["screen"] = choose(prompts, pass_rates(inputs.records), count, inputs.seed)
         data.info.append(line(data.metrics["screen"]))
-    rows = rl_rows(prompts, inputs.suffix, prompts_per_step(inputs.config), inputs.seed)
+    rows = rl_rows(prompts, inputs.suffix, prompts_per_step(inputs.config, len(prompts)), inputs.seed)
     data.rows["grpo"] = rows
     if reads_references(parse_spec(inputs.config.options.reward)):  # the prompts trained on no reference can score
         data.metrics["unrewarded"] = sum(not Question.from_json(json.loads(r["question"])).checkable for r in rows)
@@ -184,23 +200,26 @@ def check(config: "TrainConfig", prompts: "Sequence[Question] | None", student: 
 
 
 def metrics(log_history: Sequence[dict]) -> dict:
-    """What an RL round's training log says (its entries with a ``reward``, one per optimizer step):
-    the mean reward over the first and the last quarter of its steps (``reward_first``,
-    ``reward_last``: a rise within the round), the mean reward, its spread within groups
+    """What an RL round's training log says (one entry per optimizer step, ``steps``; those that
+    sampled a generation batch hold its rollouts' ``reward``): the mean reward over the first and the
+    last quarter of its generation batches (``reward_first``, ``reward_last``: a rise within the
+    round), the mean reward, its spread within groups
     (``reward_std``), the share of groups whose answers all got the same reward
     (``frac_reward_zero_std``: no learning signal), the share of answers cut off at the length limit
     (``clipped_ratio``), the share of answers left out of the backward pass as teaching nothing
     (``answers_skipped``), seconds per optimizer step (``step_seconds``), the last KL to the round's
     start (``kl``, when the KL term is on) and each reward function's mean (``rewards``)."""
-    steps = [e for e in log_history if "reward" in e and "train_runtime" not in e]
+    logged = [e for e in log_history if "train_runtime" not in e]
+    steps = [e for e in logged if "reward" in e]  # one per generation batch
     if not steps:
         return {}
+    optimizer_steps = [e for e in logged if "step_time" in e]
     first, last = first_last(steps, "reward")
-    out = dict(steps=len(steps), reward=log_mean(steps, "reward"), reward_first=first, reward_last=last,
+    out = dict(steps=len(optimizer_steps), reward=log_mean(steps, "reward"), reward_first=first, reward_last=last,
                reward_std=log_mean(steps, "reward_std"), frac_reward_zero_std=log_mean(steps, "frac_reward_zero_std"),
                clipped_ratio=log_mean(steps, "completions/clipped_ratio"),
-               answers_skipped=log_mean(steps, "answers_skipped"), step_seconds=log_mean(steps, "step_time"),
-               mean_length=log_mean(steps, "completions/mean_length"))
+               answers_skipped=log_mean(optimizer_steps, "answers_skipped"),
+               step_seconds=log_mean(optimizer_steps, "step_time"), mean_length=log_mean(steps, "completions/mean_length"))
     kls = [e["kl"] for e in steps if e.get("kl") is not None]
     if kls:
         out["kl"] = float(kls[-1])
@@ -321,11 +340,16 @@ class StudentRollout:
     def __call__(self, prompts: list, trainer: Any) -> dict:
         encoder = self.engine(trainer, refresh=False)
         ids = [encoder.encode(p) for p in prompts]
-        return {"prompt_ids": ids, "completion_ids": self.sample(trainer, ids), "logprobs": None}
+        out = self.sample(trainer, ids)
+        # the sampling policy's own log-probabilities: the "old" ones of the PPO ratio when rollouts run
+        # ahead of the optimizer (SpreadOnlyGRPOTrainer._get_per_token_logps_and_entropies)
+        trainer._rollout_logps = out.logprobs
+        return {"prompt_ids": ids, "completion_ids": out.ids, "logprobs": out.logprobs}
 
-    def sample(self, trainer: Any, ids: list[list[int]]) -> list[list[int]]:
-        """Answers (token ids) to prompt token ``ids`` by the policy as it is now, sampled with the
-        trainer's ``max_completion_length``, ``temperature`` and ``top_p``."""
+    def sample(self, trainer: Any, ids: list[list[int]]) -> Any:
+        """Answers to prompt token ``ids`` by the policy as it is now, sampled with the trainer's
+        ``max_completion_length``, ``temperature`` and ``top_p``: a
+        :class:`~distill.model.student.GeneratedIds` with each token's log-probability."""
         from distill.core import SamplingConfig
 
         args = trainer.args
@@ -337,10 +361,9 @@ class StudentRollout:
         was_training = policy.training
         policy.eval()
         try:
-            completion_ids, _ = student.generate_ids(ids, sampling)
+            return student.generate_ids(ids, sampling, logprobs=True)
         finally:
             policy.train(was_training)
-        return completion_ids
 
 
 def flat_rows_skippable(trainer: Any) -> bool:
@@ -448,9 +471,26 @@ def build_trainer_class() -> type:
                 out["advantages"] = self._shaped[start:start + n].to(out["advantages"].device)
             return out
 
+        _rollout_logps = None  # set by StudentRollout for the generation batch it sampled
+
         def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                                batch_size=None, compute_entropy=False, compute_aux_loss=False,
                                                **images):
+            # When rollouts run ahead of the optimizer (steps_per_generation above gradient_accumulation_steps)
+            # TRL scores the generation batch once more, without grad, for the PPO ratio's old log-probabilities:
+            # the engine that sampled it already has them (its bf16 copy of the same weights), and that pass
+            # was a quarter of a step (bench/grpo.py). Used once, for the batch they came with.
+            sampled, self._rollout_logps = self._rollout_logps, None
+            if (sampled is not None and not torch.is_grad_enabled() and not compute_entropy
+                    and len(sampled) == input_ids.size(0)):
+                from trl.trainer.utils import pad
+
+                logps = pad([torch.tensor(x, dtype=torch.float32) for x in sampled], padding_value=0.0,
+                            padding_side="right")
+                out = logps.new_zeros((input_ids.size(0), logits_to_keep))
+                width = min(logits_to_keep, logps.size(1))
+                out[:, :width] = logps[:, :width]
+                return out.to(input_ids.device), None, None
             # Without Triton (a CPU), TRL's fused LM head scores every position, prompt included, through a
             # slow element-wise fallback (bench/grpo.py: most of a step's backward pass); a text model's plain
             # LM head over the completion's positions alone, with TRL's own log-softmax, gives the same values.
@@ -527,7 +567,8 @@ def build_trainer(
     wanted = judge is not None and "judge" in parse_spec(config.options.reward)
     reward = JudgeReward(judge.teacher, judge.principle, judge.config) if wanted else None
     funcs, weights = build(config.options.reward, reward, log)
-    args = config.args(GRPO_STEP, Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights)
+    args = config.args(GRPO_STEP, Path(out_dir) / "train", precision, disable_tqdm=quiet, reward_weights=weights,
+                       steps_per_generation=generation_steps(config, len(ds)))
     model.train()
     with datasets_bars(enabled=not quiet):
         trainer = build_trainer_class()(

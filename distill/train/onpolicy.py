@@ -363,7 +363,7 @@ def teacher_accuracy(engine: Any, rows: Sequence[dict], max_new_tokens: int) -> 
     if not asked:
         return {}
     ids = [engine.encode(chat) for _, chat in asked]
-    out, _ = engine.generate_ids(ids, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0))
+    out = engine.generate_ids(ids, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0)).ids
     texts = engine.tokenizer.batch_decode(out, skip_special_tokens=True)
     leaks = leak_check()
     right = sum(q.check(t, strict=True) for (q, _), t in zip(asked, texts))
