@@ -267,8 +267,9 @@ def test_format_advantages_measure_an_answer_against_its_formats_answers():
 def test_a_constant_answer_is_pulled_back_only_against_the_format(tmp_path, tiny_folder, monkeypatch, baseline):
     """Through TRL's own generate-and-score step (real rollouts, real rewards): a reward that pays what a
     policy saying "yes" to everything earns (1 on the "yes" prompt, 0 on the "no" prompt, every answer
-    alike) gives each answer an advantage of + or - its format's spread against its format, and none
-    against its group."""
+    alike) gives each yes/no answer an advantage of + or - its format's spread against its format, and
+    none against its group. Open formats keep their group's baseline either way: two short-answer
+    prompts paid 1 and 0 for every answer (an easy and a hard prompt) teach nothing."""
     import torch
 
     from distill.curate.rows import rl_rows
@@ -281,20 +282,25 @@ def test_a_constant_answer_is_pulled_back_only_against_the_format(tmp_path, tiny
     (tmp_path / "always_yes.py").write_text(
         "import json\n"
         "def paid(prompts, completions, question, **kw):\n"
-        "    return [1.0 if json.loads(q)['gold'] else 0.0 for q in question]\n")
+        "    return [1.0 if json.loads(q).get('gold') or 'bone' in json.loads(q)['prompt'] else 0.0 for q in question]\n")
     pool = load_prompts(YESNO)
+    facts = load_prompts(ROOT / "data" / "train" / "facts.jsonl")
     pair = [next(q for q in pool if q.gold), next(q for q in pool if not q.gold)]
+    short = [next(q for q in facts if "bone" in q.prompt), next(q for q in facts if "Poland" in q.prompt)]
     cfg = TrainConfig(objective="grpo", reward="always_yes:paid", baseline=baseline,
-                      grpo={"max_steps": 1, "num_generations": 4, "per_device_train_batch_size": 8,
+                      grpo={"max_steps": 1, "num_generations": 4, "per_device_train_batch_size": 16,
                             "gradient_accumulation_steps": 1, "max_completion_length": 4})
     model, tok = load_model(tiny_folder)
-    rows = rl_rows(pair, SUFFIX, 2)
+    rows = rl_rows(pair + short, SUFFIX, 4)
     trainer = build_trainer(model, tok, rows, tmp_path, cfg, quiet=True)
     out = trainer._generate_and_score_completions([row for row in rows for _ in range(4)])
-    golds = [json.loads(row["question"])["gold"] for row in rows for _ in range(4)]
-    paid = torch.tensor([1.0 if g else 0.0 for g in golds])
+    questions = [json.loads(row["question"]) for row in rows for _ in range(4)]
+    yesno = torch.tensor([q["format"] == "yesno" for q in questions])
+    assert int(yesno.sum()) == 8
+    paid = torch.tensor([1.0 if q.get("gold") else 0.0 for q in questions])[yesno]
     expected = (paid - 0.5) / paid.std() if baseline == "format" else torch.zeros(8)
-    assert torch.allclose(out["advantages"], expected, atol=1e-3)
+    assert torch.allclose(out["advantages"][yesno], expected, atol=1e-3)
+    assert torch.allclose(out["advantages"][~yesno], torch.zeros(8), atol=1e-3)
 
 
 def test_the_answer_balance_pulls_a_drifting_yes_back_and_never_ranks_wrong_over_right():

@@ -90,11 +90,12 @@ class GRPOOptions:
     # (docs/objectives.md, "Online reinforcement").
     screen_candidates: float = 1.0
     screen_samples: int = 1
-    # What an answer's reward is measured against: "format" (the default), the mean reward of the
-    # generation batch's answers of its answer format, across prompts, so "yes" to a "no" prompt is
-    # below it even when all eight answers agree (format_advantages); "group", TRL's own: its
-    # prompt's eight answers (a group that agrees teaches nothing, and a constant answer is never
-    # pulled back).
+    # What an answer's reward is measured against: "format" (the default): on a closed format (yes/no:
+    # a few fixed answers) the mean reward of the generation batch's answers of that format, across
+    # prompts, so "yes" to a "no" prompt is below it even when all eight answers agree
+    # (format_advantages), and on open formats its prompt's eight answers; "group", TRL's own, its
+    # prompt's answers everywhere (a group that agrees teaches nothing, and a constant answer is
+    # never pulled back).
     baseline: str = "format"
     # With the format baseline, the weight of a pull toward the gold answers' mix on yes/no prompts
     # (answer_balance): an answer given more often than the step's prompts call for earns up to
@@ -405,7 +406,8 @@ def format_advantages(rewards_per_func: Any, weights: Any, formats: Sequence[str
     return torch.nan_to_num(advantages, nan=0.0)
 
 
-BALANCED_FORMATS = ("yesno",)  # formats with a few fixed answers whose mix the prompts' golds set
+# closed formats: a few fixed answers, whose mix the prompts' golds set; measured against their format
+BALANCED_FORMATS = ("yesno",)
 
 
 def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], golds: Sequence[str | None],
@@ -429,9 +431,11 @@ def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], go
 
 
 def build_trainer_class() -> type:
-    """TRL's ``GRPOTrainer`` with two changes. With ``baseline`` "format" an answer's advantage is
-    measured against its format's answers in the step, its reward shaped by the answer balance
-    (:func:`format_advantages`, :func:`answer_balance`; TRL computes the group's, which is replaced).
+    """TRL's ``GRPOTrainer`` with two changes. With ``baseline`` "format" the advantage of an answer of
+    a closed format (yes/no) is measured against its format's answers in the generation batch, its
+    reward shaped by the answer balance (:func:`format_advantages`, :func:`answer_balance`; TRL's
+    group advantage is replaced there, kept for open formats: across prompts of an open format the
+    baseline would mostly rank the prompts by difficulty — measured in docs/results.md).
     And answers that teach nothing are left out of the forward and backward pass. A group whose answers all got one reward has zero advantage for each of them
     (as has an answer masked out, cut off at the length limit), and under :func:`flat_rows_skippable`
     such a row's loss term is exactly zero; TRL still computes it. Leaving it out gives the same
@@ -466,9 +470,14 @@ def build_trainer_class() -> type:
         def _generate_and_score_completions(self, inputs):
             out = super()._generate_and_score_completions(inputs)
             if self.baseline == "format" and self.model.training:
+                # closed formats against their format; open ones keep TRL's group advantage (across
+                # prompts it would mostly rank the prompts' difficulty)
                 n = out["advantages"].size(0)
                 start = self.accelerator.process_index * n
-                out["advantages"] = self._shaped[start:start + n].to(out["advantages"].device)
+                closed = torch.tensor([f in BALANCED_FORMATS for f in self._formats[start:start + n]],
+                                      device=out["advantages"].device)
+                shaped = self._shaped[start:start + n].to(out["advantages"].device)
+                out["advantages"] = torch.where(closed, shaped, out["advantages"])
             return out
 
         _rollout_logps = None  # set by StudentRollout for the generation batch it sampled
