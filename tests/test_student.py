@@ -73,6 +73,23 @@ def test_sampled_tokens_log_probabilities_are_the_models(student):
     assert student.generate_ids(ids[:1], SamplingConfig(max_new_tokens=4)).logprobs is None
 
 
+def test_a_sample_follows_the_distribution():
+    """The sampler's draws match the softmax of the logits over the temperature (within 4 standard
+    errors over 40,000 draws), top-p drops the tail, and a zero-probability token is never drawn."""
+    import torch
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0.0]])).repeat(40_000, 1)
+    torch.manual_seed(0)
+    counts = torch.bincount(Student._pick(logits, SamplingConfig(temperature=1.0)), minlength=4).float() / 40_000
+    expected = torch.tensor([0.5, 0.3, 0.2, 0.0])
+    assert torch.all((counts - expected).abs() <= 4 * (expected * (1 - expected) / 40_000).sqrt() + 1e-9), counts
+    sharp = torch.softmax(torch.log(torch.tensor([0.5, 0.3, 0.2])) / 0.5, -1)
+    counts = torch.bincount(Student._pick(logits[:, :3], SamplingConfig(temperature=0.5)), minlength=3).float() / 40_000
+    assert torch.allclose(counts, sharp, atol=0.01), (counts, sharp)
+    nucleus = Student._pick(logits, SamplingConfig(temperature=1.0, top_p=0.7))
+    assert set(nucleus.tolist()) == {0, 1}
+
+
 def test_prompt_longer_than_context(student):
     long = "word " * (student.context_length + 10)
     with pytest.raises(DataError, match=r"prompt 1 has \d+ tokens"):

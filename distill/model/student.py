@@ -362,4 +362,9 @@ class Student:
             # drop tokens once the mass before them already reaches top_p (the top token always stays)
             sorted_p[(sorted_p.cumsum(-1) - sorted_p) >= cfg.top_p] = 0
             probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
-        return torch.multinomial(probs, 1).squeeze(-1)
+        # One uniform draw per row against the cumulative distribution (right=True: a zero-probability
+        # token is never chosen). torch.multinomial draws an exponential for every vocabulary entry:
+        # on a CPU that was a fifth of a sampled decode step (torch profiler, 64 rows).
+        cdf = probs.cumsum(-1)
+        u = torch.rand((probs.size(0), 1), device=probs.device) * cdf[:, -1:]
+        return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp(max=probs.size(-1) - 1)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 
     from distill.data.questions import Question
+    from distill.model.student import GeneratedIds
     from distill.store.records import RoundSummary
     from distill.train.config import TrainConfig
 
@@ -347,7 +348,7 @@ class StudentRollout:
         trainer._rollout_logps = out.logprobs
         return {"prompt_ids": ids, "completion_ids": out.ids, "logprobs": out.logprobs}
 
-    def sample(self, trainer: Any, ids: list[list[int]]) -> Any:
+    def sample(self, trainer: Any, ids: list[list[int]]) -> "GeneratedIds":
         """Answers to prompt token ``ids`` by the policy as it is now, sampled with the trainer's
         ``max_completion_length``, ``temperature`` and ``top_p``: a
         :class:`~distill.model.student.GeneratedIds` with each token's log-probability."""
@@ -431,7 +432,7 @@ def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], go
 
 
 def build_trainer_class() -> type:
-    """TRL's ``GRPOTrainer`` with two changes. With ``baseline`` "format" the advantage of an answer of
+    """TRL's ``GRPOTrainer`` with three changes. With ``baseline`` "format" the advantage of an answer of
     a closed format (yes/no) is measured against its format's answers in the generation batch, its
     reward shaped by the answer balance (:func:`format_advantages`, :func:`answer_balance`; TRL's
     group advantage is replaced there, kept for open formats: across prompts of an open format the
@@ -439,7 +440,9 @@ def build_trainer_class() -> type:
     And answers that teach nothing are left out of the forward and backward pass. A group whose answers all got one reward has zero advantage for each of them
     (as has an answer masked out, cut off at the length limit), and under :func:`flat_rows_skippable`
     such a row's loss term is exactly zero; TRL still computes it. Leaving it out gives the same
-    gradient for less work, counted in the ``answers_skipped`` metric (share of a step's answers)."""
+    gradient for less work, counted in the ``answers_skipped`` metric (share of a step's answers).
+    And when rollouts run ahead of the optimizer, the PPO ratio's old log-probabilities are the
+    sampling engine's own (:class:`StudentRollout`), not a second scoring pass."""
     import torch
     from trl import GRPOTrainer
 
