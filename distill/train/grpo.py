@@ -348,10 +348,10 @@ class StudentRollout:
         trainer._rollout_logps = out.logprobs
         return {"prompt_ids": ids, "completion_ids": out.ids, "logprobs": out.logprobs}
 
-    def sample(self, trainer: Any, ids: list[list[int]]) -> "GeneratedIds":
+    def sample(self, trainer: Any, ids: list[list[int]], logprobs: bool = True) -> "GeneratedIds":
         """Answers to prompt token ``ids`` by the policy as it is now, sampled with the trainer's
         ``max_completion_length``, ``temperature`` and ``top_p``: a
-        :class:`~distill.model.student.GeneratedIds` with each token's log-probability."""
+        :class:`~distill.model.student.GeneratedIds`, with each token's log-probability if asked."""
         from distill.core import SamplingConfig
 
         args = trainer.args
@@ -363,7 +363,7 @@ class StudentRollout:
         was_training = policy.training
         policy.eval()
         try:
-            return student.generate_ids(ids, sampling, logprobs=True)
+            return student.generate_ids(ids, sampling, logprobs=logprobs)
         finally:
             policy.train(was_training)
 

@@ -406,7 +406,7 @@ def build_trainer_class() -> type:
             return [engine.encode(p) for p in prompts], None, {}
 
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
-            return self.rollout.sample(self, prompt_ids)
+            return self.rollout.sample(self, prompt_ids, logprobs=False).ids
 
         def _generate_and_score_completions(self, inputs: list[dict]) -> dict:
             out = super()._generate_and_score_completions(inputs)
