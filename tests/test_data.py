@@ -178,3 +178,26 @@ def test_shipped_replay_data():
         if line.strip() and "question" in json.loads(line)
     }
     assert not eval_questions & (set(train_keys) | held_keys)
+
+
+def test_shipped_guards():
+    """Every guard loads as multiple choice with four distinct choices, the answer positions spread
+    (no position a shortcut), its harness task names its file, and none repeats an eval question
+    (the guards share the eval's templates, "What is the capital of ...?", not its facts)."""
+    from collections import Counter
+
+    from distill.data.evalsets import default_eval_paths, default_guard_paths, load_eval_set
+
+    guards = {p.stem: load_eval_set(p) for p in default_guard_paths()}
+    assert {"spelling", "sequences", "misconceptions"} <= set(guards)
+    assert len(guards["misconceptions"].items) >= 200
+    asked = {prompt_key(_user(it.prompt)) for p in default_eval_paths() for it in load_eval_set(p).items}
+    for name, guard in guards.items():
+        assert guard.format == "mc", name
+        questions = [(it.prompt, tuple(it.choices)) for it in guard.items]
+        assert len(set(questions)) == len(questions), f"{name}: a repeated item"
+        assert all(len(set(it.choices)) == len(it.choices) == 4 for it in guard.items), name
+        positions = Counter(it.gold for it in guard.items)
+        assert max(positions.values()) <= 0.4 * len(guard.items), f"{name}: answers bunched at {positions}"
+        assert f"test: {name}.jsonl" in (ROOT / "data" / "guard" / f"{name}.yaml").read_text()
+        assert not {prompt_key(_user(it.prompt)) for it in guard.items} & asked, f"{name} repeats an eval question"
