@@ -71,7 +71,7 @@ class RunConfig:
     replay_heldout: str | None = str(DATA_DIR / "replay_heldout.jsonl")  # for the forgetting measure
     replay_share: float = 0.5  # share of original instruction data in each round's training mix
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths()])
-    # gold sets unlike the training data whose drop beyond noise is forgetting (data/guard/: spelling, sequences)
+    # gold sets unlike the training data whose drop beyond noise is forgetting (data/guard/: spelling, sequences, misconceptions)
     guard_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_guard_paths()])
     # eval answers the judge rates each round, spread evenly: its approval, and how well it tells
     # right from wrong (enough of both for an interval worth reading)

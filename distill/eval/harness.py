@@ -5,7 +5,7 @@ In a run config::
 
     eval:
       lm_eval:
-        tasks: [guard_spelling, guard_sequences]   # names: the harness's own tasks, or tasks in include_path
+        tasks: [guard_spelling, guard_sequences, guard_misconceptions]   # names: the harness's own tasks, or tasks in include_path
         include_path: data/guard                   # folders of task YAMLs (default: the project's guard tasks)
         limit: null                                # items per task (None: all)
         num_fewshot: null
@@ -40,7 +40,7 @@ METRICS = ("acc", "exact_match", "acc_norm", "f1", "mcc")  # the first of these 
 class LmEvalConfig:
     """Which lm-evaluation-harness tasks each round is scored on (see the module docstring)."""
 
-    tasks: list[str] = field(default_factory=lambda: ["guard_spelling", "guard_sequences"])
+    tasks: list[str] = field(default_factory=lambda: ["guard_spelling", "guard_sequences", "guard_misconceptions"])
     include_path: str | list[str] | None = str(GUARD_TASKS)
     limit: int | float | None = None
     num_fewshot: int | None = None
