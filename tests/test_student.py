@@ -27,6 +27,38 @@ def test_batched_greedy_equals_one_at_a_time(student):
     assert all(c.text for c in batched)
 
 
+def test_batched_greedy_equals_transformers_generate(student):
+    """The engine (reserved KV cache, shared template head, finished rows dropped) answers as
+    transformers' own ``generate`` with its default cache does, prompt by prompt."""
+    import torch
+
+    cfg = SamplingConfig(max_new_tokens=24, batch_size=8)
+    batched = student.generate(PROMPTS, cfg)
+    model = student.infer_model
+    for p, c in zip(PROMPTS, batched):
+        ids = torch.tensor([student.encode(p)])
+        with torch.inference_mode():
+            out = model.generate(ids, max_new_tokens=24, do_sample=False, pad_token_id=student.tokenizer.pad_token_id,
+                                 eos_token_id=sorted(student.eos_token_ids))
+        assert c.text == student.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()
+
+
+def test_reserved_cache_layer_grows_and_drops_rows():
+    import torch
+
+    from distill.model.kv_cache import ReservedLayer
+
+    layer = ReservedLayer(capacity=3)
+    k = torch.arange(2 * 1 * 2 * 1, dtype=torch.float).view(2, 1, 2, 1)
+    layer.update(k, -k)
+    keys, values = layer.update(k + 10, -k - 10)  # past the reserved 3 positions: the buffer grows
+    assert keys.shape == (2, 1, 4, 1) and layer.get_seq_length() == 4
+    assert torch.equal(keys, torch.cat([k, k + 10], dim=-2)) and torch.equal(values, -keys)
+    layer.batch_select_indices(torch.tensor([1]))
+    keys, _ = layer.update(k[:1] + 20, k[:1])
+    assert torch.equal(keys[0, 0, :, 0], torch.tensor([2.0, 3.0, 12.0, 13.0, 20.0, 21.0]))
+
+
 def test_results_keep_order_and_count_tokens(student):
     out = student.generate(PROMPTS, max_new_tokens=16, batch_size=2)
     assert len(out) == len(PROMPTS)

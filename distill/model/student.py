@@ -12,6 +12,7 @@ from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from distill.core import ChatLike, Completion, ProgressFn, SamplingConfig, as_chat
 from distill.errors import DataError, SpecError
+from distill.model.kv_cache import ReservedCache
 from distill.model.precision import choose
 from distill.model.resolve import DEFAULT_STUDENT, load_model
 
@@ -299,12 +300,13 @@ class Student:
         # in the suffix so every row has logits to start from.
         shared = len(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
         shared = min(shared, min(len(p) for p in prompts) - 1)
-        if shared > 0:
-            cache, _ = self._shared_prefix(prompts[0][:shared], len(prompts))
-        else:
-            cache = DynamicCache(config=self.infer_model.config)
         tails = [p[shared:] for p in prompts]
         width = max(len(t) for t in tails)
+        capacity = shared + width + cfg.max_new_tokens
+        if shared > 0:
+            cache, _ = self._shared_prefix(prompts[0][:shared], len(prompts), capacity)
+        else:
+            cache = ReservedCache(self.infer_model.config, capacity)
         ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
         mask = torch.ones((len(prompts), shared + width), dtype=torch.long)
         for row, t in enumerate(tails):
@@ -342,9 +344,10 @@ class Student:
             out = self.infer_model(input_ids=token[:, None], attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
         return new, scores
 
-    def _shared_prefix(self, tokens: list[int], rows: int) -> tuple[DynamicCache, torch.Tensor]:
-        """Run ``tokens`` once; its KV cache copied to ``rows`` rows, and its last position's logits."""
-        cache = DynamicCache(config=self.infer_model.config)
+    def _shared_prefix(self, tokens: list[int], rows: int, capacity: int) -> tuple[DynamicCache, torch.Tensor]:
+        """Run ``tokens`` once; its KV cache (``capacity`` positions reserved) copied to ``rows`` rows,
+        and its last position's logits."""
+        cache = ReservedCache(self.infer_model.config, capacity)
         out = self.infer_model(input_ids=torch.tensor([tokens], device=self.infer_model.device), cache=cache,
                          use_cache=True, logits_to_keep=1)
         if rows > 1:
