@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def load_avg() -> str:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
-    t = Table(title=f"{title}  (load avg {load_avg()})", caption=note or None)
+    t = Table(title=f"{title}  (load avg {load_avg()})", caption=escape(note) if note else None)  # notes hold "[extras]"
     for c in columns:
         t.add_column(c, justify="left" if c == columns[0] else "right")
     for r in rows:
