@@ -201,3 +201,15 @@ def test_shipped_guards():
         assert max(positions.values()) <= 0.4 * len(guard.items), f"{name}: answers bunched at {positions}"
         assert f"test: {name}.jsonl" in (ROOT / "data" / "guard" / f"{name}.yaml").read_text()
         assert not {prompt_key(_user(it.prompt)) for it in guard.items} & asked, f"{name} repeats an eval question"
+    # A guard measures what training does not touch: no shipped training prompt near-duplicates it
+    # (the loop would also drop such a prompt from its pool, as it drops near-duplicates of eval questions).
+    from distill.data.dedupe import NearDuplicateIndex
+    from distill.data.prompts import load_prompts
+
+    index = NearDuplicateIndex()
+    for guard in guards.values():
+        for it in guard.items:
+            index.add(it.question)
+    pools = sorted((ROOT / "data" / "train").glob("*.jsonl")) + [ROOT / "data" / "prompts.jsonl"]
+    near = [q.prompt for path in pools for q in load_prompts(path) if index.is_duplicate(q.prompt)[0]]
+    assert not near, f"training prompts near-duplicate a guard question: {near[:3]}"
