@@ -1,8 +1,8 @@
 """A KV cache whose rows are reserved for the whole answer, for the student's batched decode.
 
 transformers' ``DynamicCache`` appends each new token by ``torch.cat``: every layer allocates and
-copies its whole cache at every step, which on a CPU is page faults and memory traffic on
-megabytes a layer (the largest op of a 64-row decode step: ``bench/decode_profile.py``). Here each
+copies its whole cache at every step (under torch's profiler the largest op of a 64-row decode
+step, a few percent of it unprofiled: docs/performance.md, ``bench/decode_profile.py``). Here each
 layer writes the step's keys and values into a buffer sized for prompt + answer and hands attention
 a view of the filled part; rows that finish are dropped as before (one gather of the buffer)."""
 
