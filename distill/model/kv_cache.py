@@ -15,53 +15,46 @@ from transformers.cache_utils import DynamicLayer
 
 class ReservedLayer(DynamicLayer):
     """A :class:`DynamicLayer` that writes into a buffer of ``capacity`` positions (grown by doubling
-    if a caller goes past it); ``keys`` / ``values`` are views of its filled part."""
+    if a caller goes past it); ``keys`` / ``values`` are views of its filled part, whose length is the
+    layer's sequence length (so the parent's ``crop`` and ``get_seq_length`` hold as they are)."""
 
     def __init__(self, capacity: int) -> None:
         super().__init__()
         self.capacity = capacity
         self._k: torch.Tensor | None = None
         self._v: torch.Tensor | None = None
-        self.length = 0
 
-    def _reserve(self, like: torch.Tensor, rows: int, size: int) -> torch.Tensor:
-        return like.new_empty((rows, like.shape[1], size, like.shape[3]))
+    def _view(self, length: int) -> None:
+        self.keys, self.values = self._k[:, :, :length], self._v[:, :, :length]
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
-        end = self.length + key_states.shape[-2]
+        start = self.get_seq_length()
+        end = start + key_states.shape[-2]
         if self._k is None or end > self._k.shape[-2]:
-            size = max(end, self.capacity, 2 * self.length)
-            k, v = self._reserve(key_states, key_states.shape[0], size), self._reserve(value_states, key_states.shape[0], size)
-            if self.length:
-                k[:, :, : self.length] = self._k[:, :, : self.length]
-                v[:, :, : self.length] = self._v[:, :, : self.length]
+            shape = (*key_states.shape[:2], max(end, self.capacity, 2 * start), key_states.shape[3])
+            k, v = key_states.new_empty(shape), value_states.new_empty(shape)
+            if start:
+                k[:, :, :start], v[:, :, :start] = self.keys, self.values
             self._k, self._v = k, v
-        self._k[:, :, self.length : end] = key_states
-        self._v[:, :, self.length : end] = value_states
-        self.length = end
-        self.keys, self.values = self._k[:, :, :end], self._v[:, :, :end]
+        self._k[:, :, start:end] = key_states
+        self._v[:, :, start:end] = value_states
+        self._view(end)
         return self.keys, self.values
 
     def batch_repeat_interleave(self, repeats: int) -> None:
-        if self.length:
+        if length := self.get_seq_length():
             self._k, self._v = self._k.repeat_interleave(repeats, dim=0), self._v.repeat_interleave(repeats, dim=0)
-            self.keys, self.values = self._k[:, :, : self.length], self._v[:, :, : self.length]
+            self._view(length)
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        if self.length:
+        if length := self.get_seq_length():
             self._k, self._v = self._k[indices], self._v[indices]
-            self.keys, self.values = self._k[:, :, : self.length], self._v[:, :, : self.length]
-
-    def crop(self, tokens_to_remove: int) -> None:
-        super().crop(tokens_to_remove)
-        if self.is_initialized and self.keys is not None:
-            self.length = self.keys.shape[-2]
+            self._view(length)
 
     def reset(self) -> None:
         self._k = self._v = None
-        self.length = 0
         super().reset()
 
 
