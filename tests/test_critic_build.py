@@ -99,7 +99,7 @@ def test_a_critic_build_samples_labels_trains_measures_and_resumes(tmp_path, tin
     """The pipeline on a tiny model: its own answers (all wrong) and an earlier run's (right) labelled
     by the strict check, whole prompts held out, the critic trained (its loss falls), measured, and
     a second build after losing part of the answers samples only what is missing."""
-    from distill.critic.build import CriticConfig, build_critic
+    from distill.critic.build import CriticConfig, build_critic, heldout_answers
     from distill.data.prompts import load_prompts
     from distill.store.jsonl import read_records
     from distill.train.config import TrainConfig
@@ -135,6 +135,9 @@ def test_a_critic_build_samples_labels_trains_measures_and_resumes(tmp_path, tin
     assert len(losses) == 6 and losses[-1] < losses[0]
     measured = json.loads((tmp_path / "critic" / "measure.json").read_text())
     assert set(measured["ways"]) == {"student, verdict read at once", "critic"}
+    heldout = heldout_answers(config, tmp_path / "critic")  # what a later critic is compared on (bench/critic_compare.py)
+    assert len(heldout) == measured["answers"] == len(measured["ways"]["critic"]["confidence"])
+    assert {a["split"] for a in heldout} == {"heldout"} and {a["source"] for a in heldout} >= {str(tiny_folder)}
     assert yaml.safe_load((tmp_path / "critic" / "config.yaml").read_text())["temperatures"] == [0.0, 1.0]
     # a build that lost its last chunks (killed mid-append) samples only those again; measured once
     lines = path.read_text().splitlines(keepends=True)

@@ -190,6 +190,16 @@ def _answers(config: CriticConfig, folder: Path, precision: str, log: Callable[[
     return done + answers_from_runs(config.answer_runs, questions, config.prompt_suffix, config.heldout_share, config.seed)
 
 
+def heldout_answers(config: CriticConfig, folder: str | os.PathLike) -> list[dict]:
+    """A built folder's held-out answers, in the order its ``measure.json`` judged them."""
+    from distill.critic.data import answers_from_runs
+    from distill.store.jsonl import read_records
+
+    answers = read_records(Path(folder) / "answers.jsonl") + answers_from_runs(
+        config.answer_runs, _questions(config)[0], config.prompt_suffix, config.heldout_share, config.seed)
+    return _data(config, answers)["heldout"]
+
+
 def _chunk_key(source: str, i: int, start: int) -> str:
     return f"{source}|{i}|{start}"
 
