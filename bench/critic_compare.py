@@ -7,8 +7,8 @@ critic on the same answers), so the rows compare. A critic built with other answ
 ``per_format``) holds out the same prompts whole when it shares the folder's seed and
 ``heldout_share``: it never trained on these prompts::
 
-    .venv/bin/python bench/critic_compare.py runs/critic/critic reason=runs/critic-reason/critic/model \\
-        runs=runs/critic-runs/critic/model
+    .venv/bin/python bench/critic_compare.py runs/critic/critic reason=runs/critic-reason/critic \\
+        other=runs/other-critic/critic/model
 
 Prints J and AUROC (95% intervals) over all answers, the student's greedy ones and per format, with
 the minutes each critic took to judge; each critic's verdicts are kept in ``compare.json`` in the
@@ -37,7 +37,9 @@ from teachers import load_teacher
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", help="a critic folder: its held-out answers are judged")
-    p.add_argument("critics", nargs="*", metavar="NAME=MODEL", help="critics to judge them (a critic folder's model/)")
+    p.add_argument("critics", nargs="*", metavar="NAME=MODEL",
+                   help="critics to judge them: a critic folder's model/, or a measured critic folder built on the "
+                        "same answers (its measure.json is read, nothing is judged again)")
     args = p.parse_args(argv)
     folder = Path(args.folder)
     if not (folder / "measure.json").is_file():
@@ -61,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, model in critics.items():
         if name in results and results[name].get("model") == model:
             continue
+        built = Path(model) / "measure.json"
+        if built.is_file() and _same(heldout_answers(CriticConfig.load(Path(model) / "config.yaml"), model), answers):
+            m = json.loads(built.read_text())["ways"]["critic"]
+            verdicts = [{"approved": a, "confidence": c} for a, c in zip(m["approved"], m["confidence"])]
+            results[name] = {"model": model, "verdicts": verdicts, "minutes": None}
+            continue
         student = student or Student(config.student, precision=config.precision)
         teacher = load_teacher(f"critic:{model}", student=student)
         t0 = time.time()
@@ -80,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                       "-" if r["minutes"] is None else f"{r['minutes']:.1f}")
     Console(width=250).print(table)
     return 0
+
+
+def _same(a: list[dict], b: list[dict]) -> bool:
+    return [(x["prompt"], x["answer"]) for x in a] == [(x["prompt"], x["answer"]) for x in b]
 
 
 def cell(q: dict | None) -> str:
