@@ -11,8 +11,8 @@ critic on the same answers), so the rows compare. A critic built with other answ
         other=runs/other-critic/critic/model
 
 Prints J and AUROC (95% intervals) over all answers, the student's greedy ones and per format, with
-the minutes each critic took to judge; each critic's verdicts are kept in ``compare.json`` in the
-folder, so a critic is judged once.
+the minutes each critic took to judge; the verdicts of each critic judged here are kept in the
+folder's ``compare.json``, so a critic is judged once.
 """
 
 from __future__ import annotations
