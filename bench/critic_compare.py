@@ -57,17 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(saved.read_text()) if saved.is_file() else {}
     measured = json.loads((folder / "measure.json").read_text())["ways"]
     for name, m in measured.items():
-        results.setdefault(name, {"verdicts": [{"approved": a, "confidence": c}
-                                               for a, c in zip(m["approved"], m["confidence"])], "minutes": None})
+        results.setdefault(name, {"verdicts": _verdicts(m), "minutes": None})
     student = None
     for name, model in critics.items():
         if name in results and results[name].get("model") == model:
             continue
         built = Path(model) / "measure.json"
         if built.is_file() and _same(heldout_answers(CriticConfig.load(Path(model) / "config.yaml"), model), answers):
-            m = json.loads(built.read_text())["ways"]["critic"]
-            verdicts = [{"approved": a, "confidence": c} for a, c in zip(m["approved"], m["confidence"])]
-            results[name] = {"model": model, "verdicts": verdicts, "minutes": None}
+            results[name] = {"model": model, "verdicts": _verdicts(json.loads(built.read_text())["ways"]["critic"]),
+                             "minutes": None}
             continue
         student = student or Student(config.student, precision=config.precision)
         teacher = load_teacher(f"critic:{model}", student=student)
@@ -88,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
                       "-" if r["minutes"] is None else f"{r['minutes']:.1f}")
     Console(width=250).print(table)
     return 0
+
+
+def _verdicts(way: dict) -> list[dict]:
+    """A measure.json way's verdicts in :func:`distill.critic.measure.judge`'s shape."""
+    return [{"approved": a, "confidence": c} for a, c in zip(way["approved"], way["confidence"])]
 
 
 def _same(a: list[dict], b: list[dict]) -> bool:

@@ -158,7 +158,7 @@ def _questions(config: CriticConfig) -> tuple[list, int]:
 def _answers(config: CriticConfig, folder: Path, precision: str, log: Callable[[str], None]) -> list[dict]:
     """Every labelled answer: sampled chunk by chunk (appended; a chunk on disk is not sampled
     again), then those of earlier runs' folders."""
-    from distill.critic.data import answers_from_runs, sample_answers
+    from distill.critic.data import sample_answers
     from distill.store.jsonl import append_records, read_records
 
     path = folder / "answers.jsonl"
@@ -187,16 +187,21 @@ def _answers(config: CriticConfig, folder: Path, precision: str, log: Callable[[
         done += rows
         log(f"  {source} at temperature {t}: prompts {start}-{start + len(rows)}, {sum(r['right'] for r in rows)} right")
     generators.clear()
-    return done + answers_from_runs(config.answer_runs, questions, config.prompt_suffix, config.heldout_share, config.seed)
+    return done + _run_answers(config, questions)
+
+
+def _run_answers(config: CriticConfig, questions: list) -> list[dict]:
+    """The labelled answers of ``config.answer_runs`` to ``questions``."""
+    from distill.critic.data import answers_from_runs
+
+    return answers_from_runs(config.answer_runs, questions, config.prompt_suffix, config.heldout_share, config.seed)
 
 
 def heldout_answers(config: CriticConfig, folder: str | os.PathLike) -> list[dict]:
     """A built folder's held-out answers, in the order its ``measure.json`` judged them."""
-    from distill.critic.data import answers_from_runs
     from distill.store.jsonl import read_records
 
-    answers = read_records(Path(folder) / "answers.jsonl") + answers_from_runs(
-        config.answer_runs, _questions(config)[0], config.prompt_suffix, config.heldout_share, config.seed)
+    answers = read_records(Path(folder) / "answers.jsonl") + _run_answers(config, _questions(config)[0])
     return _data(config, answers)["heldout"]
 
 
