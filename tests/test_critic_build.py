@@ -127,7 +127,7 @@ def test_a_critic_build_samples_labels_trains_measures_and_resumes(tmp_path, tin
         splits.setdefault(r["prompt"], set()).add(r["split"])
     assert all(len(s) == 1 for s in splits.values())
     assert result.model == tmp_path / "critic" / "model" and (result.model / "config.json").is_file()
-    assert json.loads((result.model / "critic.json").read_text()) == {"judging": "verdict"}
+    assert json.loads((result.model / "critic.json").read_text()) == {"judging": "reason"}  # the default
     trained = result.data["trained_on"]["short"]
     assert trained["right"] == trained["wrong"] > 0  # the earlier run's right answers against the tiny model's
     losses = [e["loss"] for e in json.loads((tmp_path / "critic" / "train" / "log_history.json").read_text())["log_history"]

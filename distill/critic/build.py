@@ -58,8 +58,9 @@ class CriticConfig:
     max_new_tokens: int = 64
     heldout_share: float = 0.2
     per_format: int | None = None  # at most this many training answers a format (None: all, balanced)
-    # the critic writes the right answer (its reason) before the verdict, rather than the verdict at once
-    reason: bool = False
+    # the critic writes the right answer (its reason) before the verdict; False: the verdict at once
+    # (one forward pass, but near chance at 135M: docs/critic.md)
+    reason: bool = True
     principles: str | None = None  # the run's principles: each training answer is asked under one of them
     # no prompt that near-duplicates a question of these is used
     eval_sets: list[str] = field(default_factory=lambda: [str(p) for p in default_eval_paths() + default_guard_paths()])

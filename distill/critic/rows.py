@@ -5,10 +5,10 @@ the run's principles, drawn per answer, without the reference: the critic will j
 one); the completion is the verdict line alone, ``VERDICT: FAULT`` or ``VERDICT: NO FAULT``. So a
 trained critic used as a teacher writes a verdict the teacher's parser reads, and its confidence
 is the probability of `` FAULT`` right after ``VERDICT:`` (:class:`teachers.local.LocalTeacher`).
-By default no reason is written before the verdict: the check gives the label, not the reason, and
-a verdict at once is one forward pass to read. With ``reasons`` the critic first writes the right
-answer (the reference, as a person writes it), then the verdict: it learns to solve, then compare
-(the GenRM way); docs/critic.md says what each way measured.
+With ``reasons`` (the build's default, ``reason: true``) the critic first writes the right answer
+(the reference, as a person writes it), then the verdict: it learns to solve, then compare (the
+GenRM way). Without, the verdict comes at once (one forward pass to read, but the check gives the
+label, not the reason, and at 135M that critic is near chance); docs/critic.md says what each measured.
 """
 
 from __future__ import annotations
