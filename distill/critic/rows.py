@@ -2,7 +2,7 @@
 
 The prompt is exactly the chat the run's teacher sends a judge (its critique template under one of
 the run's principles, drawn per answer, without the reference: the critic will judge without
-one); the completion is the verdict line alone, ``VERDICT: FAULT`` or ``VERDICT: NO FAULT``. So a
+one); the completion ends with the verdict line, ``VERDICT: FAULT`` or ``VERDICT: NO FAULT``. So a
 trained critic used as a teacher writes a verdict the teacher's parser reads, and its confidence
 is the probability of `` FAULT`` right after ``VERDICT:`` (:class:`teachers.local.LocalTeacher`).
 With ``reasons`` (the build's default, ``reason: true``) the critic first writes the right answer
