@@ -26,10 +26,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from distill.core import SamplingConfig
-from distill.critic.build import CriticConfig, heldout_answers
+from distill.critic.build import MEASURE_SAMPLING, CriticConfig, greedy_indices, heldout_answers, measure_principle
 from distill.critic.measure import judge, quality
-from distill.data.principles import load_principles
 from distill.model.student import Student
 from teachers import load_teacher
 
@@ -51,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = CriticConfig.load(folder / "config.yaml")
     answers = heldout_answers(config, folder)
-    greedy = [i for i, a in enumerate(answers) if a["temperature"] == 0 and a["source"] == str(config.student)]
-    principle = load_principles(config.principles)[0].principles[0]  # as measure.json
+    greedy = greedy_indices(config, answers)
+    principle = measure_principle(config)
     saved = folder / "compare.json"
     results = json.loads(saved.read_text()) if saved.is_file() else {}
     measured = json.loads((folder / "measure.json").read_text())["ways"]
@@ -70,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         student = student or Student(config.student, precision=config.precision)
         teacher = load_teacher(f"critic:{model}", student=student)
         t0 = time.time()
-        verdicts = judge(teacher, answers, principle, SamplingConfig(max_new_tokens=64))  # as measure.json
+        verdicts = judge(teacher, answers, principle, MEASURE_SAMPLING)
         results[name] = {"model": model, "verdicts": verdicts, "minutes": (time.time() - t0) / 60}
         saved.write_text(json.dumps(results))
     formats = sorted({a["format"] for a in answers})

@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal
 
 import yaml
 
+from distill.core import Principle, SamplingConfig
 from distill.schema import from_dict, load_yaml, plain
 from distill.data.evalsets import default_eval_paths, default_guard_paths
 from distill.data.paths import DATA_DIR
@@ -255,18 +256,33 @@ def _train(config: CriticConfig, folder: Path, train: list[dict], precision: str
     return out
 
 
+# how measure.json asks every judge (bench/critic_compare.py judges other critics the same way)
+MEASURE_SAMPLING = SamplingConfig(max_new_tokens=64)
+
+
+def measure_principle(config: CriticConfig) -> Principle:
+    """The principle every judge is asked under when measured: the first, what the loop's judge is asked under."""
+    from distill.data.principles import load_principles
+
+    return load_principles(config.principles)[0].principles[0]
+
+
+def greedy_indices(config: CriticConfig, answers: list[dict]) -> list[int]:
+    """Where the student's own greedy answers are: the kind an evaluation gives (sampled answers
+    include easy wrong ones, noise and answers cut off; other models' answers are of another kind)."""
+    return [i for i, a in enumerate(answers) if a["temperature"] == 0 and a["source"] == str(config.student)]
+
+
 def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: str, log: Callable[[str], None]) -> dict:
     """The critic (read from its logits) and the untouched student (as the loop's judge: a critique,
     then its verdict; and read from its logits at once) on the held-out prompts' answers: all of them,
-    and the student's greedy ones alone (``greedy``: sampled answers include easy wrong ones, noise
-    and answers cut off; other models' answers are of another kind)."""
-    from distill.core import SamplingConfig
+    and the student's greedy ones alone (``greedy``, :func:`greedy_indices`)."""
     from distill.critic.measure import judge, line, quality
-    from distill.data.principles import load_principles
     from distill.model.student import Student
     from teachers import load_teacher
 
-    principle = load_principles(config.principles)[0].principles[0]  # what the loop's judge is asked under
+    principle = measure_principle(config)
+    greedy = greedy_indices(config, heldout)
     ways: dict[str, Any] = {}
     student = Student(config.student, precision=precision)
     ways["student, verdict read at once"] = load_teacher(f"critic:{config.student}", student=student)
@@ -276,9 +292,7 @@ def _measure(config: CriticConfig, model: Path, heldout: list[dict], precision: 
     out = {"answers": len(heldout), "principle": principle.name, "ways": {}}
     for name, teacher in ways.items():
         log(f"measuring {name} on {len(heldout)} held-out answers")
-        verdicts = judge(teacher, heldout, principle, SamplingConfig(max_new_tokens=64))
-        # the kind of answer an evaluation gives: the student's own, greedy
-        greedy = [i for i, a in enumerate(heldout) if a["temperature"] == 0 and a["source"] == str(config.student)]
+        verdicts = judge(teacher, heldout, principle, MEASURE_SAMPLING)
         out["ways"][name] = {**quality(heldout, verdicts),
                              "greedy": quality([heldout[i] for i in greedy], [verdicts[i] for i in greedy]),
                              "confidence": [v["confidence"] for v in verdicts],
