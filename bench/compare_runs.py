@@ -1,6 +1,6 @@
 """Finished runs from the same round 0 side by side: every round's gold accuracy (all items with its
 95% interval, per set), held-out loss, answer length, the guard sets, the pooled paired test against
-round 0, minutes per round (:mod:`run_phases`), and the paired test between the runs' kept rounds
+round 0, what the round asked of its teacher, minutes per round (:mod:`run_phases`), and the paired test between the runs' kept rounds
 (and their last rounds) on the same items.
 
     .venv/bin/python bench/compare_runs.py sft=runs/sft grpo=runs/grpo distill=runs/distill
@@ -28,6 +28,31 @@ def rounds(run: Path) -> list[dict]:
     return out
 
 
+def teacher_work(run: Path, summary: dict) -> str:
+    """What round ``summary`` asked of its teacher: the calls and tokens written (critiques and revisions
+    in the collect phase, the ``answers`` objective's answers) and the answer tokens it scored
+    (on-policy distillation)."""
+    from distill.store.jsonl import read_records
+
+    calls = written = 0
+    path = run / f"round-{summary['round']:02d}" / "samples.jsonl"
+    for r in read_records(path, repair=False) if path.is_file() else []:
+        for phase in ("critique", "revision"):
+            used = (r.get("usage") or {}).get(phase) or {}
+            if used.get("completion") and r.get("verdict_source") not in ("reference", "verifier"):
+                calls += 1
+                written += used["completion"]
+    m = summary.get("train_metrics") or {}
+    answers = m.get("answers") or {}
+    if answers:
+        calls += answers["asked"]
+        written += answers.get("teacher_tokens", 0)  # prompt and answer tokens: an upper bound on what it wrote
+    out = [f"{calls} calls, {written} tokens written"] if calls else []
+    if m.get("distilled_tokens"):
+        out.append(f"{m['distilled_tokens']} answer tokens scored")
+    return "; ".join(out) or "-"
+
+
 def paired(base: dict, cur: dict) -> str:
     from distill.eval.verdict import pooled
 
@@ -49,10 +74,11 @@ def main() -> None:
         runs[name] = Path(path)
     data = {name: rounds(path) for name, path in runs.items()}
     manifests = {name: json.loads((path / "manifest.json").read_text()) for name, path in runs.items()}
+    summaries = {name: m.get("rounds", []) for name, m in manifests.items()}
     sets = sorted({k for rs in data.values() for m in rs for k in m.get("sets", {})})
     guards = sorted({k for rs in data.values() for m in rs for k in m.get("guard", {})})
     head = ["run", "round", "all items (95% CI)", *sets, *guards, "held-out loss", "mean tokens",
-            "paired vs round 0, pooled: newly right / wrong, change (95% CI), p", "minutes"]
+            "paired vs round 0, pooled: newly right / wrong, change (95% CI), p", "teacher", "minutes"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     first = next(iter(data))
     for name, rs in data.items():
@@ -70,7 +96,8 @@ def main() -> None:
                      *[f"{100 * m['guard'][g]['accuracy']:.1f}" if g in m.get("guard", {}) else "-" for g in guards],
                      "-" if m.get("heldout_loss") is None else f"{m['heldout_loss']:.3f}",
                      "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
-                     "-" if n == 0 else paired(rs[0], m), f"{minutes[n]:.1f}" if n and n in minutes else ""]
+                     "-" if n == 0 else paired(rs[0], m), "" if n == 0 else teacher_work(runs[name], summaries[name][n - 1]),
+                     f"{minutes[n]:.1f}" if n and n in minutes else ""]
             lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
     print("\nBetween runs (the first named against the second, on the same items):\n")

@@ -89,7 +89,7 @@ def snapshot(run_dir: Path) -> dict:
     out["status"] = manifest["status"]
     out["history"] = [{k: m.get(k) for k in ("round", "gold_correct", "gold_n", "approval_rate", "heldout_loss")}
                       for m in manifest["history"]]
-    out["summaries"] = [{k: r.get(k) for k in ("kept", "pairs", "train_loss")} for r in manifest["rounds"]]
+    out["summaries"] = [{k: r.get(k) for k in ("kept", "pairs", "train_loss", "objective")} for r in manifest["rounds"]]
     return out
 
 
@@ -102,8 +102,9 @@ def compare(got: dict, want: dict) -> dict:
     return {"lost": len(expected - set(have)), "duplicated": len(have) - len(set(have)), "same": got == want}
 
 
-def sweep(points: list[str], trials: int, workdir: Path, student: Path, **extra) -> list[dict]:
-    """Kill at each point ``trials`` times, resume, compare with a reference run (``extra``: config fields)."""
+def sweep(points: list[str], trials: int | list[int], workdir: Path, student: Path, **extra) -> list[dict]:
+    """Kill at each point ``trials`` times (or at the listed passings of it), resume, compare with a
+    reference run (``extra``: config fields)."""
     (workdir / "reference").mkdir(parents=True)
     ref_cfg = write_config(workdir / "reference", student, **extra)
     if run_cli(ref_cfg) != 0:
@@ -111,7 +112,7 @@ def sweep(points: list[str], trials: int, workdir: Path, student: Path, **extra)
     reference = snapshot(workdir / "reference" / "run")
     rows = []
     for point in points:
-        for trial in range(1, trials + 1):
+        for trial in range(1, trials + 1) if isinstance(trials, int) else trials:
             folder = workdir / f"{point.replace(':', '_')}-{trial}"
             folder.mkdir()
             cfg = write_config(folder, student, **extra)

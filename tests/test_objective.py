@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from distill.errors import ConfigError
-from distill.train.objective import BUILT_IN, Objective, RoundData, RoundInputs, Step, first_last, get
+from distill.train.objective import BUILT_IN, Objective, RoundData, RoundInputs, Step, first_last, get, round_data
 from distill.train.sft import SFT_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +184,7 @@ def test_an_objectives_check_its_options_and_a_bad_spec_are_one_line_errors(tmp_
 def test_the_built_in_objectives_are_in_the_one_table():
     assert {name: get(name).step_names for name in BUILT_IN} == {
         "sft": ("sft",), "dpo": ("dpo",), "sft_then_dpo": ("sft", "dpo"), "grpo": ("grpo", "replay"),
-        "distill": ("distill", "replay")}
+        "distill": ("distill", "replay"), "answers": ("sft",)}
     assert get("grpo").needs == {"prompts", "judge"}
 
 
@@ -206,3 +206,53 @@ def test_a_config_saved_before_objectives_owned_their_options_still_loads(tmp_pa
     with pytest.raises(ConfigError, match=r"key train.critic_share: an option of objective sft, sft_then_dpo, not of "
                                           r"'grpo'"):
         RunConfig.from_data({"train": {**old, "critic_share": 0.3}})
+
+
+def test_a_schedule_trains_each_round_by_its_objective_and_saves_as_it_reads():
+    """``train.schedule``: round n by its n-th objective (the last repeating), each with its own options
+    and TRL section; the config writes and reads back the same; mistakes are one-line errors."""
+    from distill.config import RunConfig
+    from distill.train.config import TrainConfig
+
+    train = RunConfig.from_data({"train": {"schedule": ["distill", "distill", "grpo"], "distill_teacher": "model:x",
+                                           "balance": 0.5, "grpo": {"num_generations": 4}}}).train
+    rounds = [train.for_round(n) for n in (1, 2, 3, 4)]
+    assert [r.objective for r in rounds] == ["distill", "distill", "grpo", "grpo"]
+    assert rounds[0].options.distill_teacher == "model:x" and rounds[2].options.balance == 0.5
+    assert rounds[2].section("grpo") == {"num_generations": 4} and not rounds[2].schedule
+    assert [c.objective for c in train.round_configs()] == ["distill", "grpo"]
+    assert RunConfig.from_data({"train": train.to_dict()}).train.to_dict() == train.to_dict()
+    assert TrainConfig(objective="sft").for_round(3).objective == "sft"
+    for given, said in [({"schedule": ["distill", "grpo"], "objective": "sft"},
+                         "section train: objective 'sft' is not the first of schedule ['distill', 'grpo']"),
+                        ({"schedule": ["distill", "rl"]}, "objective must be one of sft, dpo"),
+                        ({"schedule": ["grpo", "sft"], "distill_teacher": "model:x"},
+                         "key train.distill_teacher: an option of objective distill, not of 'grpo' or 'sft'"),
+                        ({"schedule": "grpo"}, "key train.schedule: expected a list, got 'grpo'")]:
+        with pytest.raises(ConfigError) as e:
+            RunConfig.from_data({"train": given})
+        assert said in str(e.value)
+
+
+def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not():
+    """The ``answers`` rows: each prompt asked as the evaluation asks it, answered by the teacher; with
+    ``answers_checked`` only the answers that pass the reference check, without it every non-empty one."""
+    from fakes import ScriptedTeacher
+
+    from distill.data.questions import Question
+    from distill.train.config import TrainConfig
+
+    prompts = [Question("Is the sky blue?", format="yesno", gold=True), Question("Is fire cold?", format="yesno", gold=False),
+               Question("Is ice hot?", format="yesno", gold=False)]
+    rows = {}
+    for checked in (True, False):
+        teacher = ScriptedTeacher(["Yes.", "Yes.", ""])
+        data = round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, prompts=prompts,
+                                      suffix={"yesno": " Answer yes or no."}, teacher=teacher,
+                                      config=TrainConfig(objective="answers", answers_checked=checked)))
+        assert teacher.prompts == [q.prompt + " Answer yes or no." for q in prompts]
+        counts = data.metrics["answers"]
+        assert (counts["asked"], counts["checked"], counts["right"]) == (3, 3, 1)
+        rows[checked] = [(r["prompt"][0]["content"], r["completion"][0]["content"]) for r in data.rows["sft"]]
+    assert rows[True] == [("Is the sky blue? Answer yes or no.", "Yes.")]
+    assert rows[False] == [("Is the sky blue? Answer yes or no.", "Yes."), ("Is fire cold? Answer yes or no.", "Yes.")]

@@ -129,10 +129,9 @@ class BootstrapLoop:
         self.replay = load_instructions(config.replay) if config.replay else None
         self.pool = self._prompt_pool()
         config.train.validate()  # TRL checks the training settings now, not after a round of generation
-        self.objective = config.train.objective_spec
         self._check_objective()
         self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage,
-                               objective=self.objective)
+                               objective=config.train.objective_spec)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
         self._teacher_student: Generator | None = None
@@ -171,12 +170,14 @@ class BootstrapLoop:
         return pool
 
     def _check_objective(self) -> None:
-        """The objective's own check against the run's prompts, before any work (a reward that needs
+        """Each objective's own check against the run's prompts, before any work (a reward that needs
         references, on prompts of which none has one, would train on nothing)."""
-        check = self.objective.check
-        if check is not None:
+        for train in self.config.train.round_configs():
+            check = train.objective_spec.check
+            if check is None:
+                continue
             try:
-                check(self.config.train, self.pool, self.config.student)
+                check(train, self.pool, self.config.student)
             except DistillError:
                 raise
             except ValueError as e:
@@ -266,7 +267,8 @@ class BootstrapLoop:
             served = self.servers.wrap(student, n)
             metrics = self.evaluate(n, student, served, stage)
             summary = replace(summary, model=student.spec, train_note=note, **self._training(n, prompts))
-            line = self.objective.line(summary.train_metrics) if self.objective.line else None
+            objective = self.config.train.for_round(n).objective_spec
+            line = objective.line(summary.train_metrics) if objective.line else None
             if line:
                 self.display.info(f"round {n}: {line}")
             manifest.rounds.append(summary)
@@ -283,7 +285,7 @@ class BootstrapLoop:
         principles included), and those the objective shows the model in training (the context
         teacher's template): no answer should carry them (:mod:`distill.curate.targets`)."""
         told = [text for stage in self.stages for p in stage.principles for text in teacher.instructions(p)]
-        return told + list(self.objective.instructions)
+        return told + [text for spec in self.config.train.scheduled_specs for text in spec.instructions]
 
     def _leaks(self, teacher: Teacher) -> LeakCheck:
         """The leak check for what ``teacher`` is given, built once per set of instructions."""
@@ -307,8 +309,9 @@ class BootstrapLoop:
         if saved is None:
             used = {s.prompt for k in range(1, n) for s in self._samples(k)}
             count = self.config.prompts_per_round
-            if "prompts" in self.config.train.needs:  # candidates, screened (distill.curate.screen)
-                count = round(count * self.objective.draw_of(self.config.train).candidates)
+            train = self.config.train.for_round(n)
+            if "prompts" in train.needs:  # candidates, screened (distill.curate.screen)
+                count = round(count * train.objective_spec.draw_of(train).candidates)
             items = sample_round(self.pool, count, n, self.config.seed, used, self.config.fresh_prompts_each_round)
             saved = [q.to_json() for q in items]
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -352,7 +355,7 @@ class BootstrapLoop:
         data = round_data(RoundInputs(
             kept=[s for s in records if s.kept], records=records, prompts=prompts,
             pairs=self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n)),
-            replay=self.replay, replay_share=replay_share, seed=self.config.seed + n, config=self.config.train,
+            replay=self.replay, replay_share=replay_share, seed=self.config.seed + n, config=self.config.train.for_round(n),
             suffix=self.config.eval.prompt_suffix, teacher=teacher, principle=stage.principles[0],
             leaks=self._leaks(teacher)))
         if data.metrics:
@@ -384,7 +387,7 @@ class BootstrapLoop:
         # holds one copy of the model rather than three (student, trainee, reloaded result).
         # Quiet: the display draws training progress (a quiet display draws none); TRL's bars would clash.
         result = train_lora(student.model, student.tokenizer, data.rows, out, data.config, callbacks=trainer_callbacks,
-                            quiet=True, precision=self.precision, judge=self._judge(student, stage))
+                            quiet=True, precision=self.precision, judge=self._judge(n, student, stage))
         self._train_logs[n] = {"config": {"objective": data.config.objective}, "log_history": result.log_history}
         if data.note:
             write_json(out / "train" / "note.json", {"note": data.note})
@@ -394,11 +397,11 @@ class BootstrapLoop:
     def _train_note(self, n: int) -> str | None:
         return (read_json(self.folder.round_dir(n) / "train" / "note.json", {}) or {}).get("note")
 
-    def _judge(self, student: Generator, stage: Stage) -> "Judge | None":
-        """The run's teacher as a judge, for an objective that needs one."""
+    def _judge(self, n: int, student: Generator, stage: Stage) -> "Judge | None":
+        """The run's teacher as a judge, for a round whose objective needs one."""
         from distill.train.objective import Judge
 
-        if "judge" not in self.config.train.needs:
+        if "judge" not in self.config.train.for_round(n).needs:
             return None
         return Judge(self.teacher(student), stage.principles[0], self.config.critique)
 
@@ -412,11 +415,12 @@ class BootstrapLoop:
         entries = log.get("log_history", [])
         losses = [e["loss"] for e in entries if "loss" in e]
         # the objective trained, which the round's data may have changed (no preference pairs: that step skipped)
-        used = (log.get("config") or {}).get("objective", self.config.train.objective)
-        objective = self.objective
+        train = self.config.train.for_round(n)
+        used = (log.get("config") or {}).get("objective", train.objective)
+        objective = train.objective_spec
         metrics = objective.metrics(entries) if objective.metrics is not None else {}
         if objective.summary is not None and log:
-            metrics.update(objective.summary(train_dir, self.config.train, prompts))
+            metrics.update(objective.summary(train_dir, train, prompts))
         metrics.update(read_json(train_dir / "rows.json", {}) or {})  # how the rows were chosen (RoundData.metrics)
         return {"train_loss": losses[-1] if losses else None, "train_metrics": metrics, "objective": used}
 
@@ -507,6 +511,8 @@ class BootstrapLoop:
         record the answer in ``manifest``: stage, status, replay share, decision, best round."""
         last = manifest.rounds[-1]
         last_stage = manifest.stage_index + 1 == len(self.stages)
+        # the round's own objective reads its training metrics (a schedule changes it between rounds)
+        self.monitor.objective = self.config.train.for_round(len(manifest.rounds)).objective_spec
         decision = self.monitor.decide(
             manifest.history, fault_rate=last.fault_rate, rounds_in_stage=manifest.rounds_in_stage,
             last_stage=last_stage, replay_share=manifest.replay_share, stage=last.stage,

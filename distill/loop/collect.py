@@ -42,12 +42,17 @@ class Collector:
 
     def __init__(self, config: RunConfig, callbacks: LoopCallback) -> None:
         self.config, self.callbacks = config, callbacks
-        self.objective = config.train.objective_spec
-        needs = config.train.needs
+        self._plan(1)
+
+    def _plan(self, n: int) -> None:
+        """What round ``n``'s objective (:meth:`~distill.train.config.TrainConfig.for_round`) needs collected."""
+        train = self.config.train.for_round(n)
+        self.objective = train.objective_spec
+        needs = train.needs
         self.answers_only = "prompts" in needs and "targets" not in needs
         self.phases = PHASES[:1] if self.answers_only else PHASES
-        draw = self.objective.draw_of(config.train)  # answers to each prompt the objective's rows choose among
-        self.samples = max(config.answer.num_samples, draw.samples if self.answers_only else 1)
+        draw = self.objective.draw_of(train)  # answers to each prompt the objective's rows choose among
+        self.samples = max(self.config.answer.num_samples, draw.samples if self.answers_only else 1)
 
     def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
                 filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:
@@ -55,6 +60,7 @@ class Collector:
         extended in place); raises :class:`~distill.errors.RunFailed` after writing every finished
         record when some teacher requests failed after their retries."""
         cfg = self.config
+        self._plan(n)
         finished = {s.index for s in done}
         todo = [i for i in range(len(prompts)) if i not in finished]
         if not todo:

@@ -5,6 +5,7 @@ In a run config::
 
     train:
       objective: NAME           # a built-in name (distill.train.objective.BUILT_IN) or module.path:NAME
+      schedule: [NAME, NAME, NAME2]   # or: each round's objective in turn, the last repeating
       lora_r: 16
       SECTION: {learning_rate: 0.0002, max_steps: 20}   # any field of a step's TRL config
       OPTION: VALUE             # an option of the objective (its own typed section)
@@ -51,12 +52,15 @@ class TrainConfig:
     fields below nor the objective's is an error."""
 
     objective: str = DEFAULT  # a built-in name or module.path:NAME (distill.train.objective)
+    # each round's objective in turn, the last repeating; [] trains every round by `objective`
+    schedule: list[str] = field(default_factory=list)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_TARGET_MODULES))  # every LLaMA projection
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # TRL config fields by section
     options: Any = None  # the objective's options (its `options` dataclass)
+    scheduled: dict[str, Any] = field(default_factory=dict)  # the other scheduled objectives' options, by name
     # CPU threads while training (restored afterwards); None keeps torch's setting. On a CPU shared
     # with other busy processes one thread avoids waiting for a descheduled second one.
     num_threads: int | None = None
@@ -67,13 +71,22 @@ class TrainConfig:
     def __init__(self, **keys: Any) -> None:
         """Any ``train`` key of a run config: the fields below, the objective's TRL sections and options."""
         own = {f.name: f for f in dataclasses.fields(self)}
+        named = "objective" in keys
         for name, f in own.items():
             default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
             setattr(self, name, keys.pop(name) if name in keys else default)
-        spec = self.objective_spec
-        sections, options = _split(spec, keys, lambda key: f"train.{key}")
-        self.sections = {**{name: {} for name in spec.sections}, **self.sections, **sections}
-        self.options = _options(spec, self.options, options)
+        self.schedule = list(self.schedule)
+        if self.schedule:
+            if named and self.objective != self.schedule[0]:
+                raise ValueError(f"objective {self.objective!r} is not the first of schedule {self.schedule}: "
+                                 "give one of them")
+            self.objective = self.schedule[0]
+        specs = self.scheduled_specs
+        sections, options = _split(specs, keys, lambda key: f"train.{key}")
+        self.sections = {**{name: {} for spec in specs for name in spec.sections}, **self.sections, **sections}
+        self.options = _options(specs[0], self.options, _own(specs[0], options))
+        self.scheduled = {spec.name: _options(spec, self.scheduled.get(spec.name), _own(spec, options))
+                          for spec in specs[1:]}
         self._check()
 
     def _check(self) -> None:
@@ -89,37 +102,61 @@ class TrainConfig:
         """From a run config's ``train`` keys (:func:`distill.schema.from_dict` calls it): the own keys
         type-checked, the objective's TRL sections and options told apart, its options built and
         validated by their dataclass; every mistake one :class:`ConfigError` naming ``source`` and the key."""
-        objective = convert(str, data.get("objective", DEFAULT), f"{source}: key {prefix}objective", source, prefix)
+        schedule = convert(list[str], data.get("schedule") or [], f"{source}: key {prefix}schedule", source, prefix)
+        objective = convert(str, data.get("objective", schedule[0] if schedule else DEFAULT),
+                            f"{source}: key {prefix}objective", source, prefix)
         try:
-            spec = get(objective)
+            specs = [get(name) for name in dict.fromkeys([objective, *schedule])]
         except ValueError as e:
             raise ConfigError(f"{source}: section {prefix.rstrip('.')}: {e}") from None
         own_names = {f.name for f in dataclasses.fields(cls)}
         own = {k: v for k, v in data.items() if k in own_names}
-        sections, options = _split(spec, {k: v for k, v in data.items() if k not in own_names},
+        sections, options = _split(specs, {k: v for k, v in data.items() if k not in own_names},
                                    lambda key: f"{source}: key {prefix}{key}")
-        for key in ("sections", "options"):  # as dataclasses.asdict writes them (a critic build's config)
+        for key in ("sections", "options", "scheduled"):  # as dataclasses.asdict writes them (a critic build's config)
             own[key] = convert(dict, own.get(key) or {}, f"{source}: key {prefix}{key}", source, prefix)
-        if spec.options is not None:
-            own["options"] = from_dict(spec.options, {**own["options"], **options}, source, prefix)
+        if specs[0].options is not None:
+            own["options"] = from_dict(specs[0].options, {**own["options"], **_own(specs[0], options)}, source, prefix)
+        own["scheduled"] = {spec.name: from_dict(spec.options, {**own["scheduled"].get(spec.name, {}),
+                                                                **_own(spec, options)}, source, prefix)
+                            for spec in specs[1:] if spec.options is not None}
         return build(cls, {**own, "sections": {**own["sections"], **sections}}, source, prefix)
 
     def to_dict(self) -> dict:
         """The ``train`` keys as a run config writes them: the own fields, the objective's TRL sections
         and options beside them, other sections given under ``sections``."""
-        spec = self.objective_spec
+        specs = self.scheduled_specs
+        named = {name for spec in specs for name in spec.sections}
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             if f.name == "sections":
-                out.update({name: self.section(name) for name in spec.sections})
-                others = {k: v for k, v in self.sections.items() if k not in spec.sections and v}
+                out.update({name: self.section(name) for name in named})
+                others = {k: v for k, v in self.sections.items() if k not in named and v}
                 if others:
                     out["sections"] = others
             elif f.name == "options":
-                out.update(dataclasses.asdict(self.options) if self.options is not None else {})
-            else:
+                for options in [*self.scheduled.values(), self.options]:  # the first objective's win a shared key
+                    out.update(dataclasses.asdict(options) if options is not None else {})
+            elif f.name == "schedule":
+                if self.schedule:
+                    out["schedule"] = list(self.schedule)
+            elif f.name != "scheduled":
                 out[f.name] = getattr(self, f.name)
         return out
+
+    @property
+    def scheduled_specs(self) -> list[Objective]:
+        """The objectives this config trains by, each once, in the order they first train."""
+        return [get(name) for name in dict.fromkeys([self.objective, *self.schedule])]
+
+    def for_round(self, n: int) -> "TrainConfig":
+        """The plain config round ``n`` (1, 2, ...) trains by: the schedule's ``n``-th objective (its
+        last for later rounds) with its options; this config itself without a schedule."""
+        if not self.schedule:
+            return self
+        name = self.schedule[min(n, len(self.schedule)) - 1]
+        options = self.options if name == self.objective else self.scheduled.get(name)
+        return dataclasses.replace(self, objective=name, schedule=[], options=options, scheduled={})
 
     @property
     def needs(self) -> frozenset[str]:
@@ -165,21 +202,28 @@ class TrainConfig:
         """Raise :class:`ConfigError` now if TRL or peft would refuse these settings."""
         import tempfile
 
-        objective = self.objective_spec
-        with tempfile.TemporaryDirectory(prefix="distill-check-") as tmp:
-            for step in objective.steps:
-                self.args(step, tmp)
-        if objective.check is not None:
-            try:
-                objective.check(self, None, None)
-            except DistillError:
-                raise  # already a one-line error of its own kind (a user's reward that cannot be imported)
-            except ValueError as e:
-                raise ConfigError(f"train.{e}") from None
+        for config in self.round_configs():
+            objective = config.objective_spec
+            with tempfile.TemporaryDirectory(prefix="distill-check-") as tmp:
+                for step in objective.steps:
+                    config.args(step, tmp)
+            if objective.check is not None:
+                try:
+                    objective.check(config, None, None)
+                except DistillError:
+                    raise  # already a one-line error of its own kind (a user's reward that cannot be imported)
+                except ValueError as e:
+                    raise ConfigError(f"train.{e}") from None
         try:
             self.lora_config()
         except (TypeError, ValueError) as e:
             raise ConfigError(f"train: peft refuses the LoRA settings: {str(e).splitlines()[0]}") from None
+
+    def round_configs(self) -> list["TrainConfig"]:
+        """The plain config of each objective the run trains by (:meth:`for_round`), each once."""
+        if not self.schedule:
+            return [self]
+        return [self.for_round(self.schedule.index(spec.name) + 1) for spec in self.scheduled_specs]
 
     def lora_config(self) -> "LoraConfig":
         """The peft configuration of this round's adapter."""
@@ -189,30 +233,39 @@ class TrainConfig:
                           target_modules=list(self.target_modules), bias="none", task_type="CAUSAL_LM")
 
 
-def _split(objective: Objective, keys: dict[str, Any],
+def _split(objectives: list[Objective], keys: dict[str, Any],
            where: Callable[[str], str]) -> tuple[dict[str, dict], dict[str, Any]]:
-    """The ``train`` keys that are not TrainConfig's own, as (TRL sections, the objective's options).
-    A built-in objective's TRL section is kept (an empty one dropped); another built-in objective's
-    option at its default is dropped (a config saved before objectives owned their options holds them
-    all); anything else is an error ``where(key)`` names."""
+    """The ``train`` keys that are not TrainConfig's own, as (TRL sections, options of the
+    ``objectives`` trained by). A built-in objective's TRL section is kept (an empty one dropped);
+    another built-in objective's option at its default is dropped (a config saved before objectives
+    owned their options holds them all); anything else is an error ``where(key)`` names."""
     sections: dict[str, dict] = {}
     options: dict[str, Any] = {}
-    defaults = objective.defaults()
+    own_sections = {name for o in objectives for name in o.sections}
+    defaults = {k: v for o in objectives for k, v in o.defaults().items()}
+    names = " or ".join(repr(o.name) for o in objectives)
     for key, value in keys.items():
-        if key in objective.sections or key in built_in_sections():
+        if key in own_sections or key in built_in_sections():
             if not isinstance(value, dict):
                 raise ConfigError(f"{where(key)}: expected a mapping, got {value!r}")
-            if value or key in objective.sections:
+            if value or key in own_sections:
                 sections[key] = value
         elif key in defaults:
             options[key] = value
         elif found := option_owners(key):
             if any(value != default for default in found.values()):
-                raise ConfigError(f"{where(key)}: an option of objective {', '.join(found)}, not of {objective.name!r}")
+                raise ConfigError(f"{where(key)}: an option of objective {', '.join(found)}, not of {names}")
         else:
-            known = sorted({f.name for f in dataclasses.fields(TrainConfig)} | set(objective.sections) | set(defaults))
+            known = sorted({f.name for f in dataclasses.fields(TrainConfig) if f.name != "scheduled"}
+                           | own_sections | set(defaults))
             raise ConfigError(f"{where(key)}: unknown key (known: {', '.join(known)})")
     return sections, options
+
+
+def _own(objective: Objective, options: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``options`` that are ``objective``'s own."""
+    defaults = objective.defaults()
+    return {k: v for k, v in options.items() if k in defaults}
 
 
 def _options(objective: Objective, given: Any, keys: dict[str, Any]) -> Any:

@@ -54,6 +54,7 @@ BUILT_IN: dict[str, str] = {
     "sft_then_dpo": "distill.train.dpo:SFT_THEN_DPO",
     "grpo": "distill.train.grpo:GRPO",
     "distill": "distill.train.onpolicy:DISTILL",
+    "answers": "distill.train.answers:ANSWERS",
 }
 DEFAULT = "sft"  # the objective of a run config that names none (and of summaries written before it was kept)
 NEEDS = ("prompts", "judge", "targets")

@@ -10,8 +10,9 @@ its ``distill_teacher`` option:
 * ``context`` (the default): the round-start weights (the adapter switched off, no second copy)
   reading privileged context the student does not see: the prompt's reference answer and the
   round's kept target (a checked revision, or the answer itself when the check verified it), as
-  its ``distill_context`` option names, rendered by :data:`CONTEXT_TEMPLATE` (self-distillation with
-  privileged context, SDFT). Prompts with nothing in the context are left out: the teacher would
+  its ``distill_context`` option names, rendered by the template its ``distill_template`` option
+  names (:data:`CONTEXT_TEMPLATES`: ``answer``, write your own answer; ``derive``, OPSD's form: the
+  worked solution, then derive the answer step by step) (self-distillation with privileged context). Prompts with nothing in the context are left out: the teacher would
   know no more than the student. Any teacher, an API one included, teaches this way through the
   text it wrote in the collect phase.
 * ``model:SPEC``: another model with the student's tokenizer (a HF folder, a GGUF, an embedded
@@ -74,6 +75,10 @@ CONTEXT_PARTS = ("reference", "target")
 # the teacher's accuracy and the leak check of what the student says all read it from here).
 CONTEXT_TEMPLATE = ("{prompt}\n\nHere is a correct answer to this question, for your eyes only:\n{context}\n\n"
                     "Now write your own answer to the question.")
+# OPSD's form (on-policy self-distillation): the worked solution, then an instruction to derive it.
+DERIVE_TEMPLATE = ("{prompt}\n\nHere is a worked solution to this question, for your eyes only:\n{context}\n\n"
+                   "After understanding it, solve the question yourself: derive the answer step by step.")
+CONTEXT_TEMPLATES = {"answer": CONTEXT_TEMPLATE, "derive": DERIVE_TEMPLATE}
 
 
 @dataclass
@@ -86,9 +91,14 @@ class DistillOptions:
     # what the context teacher reads: the prompt's reference and/or the round's kept target ("target":
     # the collect phase critiques and revises, as for sft)
     distill_context: list[str] = field(default_factory=lambda: list(CONTEXT_PARTS))
+    # how the context teacher is told what it knows: a key of CONTEXT_TEMPLATES
+    distill_template: str = "answer"
 
     def __post_init__(self) -> None:
         teacher_kind(self)
+        if self.distill_template not in CONTEXT_TEMPLATES:
+            raise ValueError(f"distill_template must be one of {', '.join(CONTEXT_TEMPLATES)}, "
+                             f"got {self.distill_template!r}")
         unknown = [p for p in self.distill_context if p not in CONTEXT_PARTS]
         if unknown or not self.distill_context:
             raise ValueError(f"distill_context must name some of {', '.join(CONTEXT_PARTS)}, "
@@ -157,6 +167,7 @@ def distill_data(inputs: RoundInputs) -> RoundData:
     if not inputs.prompts:
         return RoundData(None, note="no prompts")
     kind, _ = teacher_kind(inputs.config.options)
+    template = CONTEXT_TEMPLATES[inputs.config.options.distill_template]
     by_index = {r.index: r for r in inputs.records}
     rows, records, without = [], [], 0
     for i, q in enumerate(inputs.prompts):
@@ -167,7 +178,7 @@ def distill_data(inputs: RoundInputs) -> RoundData:
             if context is None:
                 without += 1
                 continue
-            row["teacher_prompt"] = [{"role": "user", "content": CONTEXT_TEMPLATE.format(prompt=asked, context=context)}]
+            row["teacher_prompt"] = [{"role": "user", "content": template.format(prompt=asked, context=context)}]
         rows.append(row)
         records.append(by_index.get(i))
     if not rows:
@@ -340,14 +351,14 @@ DISTILL = Objective(name="distill", steps=(DISTILL_STEP, REPLAY_STEP), rows=dist
                           "answers",
                     needs=frozenset({"prompts"}), needs_for=needs, options=DistillOptions, flags=(TEACHER_FLAG,),
                     check=check, metrics=metrics, summary=summary, line=line, warnings=warnings, report=report,
-                    instructions=(CONTEXT_TEMPLATE,))
+                    instructions=tuple(CONTEXT_TEMPLATES.values()))
 
 
 def leak_check() -> Any:
-    """The target review's leak check for the context template: what the student must not learn to say."""
+    """The target review's leak check for the context templates: what the student must not learn to say."""
     from distill.curate.targets import LeakCheck
 
-    return LeakCheck([CONTEXT_TEMPLATE])
+    return LeakCheck(list(CONTEXT_TEMPLATES.values()))
 
 
 def teacher_accuracy(engine: Any, rows: Sequence[dict], max_new_tokens: int) -> dict:

@@ -23,7 +23,7 @@ from distill.ui.entry import guarded, make_display
 COMMON = {
     "run_dir": "run_dir", "student": "student", "rounds": "rounds", "prompts": "prompts_per_round",
     "prompt_file": "prompts", "seed": "seed", "eval_limit": "eval.limit", "objective": "train.objective",
-    "precision": "precision",
+    "schedule": "train.schedule", "precision": "precision",
 }
 
 
@@ -41,6 +41,14 @@ def eval_limit(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of items or 'auto', got {text!r}") from None
+
+
+def schedule(text: str) -> list[str]:
+    """``--schedule``: comma-separated objective names."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected objective names separated by commas, got {text!r}")
+    return names
 
 
 def parser(description: str, run_dir: str, **defaults: Any) -> argparse.ArgumentParser:
@@ -73,6 +81,9 @@ def parser(description: str, run_dir: str, **defaults: Any) -> argparse.Argument
                     help="what each round trains on: "
                          + ", ".join(f"{get(name).about} ({name})" for name in BUILT_IN)
                          + ", or an objective of your own" + default("train.objective"))
+    ap.add_argument("--schedule", type=schedule, metavar="OBJECTIVE,OBJECTIVE,...",
+                    help="each round's objective in turn, the last repeating (distill,distill,grpo: two rounds of "
+                         "distillation, then GRPO); instead of --objective")
     for flag, value in flags():  # the objectives' own, for their options
         shown.setdefault(f"train.{flag.option}", value)
         ap.add_argument(flag.name, dest=flag.option, metavar=flag.metavar, type=flag.type,
@@ -126,6 +137,8 @@ def build_config(args: argparse.Namespace, **fields: Any) -> RunConfig:
     fields_of = {**COMMON, **{flag.option: f"train.{flag.option}" for flag, _ in flags()}}
     given = {field: getattr(args, k) for k, field in fields_of.items() if getattr(args, k, None) is not None}
     given.update({k: v for k, v in fields.items() if v is not None})
+    if "train.schedule" in given and "train.objective" not in given:
+        data.get("train", {}).pop("objective", None)  # a schedule names the first objective itself
     for key, value in given.items():
         _set(data, key, value)
     if isinstance(data.get("prompts"), list) and len(data["prompts"]) == 1:
