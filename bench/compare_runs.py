@@ -43,7 +43,7 @@ def teacher_work(run: Path, summary: dict) -> str:
                 calls += 1
                 written += used["completion"]
     m = summary.get("train_metrics") or {}
-    answers = m.get("answers") or {}
+    answers = m.get("teacher_answers") or {}
     if answers:
         calls += answers["asked"]
         written += answers.get("teacher_tokens", 0)  # prompt and answer tokens: an upper bound on what it wrote

@@ -76,7 +76,7 @@ def test_sft_on_the_teachers_checked_answers_moves_the_students_sampled_accuracy
     data["teacher"] = f"local:{knowing['teacher']}"
     manifest = run(RunConfig.from_data(data))
     summary = manifest.rounds[0]
-    counts = summary.train_metrics["answers"]
+    counts = summary.train_metrics["teacher_answers"]
     after = sampled_accuracy(Student(tmp_path / "run" / "round-01" / "model"), knowing["questions"], k=8)
     print(f"\nteacher answers {counts}; sampled accuracy {knowing['before']:.2f} -> {after:.2f}")
     assert summary.objective == "answers" and counts["asked"] == counts["checked"] == 8

@@ -251,7 +251,7 @@ def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not():
                                       suffix={"yesno": " Answer yes or no."}, teacher=teacher,
                                       config=TrainConfig(objective="answers", answers_checked=checked)))
         assert teacher.prompts == [q.prompt + " Answer yes or no." for q in prompts]
-        counts = data.metrics["answers"]
+        counts = data.metrics["teacher_answers"]
         assert (counts["asked"], counts["checked"], counts["right"]) == (3, 3, 1)
         rows[checked] = [(r["prompt"][0]["content"], r["completion"][0]["content"]) for r in data.rows["sft"]]
     assert rows[True] == [("Is the sky blue? Answer yes or no.", "Yes.")]

@@ -38,7 +38,7 @@ class AnswersOptions:
 def answers_data(inputs: RoundInputs) -> RoundData:
     """The teacher's greedy answers to the round's prompts as SFT rows (only those that pass the
     reference check, when ``answers_checked``), mixed with replay data; what the teacher answered and
-    what was kept (``metrics["answers"]``)."""
+    what was kept (``metrics["teacher_answers"]``)."""
     from distill.core import SamplingConfig
     from distill.curate.rows import mix
 
@@ -62,9 +62,9 @@ def answers_data(inputs: RoundInputs) -> RoundData:
               "examples": [{"question": q.prompt, "answer": t, "right": r}
                            for q, t, r in list(zip(inputs.prompts, texts, right))[:5]]}
     if not rows:
-        return RoundData(None, note="the teacher's answers: none kept", metrics={"answers": counts})
+        return RoundData(None, note="the teacher's answers: none kept", metrics={"teacher_answers": counts})
     mixed = rows if inputs.replay is None else mix(rows, inputs.replay, inputs.replay_ratio, seed=inputs.seed)
-    data = RoundData(inputs.config, {"sft": mixed}, metrics={"answers": counts})
+    data = RoundData(inputs.config, {"sft": mixed}, metrics={"teacher_answers": counts})
     data.info.append(f"the teacher answered {len(asked)} prompts, right on {sum(right)} of {sum(checked)} checked; "
                      f"{len(rows)} kept to train on")
     return data
@@ -88,5 +88,5 @@ def answers_cell(counts: dict | None) -> str:
 ANSWERS = Objective(name="answers", steps=(SFT_STEP,), rows=answers_data,
                     about="the teacher's own answers to the round's prompts (sequence-level distillation)",
                     needs=frozenset({"prompts"}), options=AnswersOptions, check=check,
-                    columns=(Column(header="teacher answers kept / right / asked", key="answers",
-                                    cell=lambda m: answers_cell(m.get("answers"))),))
+                    columns=(Column(header="teacher answers kept / right / asked", key="teacher_answers",
+                                    cell=lambda m: answers_cell(m.get("teacher_answers"))),))
