@@ -1,7 +1,7 @@
 """Finished runs from the same round 0 side by side: every round's gold accuracy (all items with its
 95% interval, per set), held-out loss, answer length, the guard sets, the pooled paired test against
-round 0, what the round asked of its teacher, minutes per round (:mod:`run_phases`), and the paired test between the runs' kept rounds
-(and their last rounds) on the same items.
+round 0, what the round asked of its teacher, minutes per round (:mod:`run_phases`), and the paired
+test between the runs' kept rounds (and their last rounds) on the same items.
 
     .venv/bin/python bench/compare_runs.py sft=runs/sft grpo=runs/grpo distill=runs/distill
 
@@ -96,7 +96,8 @@ def main() -> None:
                      *[f"{100 * m['guard'][g]['accuracy']:.1f}" if g in m.get("guard", {}) else "-" for g in guards],
                      "-" if m.get("heldout_loss") is None else f"{m['heldout_loss']:.3f}",
                      "-" if m.get("mean_answer_tokens") is None else f"{m['mean_answer_tokens']:.1f}",
-                     "-" if n == 0 else paired(rs[0], m), "" if n == 0 else teacher_work(runs[name], summaries[name][n - 1]),
+                     "-" if n == 0 else paired(rs[0], m),
+                     "" if n == 0 else teacher_work(runs[name], summaries[name][n - 1]),
                      f"{minutes[n]:.1f}" if n and n in minutes else ""]
             lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))

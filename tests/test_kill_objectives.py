@@ -1,13 +1,11 @@
-"""SIGKILL in the middle of the other objectives' training (DPO, GRPO, on-policy distillation) and between the parts
-of a schedule, then resume: the run ends
-exactly as an uninterrupted one does (see test_kill_sweep.py; its own module so that a parallel
-worker takes it)."""
+"""SIGKILL in the middle of the other objectives' training (DPO, GRPO, on-policy distillation) and
+between the parts of a schedule, then resume: the run ends exactly as an uninterrupted one does (see
+test_kill_sweep.py; its own module so that a parallel worker takes it)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 import pytest
 from test_kill_sweep import sweep  # bench/kill_sweep.py, loaded by path there

@@ -168,7 +168,8 @@ def test_an_objectives_check_its_options_and_a_bad_spec_are_one_line_errors(tmp_
                                                "'NOPE'"),
                        ("test_objective:ROOT", "objective 'test_objective:ROOT': 'ROOT' is not an Objective"),
                        ("no_such_module:TOY", "cannot import module 'no_such_module'"),
-                       ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo, distill or module.path:NAME")]:
+                       ("rl", "objective must be one of sft, dpo, sft_then_dpo, grpo, distill, answers or "
+                              "module.path:NAME")]:
         with pytest.raises(ConfigError, match=said):
             RunConfig.from_data({"train": {"objective": spec}})
     for train, said in [({"copies": 0}, "<config>: section train: copies must be >= 1, got 0"),
@@ -242,7 +243,8 @@ def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not():
     from distill.data.questions import Question
     from distill.train.config import TrainConfig
 
-    prompts = [Question("Is the sky blue?", format="yesno", gold=True), Question("Is fire cold?", format="yesno", gold=False),
+    prompts = [Question("Is the sky blue?", format="yesno", gold=True),
+               Question("Is fire cold?", format="yesno", gold=False),
                Question("Is ice hot?", format="yesno", gold=False)]
     rows = {}
     for checked in (True, False):

@@ -12,9 +12,10 @@ its ``distill_teacher`` option:
   round's kept target (a checked revision, or the answer itself when the check verified it), as
   its ``distill_context`` option names, rendered by the template its ``distill_template`` option
   names (:data:`CONTEXT_TEMPLATES`: ``answer``, write your own answer; ``derive``, OPSD's form: the
-  worked solution, then derive the answer step by step) (self-distillation with privileged context). Prompts with nothing in the context are left out: the teacher would
-  know no more than the student. Any teacher, an API one included, teaches this way through the
-  text it wrote in the collect phase.
+  worked solution, then derive the answer step by step) (self-distillation with privileged
+  context). Prompts with nothing in the context are left out: the teacher would know no more than
+  the student. Any teacher, an API one included, teaches this way through the text it wrote in the
+  collect phase.
 * ``model:SPEC``: another model with the student's tokenizer (a HF folder, a GGUF, an embedded
   name) reading the same prompt; a different tokenizer is refused before any work.
 
