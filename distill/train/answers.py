@@ -47,7 +47,7 @@ def answers_data(inputs: RoundInputs) -> RoundData:
         return RoundData(None, note="no prompts")
     if inputs.teacher is None:
         raise ValueError("the answers objective needs the run's teacher")
-    asked = [q.prompt + inputs.suffix.get(q.format or "", "") for q in inputs.prompts]
+    asked = [inputs.asked(q) for q in inputs.prompts]
     before = inputs.teacher.usage.total_tokens
     out = inputs.teacher.run([[{"role": "user", "content": a}] for a in asked],
                              SamplingConfig(max_new_tokens=options.answers_max_tokens, temperature=0.0))

@@ -143,6 +143,10 @@ class RoundInputs:
     principle: "Principle | None" = None
     leaks: "LeakCheck | None" = None
 
+    def asked(self, q: "Question") -> str:
+        """Prompt ``q`` as the evaluation asks it (with its answer format's suffix)."""
+        return q.prompt + self.suffix.get(q.format or "", "")
+
     @property
     def replay_ratio(self) -> float:
         """Replay examples per training row, for a mix whose replay share is ``replay_share``."""

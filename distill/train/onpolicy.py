@@ -172,7 +172,7 @@ def distill_data(inputs: RoundInputs) -> RoundData:
     by_index = {r.index: r for r in inputs.records}
     rows, records, without = [], [], 0
     for i, q in enumerate(inputs.prompts):
-        asked = q.prompt + inputs.suffix.get(q.format or "", "")
+        asked = inputs.asked(q)
         row = {PROMPT: [{"role": "user", "content": asked}], "question": json.dumps(q.to_json(), ensure_ascii=False)}
         if kind == "context":
             context = context_for(q, by_index.get(i), inputs.config.options.distill_context)
