@@ -235,9 +235,11 @@ def test_a_schedule_trains_each_round_by_its_objective_and_saves_as_it_reads():
         assert said in str(e.value)
 
 
-def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not():
+def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not(tmp_path):
     """The ``answers`` rows: each prompt asked as the evaluation asks it, answered by the teacher; with
-    ``answers_checked`` only the answers that pass the reference check, without it every non-empty one."""
+    ``answers_checked`` only the answers that pass the reference check, without it every non-empty one.
+    The answers are kept in the round's training folder: the round made again (resumed after a kill)
+    reads them back and asks the teacher nothing."""
     from fakes import ScriptedTeacher
 
     from distill.data.questions import Question
@@ -258,3 +260,14 @@ def test_the_answers_objective_trains_on_the_teachers_answers_checked_or_not():
         rows[checked] = [(r["prompt"][0]["content"], r["completion"][0]["content"]) for r in data.rows["sft"]]
     assert rows[True] == [("Is the sky blue? Answer yes or no.", "Yes.")]
     assert rows[False] == [("Is the sky blue? Answer yes or no.", "Yes."), ("Is fire cold? Answer yes or no.", "Yes.")]
+
+    def made(teacher):
+        return round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, prompts=prompts,
+                                      suffix={"yesno": " Answer yes or no."}, teacher=teacher, workdir=tmp_path,
+                                      config=TrainConfig(objective="answers")))
+
+    first, unasked = made(ScriptedTeacher(["Yes.", "Yes.", ""])), ScriptedTeacher([])  # [] fails if asked
+    again = made(unasked)
+    assert unasked.prompts == [] and again.rows == first.rows
+    assert again.metrics["teacher_answers"] == first.metrics["teacher_answers"]
+    assert first.metrics["teacher_answers"]["teacher_tokens"] > 0

@@ -357,7 +357,7 @@ class BootstrapLoop:
             pairs=self._pairs[n] if n in self._pairs else read_pairs(self.folder.pairs_path(n)),
             replay=self.replay, replay_share=replay_share, seed=self.config.seed + n,
             config=self.config.train.for_round(n), suffix=self.config.eval.prompt_suffix, teacher=teacher,
-            principle=stage.principles[0], leaks=self._leaks(teacher)))
+            principle=stage.principles[0], leaks=self._leaks(teacher), workdir=out / "train"))
         if data.metrics:
             (out / "train").mkdir(parents=True, exist_ok=True)
             write_json(out / "train" / "rows.json", data.metrics)

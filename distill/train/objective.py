@@ -142,6 +142,9 @@ class RoundInputs:
     teacher: "Teacher | None" = None
     principle: "Principle | None" = None
     leaks: "LeakCheck | None" = None
+    # the round's training folder: what its rows cost to make (a teacher's answers) is kept here,
+    # so a round resumed after a kill does not pay for it again
+    workdir: Path | None = None
 
     def asked(self, q: "Question") -> str:
         """Prompt ``q`` as the evaluation asks it (with its answer format's suffix)."""
