@@ -8,7 +8,6 @@ import pytest
 
 from distill.eval.verdict import MonitorConfig, best_round, significant_drop
 from distill.loop.monitor import Decision, Monitor
-from distill.train.objective import get
 
 
 def rounds(*specs: tuple, n: int = 300) -> list[dict]:
@@ -198,12 +197,18 @@ def test_an_rl_rounds_rising_reward_with_falling_gold_is_divergence():
     """Online RL: the round's own reward rose while gold accuracy fell beyond noise (approval flat)."""
     history = rounds((0.40, 0.50, 2.0), (0.28, 0.50, 2.0))
     rose = [{"reward_first": 0.2, "reward_last": 0.6}]
-    rl = Monitor(objective=get("grpo"))  # the objective says what its own score did within the round
-    d = rl.decide(history, training=rose)
+    rl = Monitor()
+    d = rl.decide(history, training=rose, objectives=["grpo"])  # the objective says what its score did in the round
     assert d.kind == "divergence" and "reward rose 0.20 -> 0.60" in d.reason and d.best_round == 0
     # the same fall with a flat reward is no divergence (it may still be other trouble, but not this)
-    assert rl.decide(history, training=[{"reward_first": 0.4, "reward_last": 0.41}]).kind != "divergence"
+    assert rl.decide(history, training=[{"reward_first": 0.4, "reward_last": 0.41}],
+                     objectives=["grpo"]).kind != "divergence"
     # and a rising reward with gold inside the noise is no divergence either
-    assert rl.decide(rounds((0.40, 0.50, 2.0), (0.39, 0.50, 2.0)), training=rose).kind != "divergence"
-    # an objective without a score of its own (sft) reads nothing there
-    assert Monitor(objective=get("sft")).decide(history, training=rose).kind != "divergence"
+    assert rl.decide(rounds((0.40, 0.50, 2.0), (0.39, 0.50, 2.0)), training=rose, objectives=["grpo"]).kind != "divergence"
+    # an objective without a score of its own (sft) reads nothing there, nor does a round of unknown objective
+    assert rl.decide(history, training=rose, objectives=["sft"]).kind != "divergence"
+    assert rl.decide(history, training=rose).kind != "divergence"
+    # each round is read by its own objective: a schedule's GRPO round after a distillation round
+    two = rounds((0.40, 0.50, 2.0), (0.41, 0.50, 2.0), (0.28, 0.50, 2.0))
+    assert rl.decide(two, training=[{}, rose[0]], objectives=["distill", "grpo"]).kind == "divergence"
+    assert rl.decide(two, training=[{}, rose[0]], objectives=["grpo", "distill"]).kind != "divergence"

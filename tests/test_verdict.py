@@ -13,7 +13,6 @@ from distill.eval.stats import compare
 from distill.eval.verdict import MonitorConfig, beats_round0, best_round, biased_sets, pooled, set_changes
 from distill.loop.monitor import Monitor
 from distill.train.grpo import collapse_warnings, rollout_answers
-from distill.train.objective import get
 
 
 def changed(items: str, up: int, down: int, seed: int) -> str:
@@ -152,7 +151,7 @@ def test_a_rollout_log_answering_yes_to_every_yes_no_prompt_is_a_collapse():
     warnings = collapse_warnings({"answers": answers}, MonitorConfig().bias_share)
     assert warnings == ["collapse: the policy answers 'yes' to 100% of yes/no prompts (32 rollouts)"]
     r0 = {"a": start(seed=1)}
-    d = Monitor(objective=get("grpo")).decide([metrics(0, r0), metrics(1, r0)], training=[{"answers": answers}])
+    d = Monitor().decide([metrics(0, r0), metrics(1, r0)], training=[{"answers": answers}], objectives=["grpo"])
     assert warnings[0] in d.warnings
 
 
@@ -183,7 +182,7 @@ def test_the_report_shows_the_pooled_verdict_what_it_could_see_and_the_collapse(
     m["strict_accuracy"] = m["accuracy"] - 0.05
     answers = {"yesno": {"n": 40, "top": "yes", "share": 1.0}}
     summary = RoundSummary(round=1, objective="grpo", train_metrics={"reward": 0.5, "steps": 4, "answers": answers})
-    decision = Monitor(objective=get("grpo")).decide(history, training=[summary.train_metrics])
+    decision = Monitor().decide(history, training=[summary.train_metrics], objectives=[summary.objective])
     text = write_report(tmp_path, history, decision, rounds=[summary]).read_text()
     assert "Best round: **0**" in text
     assert ("This eval could detect a change of 24 points over all 40 items pooled, and per set: facts 34 (20 items), "
@@ -201,8 +200,9 @@ def test_a_distillation_teacher_that_knows_no_more_than_the_student_is_named():
     history = [metrics(0, r0), metrics(1, r0)]
     knows = {"teacher": {"checked": 100, "right": 60}, "distill": {"student_checked": 100, "student_right": 25}}
     same = {"teacher": {"checked": 100, "right": 25}, "distill": {"student_checked": 100, "student_right": 25}}
-    monitor = Monitor(objective=get("distill"))
-    assert not any("knows no more" in w for w in monitor.decide(history, training=[knows]).warnings)
-    (warning,) = [w for w in monitor.decide(history, training=[same]).warnings if "knows no more" in w]
+    monitor = Monitor()
+    assert not any("knows no more" in w for w in monitor.decide(history, training=[knows], objectives=["distill"]).warnings)
+    (warning,) = [w for w in monitor.decide(history, training=[same], objectives=["distill"]).warnings
+                  if "knows no more" in w]
     assert warning == ("the distillation teacher knows no more than the student: right on 25% of the round's 100 "
                        "checkable prompts, the student on 25%; distilling from it teaches nothing")

@@ -130,8 +130,7 @@ class BootstrapLoop:
         self.pool = self._prompt_pool()
         config.train.validate()  # TRL checks the training settings now, not after a round of generation
         self._check_objective()
-        self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage,
-                               objective=config.train.objective_spec)
+        self.monitor = Monitor(config.monitor, rounds=config.rounds, rounds_per_stage=config.max_rounds_per_stage)
         self._teacher = teacher
         self._fixed_teacher = teacher is not None
         self._teacher_student: Generator | None = None
@@ -511,12 +510,11 @@ class BootstrapLoop:
         record the answer in ``manifest``: stage, status, replay share, decision, best round."""
         last = manifest.rounds[-1]
         last_stage = manifest.stage_index + 1 == len(self.stages)
-        # the round's own objective reads its training metrics (a schedule changes it between rounds)
-        self.monitor.objective = self.config.train.for_round(len(manifest.rounds)).objective_spec
         decision = self.monitor.decide(
             manifest.history, fault_rate=last.fault_rate, rounds_in_stage=manifest.rounds_in_stage,
             last_stage=last_stage, replay_share=manifest.replay_share, stage=last.stage,
             training=[r.train_metrics for r in manifest.rounds], opinions=last.opinion_share,
+            objectives=[r.objective or self.config.train.for_round(r.round).objective for r in manifest.rounds],
         )
         if decision.replay_share is not None:
             manifest.replay_share = decision.replay_share

@@ -34,7 +34,7 @@ its own training metrics (its ``warnings``: an online round's policy collapsed o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from distill.eval.verdict import (MonitorConfig, best_round, biased_line, biased_sets, guard_drops, guards, judge_line,
                                   keeping, significant_drop)
@@ -60,8 +60,16 @@ class Decision:
         """JSON-able form for the manifest."""
         return asdict(self)
 
+
+def _objective(objectives: Sequence[str] | None, n: int) -> "Objective | None":
+    """The objective trained round ``n`` (``objectives``: one name per trained round), if known."""
+    from distill.train.objective import get
+
+    return get(objectives[n - 1]) if objectives and 0 < n <= len(objectives) and objectives[n - 1] else None
+
+
 def _diverging(history: list[dict], upto: int, config: MonitorConfig, training: list[dict],
-               objective: "Objective | None") -> tuple[str, float, float] | None:
+               objectives: Sequence[str] | None) -> tuple[str, float, float] | None:
     """What rose in round ``history[upto]`` while its gold accuracy fell beyond noise against the best
     round before it — ``("approval", before, after)``, or the objective's own score within the round
     (its ``rise``: ``("reward", first, last)``) — or None when it does not diverge."""
@@ -72,6 +80,7 @@ def _diverging(history: list[dict], upto: int, config: MonitorConfig, training: 
     a_ref, a_cur = ref.get("approval_rate"), cur.get("approval_rate")
     if a_ref is not None and a_cur is not None and a_cur - a_ref >= config.min_approval_rise:
         return "approval", a_ref, a_cur
+    objective = _objective(objectives, upto)
     score = objective.rise(training[upto - 1]) if objective and objective.rise and 0 < upto <= len(training) else None
     if score is not None and score[2] - score[1] >= config.min_reward_rise:
         return score
@@ -101,16 +110,13 @@ def blind_judge(metrics: dict, opinions: float | None) -> bool:
 
 class Monitor:
     """Applies :class:`MonitorConfig`'s rules to the run's metric history, within the run's budget:
-    at most ``rounds`` trained rounds in all and ``rounds_per_stage`` per stage (None: no limit).
-    ``objective`` (:class:`~distill.train.objective.Objective`) is the run's: what its own score did
-    within a round (``rise``) and what it warns of in its training metrics (``warnings``)."""
+    at most ``rounds`` trained rounds in all and ``rounds_per_stage`` per stage (None: no limit)."""
 
     def __init__(self, config: MonitorConfig | None = None, *, rounds: int | None = None,
-                 rounds_per_stage: int | None = None, objective: "Objective | None" = None) -> None:
+                 rounds_per_stage: int | None = None) -> None:
         self.config = config or MonitorConfig()
         self.rounds = rounds
         self.rounds_per_stage = rounds_per_stage
-        self.objective = objective
 
     def keeping(self, history: list[dict]) -> str:
         """Which round is kept and why (see :func:`keeping`)."""
@@ -127,6 +133,7 @@ class Monitor:
         stage: str | None = None,
         training: list[dict] | None = None,
         opinions: float | None = None,
+        objectives: Sequence[str] | None = None,
     ) -> Decision:
         """Decide after the latest round in ``history`` (round 0 first, one dict per round).
 
@@ -135,13 +142,15 @@ class Monitor:
         (default: all trained rounds); ``replay_share`` is the current share of original data
         in the training mix, needed for ``forgetting_action="raise_replay"``; ``stage`` names the
         current stage in the reason when its budget ends it; ``training`` holds each trained round's
-        training metrics (its summary's ``train_metrics``, read by the objective's ``rise`` and ``warnings``);
+        training metrics (its summary's ``train_metrics``) and ``objectives`` the objective each trained
+        round trained by (a schedule changes it between rounds): the objective reads its round's metrics
+        for what its own score did within the round (``rise``) and what it warns of (``warnings``);
         ``opinions`` the share of the round's verdicts that were the teacher's own reading rather
         than a reference check (None: unknown, read as all).
         """
         blind = bool(history) and blind_judge(history[-1], opinions)
         decision = self._rules(history, None if blind else fault_rate, rounds_in_stage, last_stage, replay_share,
-                               training or [])
+                               training or [], objectives)
         decision = self._budget(decision, history, rounds_in_stage, last_stage, stage)
         decision.warnings = drift_warnings(history, self.config)
         critic = history[-1].get("judge")
@@ -156,9 +165,10 @@ class Monitor:
         for name, (answer, share, n) in biased_sets(history[-1], self.config).items():
             decision.warnings.append(biased_line(name, answer, share, n) + (" (the verdict reads it in yes-no pairs)"
                                      if history[-1]["sets"][name].get("golds") else ""))
-        warn = self.objective.warnings if self.objective else None
-        if warn and training and len(history) > 1 and len(training) >= history[-1]["round"]:
-            decision.warnings += warn(training[history[-1]["round"] - 1], self.config.bias_share)
+        last = history[-1]["round"]
+        objective = _objective(objectives, last)
+        if objective and objective.warnings and training and 0 < last <= len(training):
+            decision.warnings += objective.warnings(training[last - 1], self.config.bias_share)
         return decision
 
     def _budget(self, decision: Decision, history: list[dict], rounds_in_stage: int | None, last_stage: bool,
@@ -178,7 +188,7 @@ class Monitor:
         return decision
 
     def _rules(self, history: list[dict], fault_rate, rounds_in_stage, last_stage, replay_share,
-               training: list[dict]) -> Decision:
+               training: list[dict], objectives: Sequence[str] | None) -> Decision:
         """The decision without the drift warnings (arguments as in :meth:`decide`)."""
         cfg = self.config
         if not history:
@@ -197,7 +207,7 @@ class Monitor:
         # 1. divergence
         rising: list = [None]
         if trained >= cfg.min_rounds and trained >= cfg.patience:
-            rising = [_diverging(history, i, cfg, training, self.objective)
+            rising = [_diverging(history, i, cfg, training, objectives)
                       for i in range(len(history) - cfg.patience, len(history))]
         if all(rising):
             ref = history[best_round(history[:-1], cfg)]
