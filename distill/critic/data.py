@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from distill.core import SamplingConfig
 from distill.data.dedupe import NearDuplicateIndex
-from distill.data.questions import Question
+from distill.data.questions import Question, as_asked
 
 if TYPE_CHECKING:
     from distill.core import Generator
@@ -63,7 +63,7 @@ def sample_answers(generator: "Generator", questions: Sequence[Question], temper
                    progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """One answer per question at ``temperature`` (0: greedy), each labelled by the strict check."""
     config = SamplingConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-    chats = [q.prompt + suffix.get(q.format, "") for q in questions]
+    chats = [as_asked(q.prompt, q.format, suffix) for q in questions]
     completions = generator.generate(chats, config, progress=progress)
     return [labelled(q, c.text, source=source, temperature=temperature, finish=c.finish_reason,
                      split=split_of(q.prompt, heldout_share, split_seed))
@@ -84,7 +84,7 @@ def answers_from_runs(run_dirs: Sequence[str | Path], questions: Sequence[Questi
     from distill.store.jsonl import read_records
 
     # a record names its prompt as asked: with the answer-format suffix (rollouts) or without (samples)
-    asked = {**{q.prompt: q for q in questions}, **{q.prompt + suffix.get(q.format, ""): q for q in questions}}
+    asked = {**{q.prompt: q for q in questions}, **{as_asked(q.prompt, q.format, suffix): q for q in questions}}
     out: list[dict] = []
     for run in map(Path, run_dirs):
         found = [(path.parent, r.get("prompt"), [r.get("answer"), *(r.get("candidates") or [])], r.get("answer_finish"))

@@ -20,7 +20,7 @@ from datasets import Dataset
 
 from distill.curate.pairs import PAIR_FIELDS
 from distill.data.instructions import COMPLETION, PROMPT, as_dataset
-from distill.data.questions import Question
+from distill.data.questions import Question, as_asked
 from distill.store.records import Sample
 
 ORIGIN = "origin"
@@ -125,5 +125,5 @@ def rl_rows(prompts: Sequence[Question], suffix: dict[str, str] | None = None, p
         room = per_step - len(ordered) % per_step
         i = next((i for i, u in enumerate(units) if len(u) <= room), 0)
         ordered += units.pop(i)
-    return [{PROMPT: [{"role": "user", "content": q.prompt + suffix.get(q.format or "", "")}],
+    return [{PROMPT: [{"role": "user", "content": as_asked(q.prompt, q.format, suffix)}],
              "question": json.dumps(q.to_json(), ensure_ascii=False)} for q in ordered]

@@ -33,6 +33,12 @@ from distill.checks.reference import FORMATS_CHECKED, check, normalize_answer
 from distill.errors import DataError
 from distill.store.jsonl import read_jsonl, where
 
+
+def as_asked(prompt: str, fmt: str | None, suffix: dict[str, str]) -> str:
+    """``prompt`` as the evaluation asks it: followed by its answer format's instruction (``suffix``:
+    the eval config's ``prompt_suffix``), so training, the critic's data and the eval ask alike."""
+    return prompt + suffix.get(fmt or "", "")
+
 FORMATS = ("short", "gsm8k", "mc", "yesno")
 QUESTION_FIELDS = ("question", "prompt", "query", "instruction", "messages", "turns", "input")
 ANSWER_FIELDS = ("answer", "answers", "aliases", "reference", "label", "answer_index", "answerKey", "target")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from distill.core import Item, SamplingConfig
+from distill.data.questions import as_asked
 from distill.errors import TeacherError
 from distill.eval.gold import EvalConfig, evaluate
 from distill.eval.metrics import wilson_interval
@@ -39,7 +40,7 @@ def draw(student: "Generator", eval_sets: Sequence["EvalSet"], config: EvalConfi
         raise ValueError(f"best of n needs n >= 2, got {n}")
     if temperature <= 0:
         raise ValueError("best of n samples its answers: the temperature must be above 0")
-    prompts = [it.prompt + config.prompt_suffix.get(es.format, "") for es, items in _chosen(eval_sets, config)
+    prompts = [as_asked(it.prompt, es.format, config.prompt_suffix) for es, items in _chosen(eval_sets, config)
                for it in items]
     return [[c.text for c in student.generate(prompts, SamplingConfig(
         max_new_tokens=config.max_new_tokens, temperature=temperature, seed=seed + k, batch_size=config.batch_size),

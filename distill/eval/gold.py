@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 from distill.core import SamplingConfig
 from distill.data.evalsets import EvalSet
+from distill.data.questions import as_asked
 from distill.eval.harness import LmEvalConfig
 from distill.eval.metrics import wilson_interval
 
@@ -86,7 +87,7 @@ def evaluate(
     chosen = [(es, es.items[:limit] if limit else es.items) for es in eval_sets]
     # One generate call for every generated set: the student sorts prompts by length across
     # all of them, so batches are fuller and padding smaller than set by set.
-    prompts = [it.prompt + cfg.prompt_suffix.get(es.format, "") for es, items in chosen if es.format != "mc" for it in items]
+    prompts = [as_asked(it.prompt, es.format, cfg.prompt_suffix) for es, items in chosen if es.format != "mc" for it in items]
     completions = iter(student.generate(prompts, sampling, progress=progress) if prompts else [])
     sets_out: dict[str, dict] = {}
     for es, items in chosen:

@@ -148,7 +148,9 @@ class RoundInputs:
 
     def asked(self, q: "Question") -> str:
         """Prompt ``q`` as the evaluation asks it (with its answer format's suffix)."""
-        return q.prompt + self.suffix.get(q.format or "", "")
+        from distill.data.questions import as_asked
+
+        return as_asked(q.prompt, q.format, self.suffix)
 
     @property
     def replay_ratio(self) -> float:
