@@ -87,6 +87,30 @@ def test_a_context_round_brings_the_student_closer_to_its_context_reading_self(t
     assert "Distilled on policy" in report and "teacher right" in report
 
 
+@pytest.mark.slow
+def test_opsds_form_derive_from_the_reference_with_jsd_runs_a_loop_round(tmp_path, default_folder):
+    """The context teacher in OPSD's form through a real loop round: it reads only the reference,
+    told to derive the answer step by step, JSD (beta 0.5) at temperature 1.1. Only answers are
+    collected (no target to read, so no critiques), and over the round's steps the student's answers
+    diverge less from that teacher."""
+    from distill.config import RunConfig
+    from distill.loop.bootstrap import run
+
+    prompts = some(ROOT / "data" / "train" / "facts.jsonl", tmp_path, 8)
+    cfg = RunConfig.from_data(loop_config(tmp_path, default_folder, prompts, 8, {
+        "max_steps": 8, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 2,
+        "max_completion_length": 24, "learning_rate": 5e-4, "beta": 0.5, "temperature": 1.1},
+        distill_context=["reference"], distill_template="derive"))
+    assert cfg.train.section("distill")["beta"] == 0.5
+    manifest = run(cfg)
+    m = manifest.rounds[0].train_metrics
+    print(f"\ndivergence {m['divergence_first']:.3f} -> {m['divergence_last']:.3f}; teacher {m['teacher']}")
+    assert manifest.status == "finished" and m["steps"] == 8 and m["divergence_last"] < m["divergence_first"]
+    records = [json.loads(x) for x in (Path(cfg.run_dir) / "round-01" / "samples.jsonl").read_text().splitlines()]
+    assert len(records) == 8 and not any(r["critique"] or r["revision"] for r in records)
+    assert m["teacher"]["checked"] == 8 and m["answers"]["short"]["n"] == 64
+
+
 def test_the_context_renders_references_without_the_data_files_notation():
     from distill.data.questions import Question
     from distill.store.records import Sample
@@ -112,6 +136,12 @@ def test_the_context_renders_references_without_the_data_files_notation():
     assert "6 * 7 = 42. The answer is 42." in row["teacher_prompt"][0]["content"]
     assert "####" not in row["teacher_prompt"][0]["content"]
     assert data.metrics["distill"]["without_context"] == 1
+    derive = TrainConfig(objective="distill", distill_context=["reference"], distill_template="derive")
+    (row,) = round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, config=derive,
+                                    prompts=[worked], suffix={"gsm8k": " Give a number."})).rows["distill"]
+    told = row["teacher_prompt"][0]["content"]  # OPSD's form: the worked solution, then "derive it"
+    assert told.startswith(worked.prompt + " Give a number.\n\nHere is a worked solution") and "for your eyes only" in told
+    assert told.index("6 * 7 = 42. The answer is 42.") < told.index("derive the answer step by step")
     nothing = round_data(RoundInputs(kept=[], pairs=[], replay=None, replay_share=0.5, seed=0, config=config,
                                      prompts=[bare]))
     assert nothing.config is None and "know no more than the student" in nothing.note

@@ -75,8 +75,10 @@ def test_one_process_per_folder_and_a_dead_holder_is_taken_over(tmp_path, tiny_f
 
 
 def test_ctrl_c_stops_at_a_safe_point_and_twice_stops_at_once(tmp_path, tiny_folder):
-    # each teacher call sleeps 2 s, so both Ctrl-Cs of the second part land inside one call
-    cfg = config(tmp_path, tiny_folder, teacher="fakes:FixerTeacher", teacher_kwargs={"delay": 2.0})
+    # each teacher call sleeps 3 s, so both Ctrl-Cs of the second part land inside one call, with room
+    # for a busy machine (at 2 s, the first landed so late in a call on a loaded CI box that the run
+    # reached its safe point before the second)
+    cfg = config(tmp_path, tiny_folder, teacher="fakes:FixerTeacher", teacher_kwargs={"delay": 3.0})
     samples = tmp_path / "run" / "round-01" / "samples.jsonl"
     proc = start(cfg)
     wait_for_records(samples, 2, proc)
@@ -94,7 +96,7 @@ def test_ctrl_c_stops_at_a_safe_point_and_twice_stops_at_once(tmp_path, tiny_fol
     wait_for_records(samples, len(done) + 1, proc)
     time.sleep(1.0)  # past the safe point after that chunk, into the next teacher call
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)  # two signals at the same instant arrive as one
+    time.sleep(0.2)  # two signals at the same instant arrive as one
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err
