@@ -62,15 +62,18 @@ def test_a_model_teacher_that_knows_more_moves_the_students_sampled_accuracy(tmp
     assert after >= knowing["before"] + 0.15
 
 
-def test_sft_on_the_teachers_checked_answers_moves_the_students_sampled_accuracy(tmp_path, default_folder, knowing):
+@pytest.mark.parametrize("checked", [True, False], ids=["checked", "unchecked"])
+def test_sft_on_the_teachers_answers_moves_the_students_sampled_accuracy(tmp_path, default_folder, knowing, checked):
     """The ``answers`` objective with that teacher as the run's ``local:`` teacher: it answers the
-    round's prompts, only its answers that pass the reference check are trained on (with replay), and
-    the student's sampled answers to those prompts are right more often."""
+    round's prompts, its answers that pass the reference check (``answers_checked``) or all of them
+    are trained on (with replay), every answer is kept in the round's training folder, and the
+    student's sampled answers to those prompts are right more often."""
     from distill.config import RunConfig
     from distill.loop.bootstrap import run
     from distill.model.student import Student
 
-    data = loop_config(tmp_path, default_folder, knowing["prompts"], 8, {}, objective="answers", answers_max_tokens=8)
+    data = loop_config(tmp_path, default_folder, knowing["prompts"], 8, {}, objective="answers", answers_max_tokens=8,
+                       answers_checked=checked)
     del data["train"]["distill"]
     data["train"]["sft"] = {"num_train_epochs": 4, "learning_rate": 5e-4, "per_device_train_batch_size": 4,
                             "gradient_accumulation_steps": 1}
@@ -81,6 +84,9 @@ def test_sft_on_the_teachers_checked_answers_moves_the_students_sampled_accuracy
     after = sampled_accuracy(Student(tmp_path / "run" / "round-01" / "model"), knowing["questions"], k=8)
     print(f"\nteacher answers {counts}; sampled accuracy {knowing['before']:.2f} -> {after:.2f}")
     assert summary.objective == "answers" and counts["asked"] == counts["checked"] == 8
-    assert counts["kept"] == counts["right"] >= 6 and counts["teacher_tokens"] > 0
+    assert counts["right"] >= 6 and counts["teacher_tokens"] > 0
+    assert counts["kept"] == (counts["right"] if checked else counts["asked"])
     assert all(e["answer"] for e in counts["examples"])
+    saved = json.loads((tmp_path / "run" / "round-01" / "train" / "teacher_answers.json").read_text())
+    assert len(saved["answers"]) == len(saved["prompts"]) == 8 and saved["teacher_tokens"] == counts["teacher_tokens"]
     assert after >= knowing["before"] + 0.15
