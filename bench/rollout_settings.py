@@ -86,6 +86,10 @@ def main() -> None:
         groups = [out[i:i + args.generations] for i in range(0, len(out), args.generations)]
         rows.append({"setting": text, "seconds": seconds,
                      "formats": score(questions, groups, student),
+                     # each prompt's rewards in sampling order: groups of fewer answers, or a screen on the
+                     # first few, can be read from them afterwards
+                     "rewards": [[q.format, [float(q.check(student.tokenizer.decode(a, skip_special_tokens=True),
+                                                          strict=True)) for a in g]] for q, g in zip(questions, groups)],
                      "examples": {q.format: student.tokenizer.decode(g[0], skip_special_tokens=True)[:160]
                                   for q, g in reversed(list(zip(questions, groups)))}})
         print(f"{text}: {seconds:.0f} s", flush=True)

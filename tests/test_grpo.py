@@ -97,10 +97,12 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
 
     monkeypatch.syspath_prepend(str(tmp_path))
     rewards_module(tmp_path)
-    # with the references, the prompt screen too: 4 answers to each of twice the round's prompts, each checked
-    # (and TRL's group baseline with the judge; the others run the default format baseline and answer balance)
-    options = {"screen_candidates": 2.0, "screen_samples": 4} if isinstance(reward, dict) else {"baseline": "group"}
-    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**TINY_RL, "reward": reward, **options}))
+    # with the references, the defaults: the prompt screen (4 answers to each of twice the round's prompts, each
+    # checked, sampled as the rollouts are: here 5 tokens where the run's answers take 8), the format baseline and
+    # the answer balance; with the judge, TRL's group baseline and no screen
+    train = ({**TINY_RL, "grpo": {**TINY_RL["grpo"], "max_completion_length": 5}} if isinstance(reward, dict)
+             else {**TINY_RL, "baseline": "group", "screen_candidates": 1.0, "screen_samples": 1})
+    cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**train, "reward": reward}))
     manifest = run(cfg)
     assert manifest.status == "finished"
     summary = manifest.rounds[0]
@@ -121,7 +123,19 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
         chosen = summary.train_metrics["screen"]
         assert chosen["candidates"] == 8 and chosen["chosen"] == 4 and chosen["checked"] == len(checked)
         assert all(len(r["candidates_passed"]) == 4 for r in checked)
-    else:  # no screen (the default): the round's prompts as drawn, one answer each
+        # sampled as the rollouts are: their length, and each prompt asked as the evaluation (and the rollouts) ask it
+        from distill.data.questions import Question, as_asked
+        from distill.eval.gold import EvalConfig
+        from distill.model.student import Student
+
+        encode = Student(str(tiny_folder)).encode
+        asked = {q.prompt: as_asked(q.prompt, q.format, EvalConfig().prompt_suffix)
+                 for q in map(Question.from_json, json.loads((Path(cfg.run_dir) / "round-01" / "prompts.json").read_text()))}
+        assert any(asked[r["prompt"]] != r["prompt"] for r in records)
+        for r in records:
+            assert r["usage"]["answer"]["completion"] <= 4 * 5
+            assert r["usage"]["answer"]["prompt"] == 4 * len(encode([{"role": "user", "content": asked[r["prompt"]]}]))
+    else:  # no screen: the round's prompts as drawn, one answer each
         assert len(records) == 4 and "screen" not in summary.train_metrics
         assert not any(r["candidates"] for r in records)
     assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)
@@ -184,9 +198,9 @@ def test_reward_mistakes_are_one_line_errors_before_any_work(tmp_path, tiny_fold
 
 def test_what_the_grpo_trainer_leaves_out_changes_no_gradient(tmp_path, tiny_folder):
     """The toolkit's GRPOTrainer skips answers with zero advantage (and masked-out ones) and, on a
-    CPU, scores completions through the plain LM head: the loss and every adapter gradient are TRL's
-    own (fused head, every row) on the same micro-batch, and a micro-batch with nothing to teach
-    costs no forward pass and moves nothing."""
+    CPU, scores completions through the plain LM head with eager attention: the loss and every adapter
+    gradient are TRL's own (fused head, sdpa, every row) on the same micro-batch, and a micro-batch with
+    nothing to teach costs no forward pass and moves nothing."""
     import types
 
     import torch

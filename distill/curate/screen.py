@@ -2,9 +2,8 @@
 
 A group of RL answers learns only when they get different rewards; a prompt the student always gets
 right, or always wrong, gives a group with one reward and no gradient. The round's answers-only
-collect phase samples a few answers to each candidate prompt (at temperature 1 unless the run's
-answers are sampled already) and checks each
-(:mod:`distill.loop.collect`); here the prompts whose answers differ in the check come first, with a
+collect phase samples a few answers to each candidate prompt, as the objective samples its rollouts
+(:class:`~distill.train.objective.Draw`), and checks each (:mod:`distill.loop.collect`); here the prompts whose answers differ in the check come first, with a
 share drawn at random from all candidates whatever their pass rate (so a prompt the student cannot
 yet answer, or always answers, is still seen, and the pool does not narrow to today's borderline).
 """
@@ -18,7 +17,6 @@ from distill.data.questions import Question
 from distill.store.records import Sample
 
 FRESH_SHARE = 0.25  # of the chosen prompts, drawn at random from all candidates
-SCREEN_TEMPERATURE = 1.0  # the screen's answers are sampled as RL rollouts are (their default temperature)
 
 
 def pass_rates(records: Sequence[Sample]) -> dict[str, float]:

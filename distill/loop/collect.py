@@ -26,12 +26,12 @@ from distill.callbacks import LoopCallback
 from distill.config import RunConfig
 from distill.core import Completion, Critique, Generator, Item, Principle, Teacher
 from distill.curate.filters import SampleFilter
-from distill.curate.screen import SCREEN_TEMPERATURE
 from distill.data.principles import Stage
-from distill.data.questions import Question
+from distill.data.questions import Question, as_asked
 from distill.errors import RunFailed, TeacherError
 from distill.store.jsonl import append_records
 from distill.store.records import Sample
+from distill.train.objective import Draw
 
 PHASES = ("answer", "critique", "revise")
 UNJUDGED = "unjudged"  # the verdict of an answer nothing checked in an answers-only round
@@ -51,8 +51,9 @@ class Collector:
         needs = train.needs
         self.answers_only = "prompts" in needs and "targets" not in needs
         self.phases = PHASES[:1] if self.answers_only else PHASES
-        draw = self.objective.draw_of(train)  # answers to each prompt the objective's rows choose among
-        self.samples = max(self.config.answer.num_samples, draw.samples if self.answers_only else 1)
+        # answers to each prompt the objective's rows choose among
+        self.draw = self.objective.draw_of(train) if self.answers_only else Draw()
+        self.samples = max(self.config.answer.num_samples, self.draw.samples)
 
     def collect(self, n: int, stage: Stage, prompts: list[Question], path: Path, done: list[Sample],
                 filt: SampleFilter, student: Generator, teacher: Teacher) -> list[Sample]:
@@ -103,9 +104,14 @@ class Collector:
             self.callbacks.phase_advance("answer", done, tokens)
             self.callbacks.safe_point()
 
-        if k > 1 and cfg.greedy:  # an answers-only round's screen: sampled as RL samples (distill.curate.screen)
-            cfg = replace(cfg, temperature=SCREEN_TEMPERATURE)
-        flat = student.generate([q.prompt for q in items for _ in range(k)], cfg, progress=progress)
+        prompts = [q.prompt for q in items]
+        if k > 1 and cfg.greedy and self.draw.sampling:  # the prompt screen (distill.curate.screen):
+            # answers sampled, and prompts asked, as the objective's own rollouts are
+            cfg = replace(cfg, **self.draw.sampling)
+            prompts = [as_asked(q.prompt, q.format, self.config.eval.prompt_suffix) for q in items]
+        elif k > 1 and cfg.greedy:
+            cfg = replace(cfg, temperature=1.0)  # several greedy answers would be one answer k times
+        flat = student.generate([p for p in prompts for _ in range(k)], cfg, progress=progress)
         return [flat[i * k:(i + 1) * k] for i in range(len(items))]
 
     def _chunk(self, n: int, stage: Stage, principle: Principle, items: list[Question], idx: list[int],

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from distill.text import cell, clip
 from distill.train.objective import (Draw, Flag, Judge, Objective, RoundData, RoundInputs, Step, first_last,
@@ -85,12 +86,12 @@ class GRPOOptions:
 
     # the reward(s): reference | verifier | judge | module.path:function, a list of them, or {name: weight}
     reward: str | list[str] | dict[str, float] = "reference"
-    # Candidate prompts drawn per prompt trained on, and answers sampled to each candidate and checked,
-    # to train on those whose answers differ (distill.curate.screen). 1 and 1 (the default): no screen,
-    # the round's prompts as drawn; 2 and 4 did not lower the share of groups without signal
-    # (docs/objectives.md, "Online reinforcement").
-    screen_candidates: float = 1.0
-    screen_samples: int = 1
+    # Candidate prompts drawn per prompt trained on, and answers sampled to each candidate (as the
+    # rollouts are) and checked, to train on those whose answers differ (distill.curate.screen): DAPO's
+    # dynamic sampling before the round instead of during it. 1 and 1: no screen, the round's prompts as
+    # drawn. The default, 2 and 4: more groups with a spread in reward (docs/results.md, "The prompt screen").
+    screen_candidates: float = 2.0
+    screen_samples: int = 4
     # What an answer's reward is measured against: "format" (the default): on a closed format (yes/no:
     # a few fixed answers) the mean reward of the generation batch's answers of that format, across
     # prompts, so "yes" to a "no" prompt is below it even when all eight answers agree
@@ -149,8 +150,13 @@ def prompts_per_step(config: "TrainConfig", prompts: int | None = None) -> int:
 
 
 def draw(config: "TrainConfig") -> Draw:
-    """The prompt screen's candidates and samples (:class:`~distill.train.objective.Draw`)."""
-    return Draw(config.options.screen_candidates, config.options.screen_samples)
+    """The prompt screen's candidates and samples (:class:`~distill.train.objective.Draw`), its answers
+    sampled as the rollouts are (temperature, top-p, length), so a prompt whose screened answers differ
+    is one whose group of rollouts will."""
+    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+    return Draw(config.options.screen_candidates, config.options.screen_samples,
+                {"temperature": g["temperature"], "top_p": g.get("top_p", 1.0),
+                 "max_new_tokens": g["max_completion_length"]})
 
 
 def grpo_data(inputs: RoundInputs) -> RoundData:
@@ -168,7 +174,7 @@ def grpo_data(inputs: RoundInputs) -> RoundData:
     prompts = list(inputs.prompts)
     data = RoundData(inputs.config)
     screen = draw(inputs.config)
-    if screen != Draw():
+    if screen.screens:
         count = max(1, round(len(prompts) / screen.candidates))
         prompts, data.metrics["screen"] = choose(prompts, pass_rates(inputs.records), count, inputs.seed)
         data.info.append(line(data.metrics["screen"]))
@@ -431,6 +437,18 @@ def answer_balance(formats: Sequence[str | None], keys: Sequence[str | None], go
     return out
 
 
+@contextmanager
+def attention(model: "PreTrainedModel", implementation: str) -> Iterator[None]:
+    """``model``'s attention implementation (transformers reads it at each forward) set to
+    ``implementation`` for a block, restored after."""
+    config = model.config
+    before, config._attn_implementation = config._attn_implementation, implementation
+    try:
+        yield
+    finally:
+        config._attn_implementation = before
+
+
 def build_trainer_class() -> type:
     """TRL's ``GRPOTrainer`` with three changes. With ``baseline`` "format" the advantage of an answer of
     a closed format (yes/no) is measured against its format's answers in the generation batch, its
@@ -513,10 +531,13 @@ def build_trainer_class() -> type:
             from trl.trainer.utils import selective_log_softmax_and_entropy
 
             batch_size = batch_size or input_ids.size(0)
+            unwrapped = self.accelerator.unwrap_model(model)
             logps, entropies = [], []
             for start in range(0, input_ids.size(0), batch_size):
                 ids = input_ids[start:start + batch_size]
-                with self.accelerator.autocast():
+                # eager attention: at a micro-batch's shapes (8 rows of 60-180 tokens) torch's CPU flash
+                # attention backward costs more than the plain product (bench/grpo.py; generation keeps sdpa)
+                with self.accelerator.autocast(), attention(unwrapped, "eager"):
                     logits = model(input_ids=ids, attention_mask=attention_mask[start:start + batch_size],
                                    logits_to_keep=logits_to_keep + 1, use_cache=False).logits[:, :-1]
                 lp, ent = selective_log_softmax_and_entropy(

@@ -36,7 +36,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Protocol, Sequence
 
 from distill.errors import SpecError
 from distill.loading import load_object
@@ -117,10 +117,19 @@ class Column:
 
 class Draw(NamedTuple):
     """What the collect phase gathers for an objective that trains on prompts: ``candidates`` prompts
-    drawn per prompt trained on, and ``samples`` answers to each (checked, so the rows can choose)."""
+    drawn per prompt trained on, and ``samples`` answers to each (checked, so the rows can choose),
+    with more than one, sampled with ``sampling`` (:class:`~distill.core.SamplingConfig` fields over
+    the run's ``answer`` settings: as the objective samples its own answers) to each prompt as the
+    evaluation asks it."""
 
     candidates: float = 1.0
     samples: int = 1
+    sampling: Mapping[str, Any] | None = None
+
+    @property
+    def screens(self) -> bool:
+        """Whether the rows choose among candidates (more than one prompt, or answer, per row)."""
+        return self.candidates > 1 or self.samples > 1
 
 
 @dataclass(kw_only=True)
