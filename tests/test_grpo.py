@@ -97,11 +97,11 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
 
     monkeypatch.syspath_prepend(str(tmp_path))
     rewards_module(tmp_path)
-    # with the references, the defaults: the prompt screen (4 answers to each of twice the round's prompts, each
-    # checked, sampled as the rollouts are: here 5 tokens where the run's answers take 8), the format baseline and
-    # the answer balance; with the judge, TRL's group baseline and no screen
-    train = ({**TINY_RL, "grpo": {**TINY_RL["grpo"], "max_completion_length": 5}} if isinstance(reward, dict)
-             else {**TINY_RL, "baseline": "group", "screen_candidates": 1.0, "screen_samples": 1})
+    # with the references, the prompt screen too (4 answers to each of twice the round's prompts, each checked,
+    # sampled as the rollouts are: here 5 tokens where the run's answers take 8) and the default format baseline
+    # and answer balance; with the judge, TRL's group baseline and the default: no screen
+    train = ({**TINY_RL, "grpo": {**TINY_RL["grpo"], "max_completion_length": 5}, "screen_candidates": 2.0,
+              "screen_samples": 4} if isinstance(reward, dict) else {**TINY_RL, "baseline": "group"})
     cfg = RunConfig.from_data(config(tmp_path, tiny_folder, train={**train, "reward": reward}))
     manifest = run(cfg)
     assert manifest.status == "finished"
@@ -135,7 +135,7 @@ def test_every_reward_kind_runs_through_a_loop_round(tmp_path, tiny_folder, monk
         for r in records:
             assert r["usage"]["answer"]["completion"] <= 4 * 5
             assert r["usage"]["answer"]["prompt"] == 4 * len(encode([{"role": "user", "content": asked[r["prompt"]]}]))
-    else:  # no screen: the round's prompts as drawn, one answer each
+    else:  # no screen (the default): the round's prompts as drawn, one answer each
         assert len(records) == 4 and "screen" not in summary.train_metrics
         assert not any(r["candidates"] for r in records)
     assert all(r["drop_reason"] == "answers only: grpo trains on the round's prompts" for r in records)

@@ -31,3 +31,15 @@ def test_prompts_whose_answers_differ_come_first_after_a_random_share():
     assert "10 of the 30 checked" in line(counts)
     assert choose(questions, {}, 8, seed=0)[1]["chosen_with_spread"] == 0  # nothing checked: a random draw
 
+
+
+def test_each_format_keeps_its_share_of_the_candidates():
+    # 30 arithmetic problems the student always gets wrong, 10 yes/no questions whose answers differ: the screen
+    # keeps arithmetic at three quarters of the chosen prompts rather than choosing every yes/no question first
+    questions = ([Question(question=f"a{i}", line=i + 1, format="gsm8k", gold="3") for i in range(30)]
+                 + [Question(question=f"y{i}", line=i + 31, format="yesno", gold=True) for i in range(10)])
+    rates = {**{f"a{i}": 0.0 for i in range(30)}, **{f"y{i}": 0.5 for i in range(10)}}
+    chosen, counts = choose(questions, rates, 20, seed=0)
+    assert sum(q.format == "gsm8k" for q in chosen) == 15 and sum(q.format == "yesno" for q in chosen) == 5
+    assert counts["chosen_with_spread"] == 5 and counts["with_spread"] == 10
+    assert len(choose(questions, rates, 7, seed=1)[0]) == 7  # shares rounded to the count asked

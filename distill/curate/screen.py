@@ -31,21 +31,32 @@ def pass_rates(records: Sequence[Sample]) -> dict[str, float]:
 
 def choose(questions: Sequence[Question], rates: dict[str, float], count: int, seed: int,
            fresh_share: float = FRESH_SHARE) -> tuple[list[Question], dict]:
-    """``count`` of ``questions`` (in a seeded random order): a ``fresh_share`` at random, then those
-    whose sampled answers differ in the check (pass rate strictly between 0 and 1), then unchecked
-    ones, then the rest. Returns them with counts of what was screened and chosen."""
+    """``count`` of ``questions``, each answer format at its share of the candidates (a screen that
+    followed the spread alone would trade the format the student rarely gets right, arithmetic, for
+    the one it often does, yes/no: docs/results.md, "The prompt screen"). Within a format, in a seeded
+    random order: a ``fresh_share`` at random, then those whose sampled answers differ in the check
+    (pass rate strictly between 0 and 1), then unchecked ones, then the rest. Returns them with
+    counts of what was screened and chosen."""
     rng = random.Random(seed)
     pool = list(questions)
     rng.shuffle(pool)
     count = min(count, len(pool))
-    fresh = pool[:round(count * fresh_share)]
-    rest = pool[len(fresh):]
+    formats: dict[str | None, list[Question]] = {}
+    for q in pool:
+        formats.setdefault(q.format, []).append(q)
+    exact = {f: count * len(qs) / len(pool) for f, qs in formats.items()}
+    quota = {f: int(x) for f, x in exact.items()}
+    for f in sorted(exact, key=lambda f: quota[f] - exact[f])[:count - sum(quota.values())]:
+        quota[f] += 1  # the largest remainders
 
     def rank(q: Question) -> int:
         rate = rates.get(q.prompt)
         return 0 if rate is not None and 0 < rate < 1 else 1 if rate is None else 2
 
-    chosen = fresh + sorted(rest, key=rank)[:count - len(fresh)]  # sorted is stable: the shuffle stays
+    chosen = []
+    for f, qs in formats.items():
+        fresh = qs[:round(quota[f] * fresh_share)]
+        chosen += fresh + sorted(qs[len(fresh):], key=rank)[:quota[f] - len(fresh)]  # sorted is stable
     spread = [q for q in questions if rank(q) == 0]
     return chosen, {"candidates": len(questions), "checked": len(rates), "with_spread": len(spread),
                     "chosen": len(chosen), "chosen_with_spread": sum(rank(q) == 0 for q in chosen)}
