@@ -10,7 +10,9 @@ A setting is ``temperature/top_p/max_tokens``. Per setting and answer format: th
 eight answers got more than one reward (a group without spread teaches nothing under a group baseline),
 the share of answers cut off at the limit (no checkable result; masked out of the loss), the mean
 reward, the share of yes/no answers that say "yes", the mean answer length, and the seconds spent
-sampling. Prints one table and writes ``bench/results/rollout-settings-<time>.json``.
+sampling. Prints one table and writes ``bench/results/rollout-settings-<time>.json``, with each prompt's
+rewards in sampling order (so smaller groups, or a screen read from the first few answers, can be
+read from a run with ``--generations 16``: docs/results.md, "The prompt screen").
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A group of RL answers learns only when they get different rewards; a prompt the student always gets
 right, or always wrong, gives a group with one reward and no gradient. The round's answers-only
 collect phase samples a few answers to each candidate prompt, as the objective samples its rollouts
-(:class:`~distill.train.objective.Draw`), and checks each (:mod:`distill.loop.collect`); here the prompts whose answers differ in the check come first, with a
-share drawn at random from all candidates whatever their pass rate (so a prompt the student cannot
-yet answer, or always answers, is still seen, and the pool does not narrow to today's borderline).
+(:class:`~distill.train.objective.Draw`), and checks each (:mod:`distill.loop.collect`); here, within
+each answer format, the prompts whose answers differ in the check come first, with a share drawn at
+random from all candidates whatever their pass rate (so a prompt the student cannot yet answer, or
+always answers, is still seen, and the pool does not narrow to today's borderline).
 """
 
 from __future__ import annotations
