@@ -32,7 +32,6 @@ def test_prompts_whose_answers_differ_come_first_after_a_random_share():
     assert choose(questions, {}, 8, seed=0)[1]["chosen_with_spread"] == 0  # nothing checked: a random draw
 
 
-
 def test_each_format_keeps_its_share_of_the_candidates():
     # 30 arithmetic problems the student always gets wrong, 10 yes/no questions whose answers differ: the screen
     # keeps arithmetic at three quarters of the chosen prompts rather than choosing every yes/no question first

@@ -117,10 +117,10 @@ class Column:
 
 class Draw(NamedTuple):
     """What the collect phase gathers for an objective that trains on prompts: ``candidates`` prompts
-    drawn per prompt trained on, and ``samples`` answers to each (checked, so the rows can choose),
-    with more than one, sampled with ``sampling`` (:class:`~distill.core.SamplingConfig` fields over
-    the run's ``answer`` settings: as the objective samples its own answers) to each prompt as the
-    evaluation asks it."""
+    drawn per prompt trained on, and ``samples`` answers to each (checked, so the rows can choose).
+    Several answers are sampled with ``sampling`` (:class:`~distill.core.SamplingConfig` fields over
+    the run's ``answer`` settings: as the objective samples its own answers), each prompt asked as
+    the evaluation asks it; without ``sampling``, at temperature 1 to the bare prompt."""
 
     candidates: float = 1.0
     samples: int = 1
