@@ -40,13 +40,16 @@ def parse_setting(text: str) -> tuple[float, float, int]:
     return float(t), float(p), int(n)
 
 
-def score(questions, groups, student) -> dict:
-    """Per format (and ``all``): groups, groups with spread, answers, cut off, mean reward, yes share."""
+def score(questions, groups, student) -> tuple[dict, list]:
+    """Per format (and ``all``): groups, groups with spread, answers, cut off, mean reward, yes share;
+    and each prompt's format and rewards, in sampling order."""
     acc: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     eos = student.eos_token_ids
+    per_prompt = []
     for q, answers in zip(questions, groups):
         texts = [student.tokenizer.decode(a, skip_special_tokens=True) for a in answers]
         rewards = [float(q.check(t, strict=True)) for t in texts]
+        per_prompt.append([q.format, rewards])
         for key in (q.format, "all"):
             s = acc[key]
             s["groups"] += 1
@@ -60,7 +63,7 @@ def score(questions, groups, student) -> dict:
                 s["yes"] += keys.count("yes")
     return {f: {"groups": int(s["groups"]), "spread": s["spread"] / s["groups"], "cut_off": s["cut"] / s["answers"],
                 "reward": s["reward"] / s["answers"], "length": s["tokens"] / s["answers"],
-                **({"yes": s["yes"] / s["answers"]} if f == "yesno" else {})} for f, s in acc.items()}
+                **({"yes": s["yes"] / s["answers"]} if f == "yesno" else {})} for f, s in acc.items()}, per_prompt
 
 
 def main() -> None:
@@ -86,12 +89,11 @@ def main() -> None:
         out = student.generate_ids(repeated, sampling).ids
         seconds = time.perf_counter() - t0
         groups = [out[i:i + args.generations] for i in range(0, len(out), args.generations)]
-        rows.append({"setting": text, "seconds": seconds,
-                     "formats": score(questions, groups, student),
+        formats, rewards = score(questions, groups, student)
+        rows.append({"setting": text, "seconds": seconds, "formats": formats,
                      # each prompt's rewards in sampling order: groups of fewer answers, or a screen on the
                      # first few, can be read from them afterwards
-                     "rewards": [[q.format, [float(q.check(student.tokenizer.decode(a, skip_special_tokens=True),
-                                                          strict=True)) for a in g]] for q, g in zip(questions, groups)],
+                     "rewards": rewards,
                      "examples": {q.format: student.tokenizer.decode(g[0], skip_special_tokens=True)[:160]
                                   for q, g in reversed(list(zip(questions, groups)))}})
         print(f"{text}: {seconds:.0f} s", flush=True)

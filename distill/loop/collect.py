@@ -105,12 +105,13 @@ class Collector:
             self.callbacks.safe_point()
 
         prompts = [q.prompt for q in items]
-        if k > 1 and cfg.greedy and self.draw.sampling:  # the prompt screen (distill.curate.screen):
-            # answers sampled, and prompts asked, as the objective's own rollouts are
-            cfg = replace(cfg, **self.draw.sampling)
-            prompts = [as_asked(q.prompt, q.format, self.config.eval.prompt_suffix) for q in items]
-        elif k > 1 and cfg.greedy:
-            cfg = replace(cfg, temperature=1.0)  # several greedy answers would be one answer k times
+        if k > 1 and cfg.greedy:  # several greedy answers would be one answer k times
+            if self.draw.sampling:  # the prompt screen (distill.curate.screen): answers sampled, and
+                # prompts asked, as the objective's own rollouts are
+                cfg = replace(cfg, **self.draw.sampling)
+                prompts = [as_asked(q.prompt, q.format, self.config.eval.prompt_suffix) for q in items]
+            else:
+                cfg = replace(cfg, temperature=1.0)
         flat = student.generate([p for p in prompts for _ in range(k)], cfg, progress=progress)
         return [flat[i * k:(i + 1) * k] for i in range(len(items))]
 

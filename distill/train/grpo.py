@@ -129,11 +129,16 @@ REWARD_FLAG = Flag(option="reward", type=reward_list,
                         "weights in --config")
 
 
+def settings(config: "TrainConfig") -> dict[str, Any]:
+    """The run's GRPOConfig fields: its ``grpo`` section over the project's :data:`GRPO_DEFAULTS`."""
+    return {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+
+
 def generation_steps(config: "TrainConfig", prompts: int | None = None) -> int:
     """Micro-batches whose rollouts are sampled at once (GRPOConfig's ``steps_per_generation``), fewer
     where the round has fewer ``prompts`` than one generation batch holds (TRL trains only whole
     generation batches), never fewer than ``gradient_accumulation_steps``."""
-    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+    g = settings(config)
     steps = g.get("steps_per_generation") or g["gradient_accumulation_steps"]
     if prompts is not None:
         steps = max(min(steps, prompts * g["num_generations"] // g["per_device_train_batch_size"]),
@@ -146,7 +151,7 @@ def generation_steps(config: "TrainConfig", prompts: int | None = None) -> int:
 def prompts_per_step(config: "TrainConfig", prompts: int | None = None) -> int:
     """Prompts per GRPO generation batch (one process), for a round of ``prompts``: completions per
     micro-batch times micro-batches per generation (:func:`generation_steps`), over the group size."""
-    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+    g = settings(config)
     return max(1, g["per_device_train_batch_size"] * generation_steps(config, prompts) // g["num_generations"])
 
 
@@ -154,7 +159,7 @@ def draw(config: "TrainConfig") -> Draw:
     """The prompt screen's candidates and samples (:class:`~distill.train.objective.Draw`), its answers
     sampled as the rollouts are (temperature, top-p, length), so a prompt whose screened answers differ
     is one whose group of rollouts will."""
-    g = {**GRPO_DEFAULTS, **config.section(GRPO_STEP.section)}
+    g = settings(config)
     return Draw(config.options.screen_candidates, config.options.screen_samples,
                 {"temperature": g["temperature"], "top_p": g.get("top_p", 1.0),
                  "max_new_tokens": g["max_completion_length"]})
